@@ -1,0 +1,1 @@
+// The liveness engine lives here (issue 3).

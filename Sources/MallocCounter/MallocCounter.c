@@ -1,0 +1,39 @@
+// Interposes glibc's allocator for the whole test binary and counts allocations, per thread and
+// per process. Linked only into test targets; it forwards every call to glibc's own functions.
+#include "MallocCounter.h"
+#include <errno.h>
+#include <stddef.h>
+#include <stdatomic.h>
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static __thread uint64_t thread_allocations __attribute__((tls_model("initial-exec")));
+static _Atomic uint64_t process_allocations;
+
+static inline void counted(void) {
+    thread_allocations += 1;
+    atomic_fetch_add_explicit(&process_allocations, 1, memory_order_relaxed);
+}
+
+uint64_t malloc_counter_thread_allocations(void) { return thread_allocations; }
+uint64_t malloc_counter_process_allocations(void) {
+    return atomic_load_explicit(&process_allocations, memory_order_relaxed);
+}
+
+void *malloc(size_t size) { counted(); return __libc_malloc(size); }
+void *calloc(size_t count, size_t size) { counted(); return __libc_calloc(count, size); }
+void *realloc(void *pointer, size_t size) { counted(); return __libc_realloc(pointer, size); }
+void free(void *pointer) { __libc_free(pointer); }
+void *memalign(size_t alignment, size_t size) { counted(); return __libc_memalign(alignment, size); }
+void *aligned_alloc(size_t alignment, size_t size) { counted(); return __libc_memalign(alignment, size); }
+int posix_memalign(void **out, size_t alignment, size_t size) {
+    counted();
+    void *pointer = __libc_memalign(alignment, size);
+    if (pointer == NULL && size != 0) return ENOMEM;
+    *out = pointer;
+    return 0;
+}

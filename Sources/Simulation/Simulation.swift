@@ -1,0 +1,1 @@
+// The deterministic network simulation lives here (issue 3).

@@ -1,0 +1,1 @@
+// Glibc sockets, the event loop and connections live here (issue 4).
