@@ -34,3 +34,19 @@ public struct HeartbeatPayload: Hashable, Sendable, CustomStringConvertible {
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }
+
+extension HeartbeatPayload {
+    /// The 8 octets at `offset` of a frame whose boundary check guaranteed they are there.
+    init(_ frame: RawSpan, at offset: Int) {
+        var cursor = offset
+        guard let value = frame.readBigEndian(width: HeartbeatPayload.byteCount, at: &cursor) else {
+            preconditionFailure("heartbeat payload read past the frame its boundary check delimited")
+        }
+        self.init(rawValue: value)
+    }
+
+    /// Appends the 8 octets, big-endian.
+    func append(to buffer: inout [UInt8]) {
+        buffer.appendBigEndian(rawValue, width: HeartbeatPayload.byteCount)
+    }
+}

@@ -1,0 +1,16 @@
+// swift-tools-version:6.2
+// Benchmarks for swift-heartbeat. A package of its own so that the library never depends on
+// what the benchmarks use. Run: swift run -c release framing-throughput
+import PackageDescription
+
+let package = Package(
+    name: "swift-heartbeat-benchmarks",
+    dependencies: [.package(name: "swift-heartbeat", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "framing-throughput",
+            dependencies: [.product(name: "Framing", package: "swift-heartbeat")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

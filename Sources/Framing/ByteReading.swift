@@ -1,0 +1,73 @@
+// Bounds-checked readers over borrowed bytes, shared by every dialect: big-endian integers and
+// QUIC variable-length integers (RFC 9000 §16). Each reader takes a cursor it advances only on
+// success and returns nil when the bytes end first, so a caller can tell "truncated" apart
+// from every other failure and decide whether that means "wait for more" or "malformed".
+
+extension RawSpan {
+    /// The octet at `cursor`, advancing it by one; nil when no octet is left.
+    @inlinable
+    func readUInt8(at cursor: inout Int) -> UInt8? {
+        guard cursor < byteCount else { return nil }
+        defer { cursor += 1 }
+        return unsafeLoad(fromByteOffset: cursor, as: UInt8.self)
+    }
+
+    /// `width` octets (1...8) at `cursor` read as a big-endian unsigned integer; nil when fewer remain.
+    @inlinable
+    func readBigEndian(width: Int, at cursor: inout Int) -> UInt64? {
+        guard width <= byteCount &- cursor else { return nil }
+        var value: UInt64 = 0
+        for index in cursor..<(cursor + width) {
+            value = value << 8 | UInt64(unsafeLoad(fromByteOffset: index, as: UInt8.self))
+        }
+        cursor += width
+        return value
+    }
+
+    /// A QUIC variable-length integer at `cursor` (RFC 9000 §16); nil when it is cut short.
+    @inlinable
+    func readVarint(at cursor: inout Int) -> Varint? {
+        guard cursor < byteCount else { return nil }
+        let width = Varint.encodedLength(firstByte: unsafeLoad(fromByteOffset: cursor, as: UInt8.self))
+        var end = cursor
+        guard let raw = readBigEndian(width: width, at: &end) else { return nil }
+        cursor = end
+        return Varint(value: raw & Varint.valueMask(width: width), encodedLength: width)
+    }
+
+    /// Skips `count` octets at `cursor`; false (cursor unchanged) when fewer remain.
+    @inlinable
+    func skip(_ count: UInt64, at cursor: inout Int) -> Bool {
+        guard count <= UInt64(byteCount &- cursor) else { return false }
+        cursor += Int(count)
+        return true
+    }
+
+    /// Whether these bytes begin the same as `prefix` for as many octets as both have.
+    @inlinable
+    func agrees(withPrefix prefix: borrowing Span<UInt8>) -> Bool {
+        let shared = Swift.min(byteCount, prefix.count)
+        for index in 0..<shared where unsafeLoad(fromByteOffset: index, as: UInt8.self) != prefix[index] {
+            return false
+        }
+        return true
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends `value` as `width` big-endian octets (the low `width` octets of `value`).
+    @inlinable
+    mutating func appendBigEndian(_ value: UInt64, width: Int) {
+        var shift = (width - 1) * 8
+        while shift >= 0 {
+            append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+            shift -= 8
+        }
+    }
+
+    /// Appends the octets of `bytes`.
+    @inlinable
+    mutating func append(_ bytes: RawSpan) {
+        bytes.withUnsafeBytes { append(contentsOf: $0) }
+    }
+}

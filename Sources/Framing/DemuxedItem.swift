@@ -1,0 +1,95 @@
+/// One thing the demuxer found in the input, in input order. Heartbeats are decoded; everything
+/// else is business data, passed on whole. The frame's bytes come alongside as a borrowed span
+/// (see `StreamDemuxer.feed(_:_:)`).
+public enum DemuxedItem: Hashable, Sendable {
+    /// A heartbeat request to answer: an envelope PING, or an HTTP/2 PING without the ACK flag.
+    case ping(HeartbeatPayload)
+    /// The answer to our heartbeat: an envelope PONG, or an HTTP/2 PING with the ACK flag.
+    case pong(HeartbeatPayload)
+    /// A QUIC PING frame (RFC 9000 §19.2). It has no payload: its answer is the peer's
+    /// acknowledgement of the packet that carried it.
+    case quicPing
+    /// A QUIC ACK frame (RFC 9000 §19.3), decoded: QUIC's "pong" when it acknowledges the packet
+    /// that carried a PING.
+    case quicAck(QUICAck)
+    /// A frame that is not a heartbeat: the application's, passed on whole and in order.
+    case business(BusinessFrame)
+
+    /// Whether this item is a heartbeat (ping, pong, QUIC PING) rather than business data or an ACK.
+    public var isHeartbeat: Bool {
+        switch self {
+        case .ping, .pong, .quicPing: return true
+        case .quicAck, .business: return false
+        }
+    }
+}
+
+/// The header of a business frame. Its bytes are handed over alongside it: the payload for the
+/// envelope and HTTP/2 (whose 9-octet header is described here), the whole frame for QUIC, whose
+/// frames have no common header.
+public struct BusinessFrame: Hashable, Sendable {
+    /// The frame type: envelope type (spec/envelope.md §5), HTTP/2 type (RFC 9113 §6), or QUIC type (RFC 9000 §19).
+    public var type: UInt64
+    /// HTTP/2 frame flags; 0 in other dialects.
+    public var flags: UInt8
+    /// HTTP/2 stream identifier, reserved bit cleared; 0 in other dialects (QUIC stream IDs stay inside the frame).
+    public var streamID: UInt32
+    /// Length in octets of the bytes handed over: the payload length for the envelope and HTTP/2,
+    /// the whole frame's size, type included, for QUIC.
+    public var length: Int
+
+    /// Describes a business frame.
+    @inlinable
+    public init(type: UInt64, flags: UInt8 = 0, streamID: UInt32 = 0, length: Int) {
+        self.type = type
+        self.flags = flags
+        self.streamID = streamID
+        self.length = length
+    }
+}
+
+/// What a stream dialect's decoder needs to know about the frame at the front of the input.
+public enum FrameBoundary: Hashable, Sendable {
+    /// Not decidable yet: call again once at least this many octets (counted from the frame's
+    /// first octet) are available. Never more than the frame's real length.
+    case needMore(Int)
+    /// The frame is this many octets long, header included.
+    case frame(length: Int)
+}
+
+/// A decoded frame: the item to report (nil for frames reported as nothing, like a preface) and
+/// the range of the frame's octets to hand over with it.
+public struct DecodedFrame: Hashable, Sendable {
+    /// What to report; nil when the frame is consumed silently (a connection preface).
+    public var item: DemuxedItem?
+    /// The octets, relative to the frame's first octet, that come with the item.
+    public var bytes: Range<Int>
+
+    /// A decoded frame.
+    @inlinable
+    public init(item: DemuxedItem?, bytes: Range<Int>) {
+        self.item = item
+        self.bytes = bytes
+    }
+}
+
+/// A stream dialect's frame decoder, in single steps as SwiftNIO's decoders are: one call finds
+/// where the frame at the front of the input ends, another decodes that whole frame.
+/// `StreamDemuxer` drives it over chunks of any size; a new stream dialect (WebSocket, MQTT, ...)
+/// plugs in by conforming.
+public protocol StreamFrameDecoder: Sendable {
+    /// The dialect whose error codes this decoder's failures map to.
+    static var dialect: Dialect { get }
+
+    /// The most octets one frame may take, header included: the demuxer never buffers more.
+    var maxFrameLength: Int { get }
+
+    /// Where the frame that starts at the first octet of `prefix` ends, from as few octets as
+    /// possible. It must not change state and must be consistent: the same answer, or
+    /// `.needMore`, for every prefix of the same input; never `.needMore(n)` with n past the
+    /// frame's end. Throws as soon as the octets seen break a rule.
+    func boundary(of prefix: RawSpan) throws(FramingError.Reason) -> FrameBoundary
+
+    /// Decodes one whole frame, as delimited by `boundary(of:)`, and advances the decoder's state.
+    mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame
+}

@@ -1,0 +1,91 @@
+/// Decodes the TCP envelope (spec/envelope.md): the 8-octet preface, then frames of
+/// type (varint) · length (varint) · payload.
+public struct EnvelopeFrameDecoder: StreamFrameDecoder {
+    public static var dialect: Dialect { .envelope }
+
+    /// The largest payload accepted, in octets (spec/envelope.md §4). Bigger frames fail with
+    /// FRAME_SIZE_ERROR as soon as their length is read.
+    public let maxFrameSize: Int
+
+    /// Whether the preface is still to come.
+    public private(set) var awaitingPreface: Bool
+
+    /// A decoder for one direction of a connection.
+    /// - Parameters:
+    ///   - maxFrameSize: the largest payload accepted, clamped to `EnvelopeFrame.maxFrameSizeRange`.
+    ///   - expectPreface: false to decode from a frame boundary after the preface.
+    public init(maxFrameSize: Int = EnvelopeFrame.defaultMaxFrameSize, expectPreface: Bool = true) {
+        self.maxFrameSize = min(max(maxFrameSize, EnvelopeFrame.maxFrameSizeRange.lowerBound),
+                                EnvelopeFrame.maxFrameSizeRange.upperBound)
+        self.awaitingPreface = expectPreface
+    }
+
+    /// Type and length take at most 8 octets each.
+    public var maxFrameLength: Int { 16 + maxFrameSize }
+
+    public func boundary(of prefix: RawSpan) throws(FramingError.Reason) -> FrameBoundary {
+        if awaitingPreface { return try prefaceBoundary(prefix) }
+        var cursor = 0
+        guard let type = prefix.readVarint(at: &cursor) else {
+            return .needMore(prefix.isEmpty ? 1 : Varint.encodedLength(firstByte: prefix.unsafeLoad(as: UInt8.self)))
+        }
+        guard type.isMinimal else { throw .nonMinimalFrameType(type.value) }
+        guard let length = prefix.readVarint(at: &cursor) else {
+            let lengthStart = type.encodedLength
+            guard prefix.byteCount > lengthStart else { return .needMore(lengthStart + 1) }
+            return .needMore(lengthStart + Varint.encodedLength(firstByte: prefix.unsafeLoad(fromByteOffset: lengthStart, as: UInt8.self)))
+        }
+        guard length.value <= UInt64(maxFrameSize) else {
+            throw .frameTooLarge(length: length.value, limit: maxFrameSize)
+        }
+        if type.value == EnvelopeFrame.FrameType.ping || type.value == EnvelopeFrame.FrameType.pong,
+           length.value != UInt64(HeartbeatPayload.byteCount) {
+            throw .heartbeatLength(frameType: type.value, length: length.value)
+        }
+        return .frame(length: cursor + Int(length.value))
+    }
+
+    private func prefaceBoundary(_ prefix: RawSpan) throws(FramingError.Reason) -> FrameBoundary {
+        let magic = EnvelopeFrame.magic.span
+        let seen = min(prefix.byteCount, magic.count)
+        for index in 0..<seen where prefix.unsafeLoad(fromByteOffset: index, as: UInt8.self) != magic[index] {
+            throw .prefaceMismatch(at: index)
+        }
+        guard prefix.byteCount >= EnvelopeFrame.prefaceLength else { return .needMore(EnvelopeFrame.prefaceLength) }
+        let version = prefix.unsafeLoad(fromByteOffset: magic.count, as: UInt8.self)
+        guard version == EnvelopeFrame.version else { throw .unsupportedVersion(version) }
+        return .frame(length: EnvelopeFrame.prefaceLength)
+    }
+
+    public mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame {
+        if awaitingPreface {
+            awaitingPreface = false
+            return DecodedFrame(item: nil, bytes: 0..<0)
+        }
+        var cursor = 0
+        guard let type = frame.readVarint(at: &cursor), let length = frame.readVarint(at: &cursor) else {
+            preconditionFailure("decode(frame:) called on octets that boundary(of:) did not delimit")
+        }
+        let payload = cursor..<(cursor + Int(length.value))
+        switch type.value {
+        case EnvelopeFrame.FrameType.ping:
+            return DecodedFrame(item: .ping(HeartbeatPayload(frame, at: cursor)), bytes: payload)
+        case EnvelopeFrame.FrameType.pong:
+            return DecodedFrame(item: .pong(HeartbeatPayload(frame, at: cursor)), bytes: payload)
+        case EnvelopeFrame.FrameType.goAway:
+            _ = try EnvelopeGoAway.readCode(frame.extracting(payload))
+            fallthrough
+        default:
+            return DecodedFrame(item: .business(BusinessFrame(type: type.value, length: payload.count)), bytes: payload)
+        }
+    }
+}
+
+extension EnvelopeGoAway {
+    /// Reads a GOAWAY payload's error code, checking the payload can hold it.
+    static func readCode(_ payload: RawSpan) throws(FramingError.Reason) -> Varint {
+        var cursor = 0
+        guard let code = payload.readVarint(at: &cursor) else { throw .malformedGoAway }
+        return code
+    }
+}

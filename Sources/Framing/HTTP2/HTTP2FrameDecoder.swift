@@ -1,0 +1,103 @@
+/// Decodes HTTP/2 frames (RFC 9113): PING (type 0x6) is a heartbeat, every other frame type —
+/// unknown extension types included (§4.1, §5.5) — is business data passed on whole. Enforces the
+/// rules that a heartbeat layer must: SETTINGS_MAX_FRAME_SIZE (§4.2), PING's length and stream
+/// (§6.7), and that nothing interrupts a header block (§6.10).
+public struct HTTP2FrameDecoder: StreamFrameDecoder {
+    public static var dialect: Dialect { .http2 }
+
+    /// What to do with the client connection preface (RFC 9113 §3.4).
+    public enum PrefacePolicy: Hashable, Sendable {
+        /// Frames from the first octet (a client reading a server, or a stream after the preface).
+        case none
+        /// The stream must begin with the preface (a server reading a client); anything else is a PROTOCOL_ERROR.
+        case required
+        /// Skip the preface if the stream begins with it (a capture of either direction).
+        case optional
+    }
+
+    /// The largest payload accepted, in octets: our SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2).
+    public let maxFrameSize: Int
+    /// The preface rule this decoder was created with.
+    public let prefacePolicy: PrefacePolicy
+
+    private var awaitingPreface: Bool
+    /// The stream whose header block is open (HEADERS or PUSH_PROMISE without END_HEADERS), if any.
+    public private(set) var openHeaderBlock: UInt32?
+
+    /// A decoder for the frames one peer sends.
+    /// - Parameters:
+    ///   - maxFrameSize: our SETTINGS_MAX_FRAME_SIZE, clamped to 16,384...16,777,215.
+    ///   - preface: how to treat the client connection preface.
+    public init(maxFrameSize: Int = HTTP2Frame.defaultMaxFrameSize, preface: PrefacePolicy = .none) {
+        self.maxFrameSize = min(max(maxFrameSize, HTTP2Frame.maxFrameSizeRange.lowerBound), HTTP2Frame.maxFrameSizeRange.upperBound)
+        self.prefacePolicy = preface
+        self.awaitingPreface = preface != .none
+    }
+
+    public var maxFrameLength: Int { max(HTTP2Frame.headerLength + maxFrameSize, HTTP2Frame.clientPreface.count) }
+
+    public func boundary(of prefix: RawSpan) throws(FramingError.Reason) -> FrameBoundary {
+        if awaitingPreface, let boundary = try prefaceBoundary(prefix) { return boundary }
+        guard let header = HTTP2FrameHeader(parsing: prefix) else { return .needMore(HTTP2Frame.headerLength) }
+        if let stream = openHeaderBlock {
+            guard header.type == HTTP2Frame.FrameType.continuation, header.streamID == stream else {
+                throw .headerBlockInterrupted(stream: stream, frameType: header.type, frameStream: header.streamID)
+            }
+        } else if header.type == HTTP2Frame.FrameType.continuation {
+            throw .unexpectedContinuation(stream: header.streamID)
+        }
+        guard header.length <= maxFrameSize else {
+            throw .frameTooLarge(length: UInt64(header.length), limit: maxFrameSize)
+        }
+        if header.type == HTTP2Frame.FrameType.ping {
+            // Length before stream, as nghttp2 and Go's x/net/http2 check them.
+            guard header.length == HeartbeatPayload.byteCount else {
+                throw .heartbeatLength(frameType: UInt64(header.type), length: UInt64(header.length))
+            }
+            guard header.streamID == 0 else { throw .pingOnStream(header.streamID) }
+        }
+        return .frame(length: HTTP2Frame.headerLength + header.length)
+    }
+
+    /// The preface's boundary, or nil when an optional preface is absent and frames start here.
+    private func prefaceBoundary(_ prefix: RawSpan) throws(FramingError.Reason) -> FrameBoundary? {
+        let preface = HTTP2Frame.clientPreface.span
+        let seen = min(prefix.byteCount, preface.count)
+        for index in 0..<seen where prefix.unsafeLoad(fromByteOffset: index, as: UInt8.self) != preface[index] {
+            // An optional preface is absent if the first frame header already differs from it;
+            // once 9 octets have matched, the input is committed to being the preface.
+            if prefacePolicy == .optional && index < HTTP2Frame.headerLength { return nil }
+            throw .prefaceMismatch(at: index)
+        }
+        if seen == preface.count { return .frame(length: preface.count) }
+        // Ask one octet at a time while an optional preface could still turn out to be a frame
+        // header shorter than the preface; a required one can be awaited whole.
+        if prefacePolicy == .optional && seen < HTTP2Frame.headerLength { return .needMore(seen + 1) }
+        return .needMore(preface.count)
+    }
+
+    public mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame {
+        if awaitingPreface {
+            awaitingPreface = false
+            if frame.byteCount == HTTP2Frame.clientPreface.count && frame.agrees(withPrefix: HTTP2Frame.clientPreface.span) {
+                return DecodedFrame(item: nil, bytes: 0..<0)
+            }
+        }
+        guard let header = HTTP2FrameHeader(parsing: frame) else {
+            preconditionFailure("decode(frame:) called on octets that boundary(of:) did not delimit")
+        }
+        let payload = HTTP2Frame.headerLength..<(HTTP2Frame.headerLength + header.length)
+        switch header.type {
+        case HTTP2Frame.FrameType.ping:
+            let payloadValue = HeartbeatPayload(frame, at: HTTP2Frame.headerLength)
+            let item: DemuxedItem = header.flags & HTTP2Frame.Flags.ack != 0 ? .pong(payloadValue) : .ping(payloadValue)
+            return DecodedFrame(item: item, bytes: payload)
+        case HTTP2Frame.FrameType.headers, HTTP2Frame.FrameType.pushPromise, HTTP2Frame.FrameType.continuation:
+            openHeaderBlock = header.flags & HTTP2Frame.Flags.endHeaders == 0 ? header.streamID : nil
+        default:
+            break
+        }
+        let business = BusinessFrame(type: UInt64(header.type), flags: header.flags, streamID: header.streamID, length: header.length)
+        return DecodedFrame(item: .business(business), bytes: payload)
+    }
+}

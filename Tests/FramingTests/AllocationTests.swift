@@ -1,0 +1,79 @@
+import Framing
+import Testing
+
+/// A heartbeat costs no heap allocation to encode or to decode.
+@Suite struct AllocationTests {
+    static let roundTrips = 10_000
+
+    @Test(arguments: Dialect.allCases)
+    func heartbeatRoundTripsAllocateNothing(_ dialect: Dialect) throws {
+        var demuxer = Demuxer(dialect: dialect)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(64)
+        if dialect == .envelope {
+            EnvelopeFrame.appendPreface(to: &buffer)
+            try demuxer.feed(buffer) { _, _ in }
+        }
+        var pings = 0
+        var pongs = 0
+        var mismatches = 0
+        // One round trip first: the Swift runtime instantiates type metadata lazily, once per
+        // process, on first use (6 allocations). What is counted is the steady state.
+        buffer.removeAll(keepingCapacity: true)
+        dialect.appendPing(HeartbeatPayload(rawValue: 0), to: &buffer)
+        dialect.appendPong(HeartbeatPayload(rawValue: 0), to: &buffer)
+        try demuxer.feed(buffer) { _, _ in }
+        let count = try allocations {
+            // An Int range: a debug build iterates other ranges through unspecialized generics, which allocate.
+            for index in 0..<Self.roundTrips {
+                let sequence = UInt32(truncatingIfNeeded: index)
+                let payload = HeartbeatPayload(sequence: sequence, timestampMilliseconds: sequence &* 7)
+                buffer.removeAll(keepingCapacity: true)
+                dialect.appendPing(payload, to: &buffer)
+                dialect.appendPong(payload, to: &buffer)
+                try demuxer.feed(buffer) { item, _ in
+                    switch item {
+                    case .ping(let received): pings += 1; mismatches += received == payload ? 0 : 1
+                    case .pong(let received): pongs += 1; mismatches += received == payload ? 0 : 1
+                    case .quicPing: pings += 1
+                    default: mismatches += 1
+                    }
+                }
+            }
+        }
+        #expect(count == 0, "\(count) allocations in \(Self.roundTrips) \(dialect) round trips")
+        #expect(pings == Self.roundTrips)
+        #expect(pongs == (dialect == .quic ? 0 : Self.roundTrips))
+        #expect(mismatches == 0)
+    }
+
+    @Test(arguments: [Dialect.envelope, .http2])
+    func framesSplitAcrossChunksAllocateNothingOnceWarm(_ dialect: Dialect) throws {
+        var demuxer = Demuxer(dialect: dialect)
+        var stream: [UInt8] = []
+        if dialect == .envelope { EnvelopeFrame.appendPreface(to: &stream) }
+        let data = [UInt8](repeating: 0xab, count: 1000)
+        for sequence in 0..<200 as Range<UInt32> {
+            dialect.appendPing(HeartbeatPayload(sequence: sequence, timestampMilliseconds: 0), to: &stream)
+            if dialect == .envelope {
+                EnvelopeFrame.appendFrame(payload: data.span.bytes, to: &stream)
+            } else {
+                HTTP2Frame.appendFrame(type: HTTP2Frame.FrameType.data, streamID: 1, payload: data.span.bytes, to: &stream)
+            }
+        }
+        // Warm up: the first split frame reserves the buffer.
+        let warmUp = 2000
+        try demuxer.feed(Array(stream[..<warmUp])) { _, _ in }
+        var items = 0
+        let count = try allocations {
+            var index = warmUp
+            while index < stream.count {
+                let end = min(index + 333, stream.count)
+                try demuxer.feed(stream.span.bytes.extracting(index..<end)) { _, _ in items += 1 }
+                index = end
+            }
+        }
+        #expect(count == 0)
+        #expect(items > 300)
+    }
+}
