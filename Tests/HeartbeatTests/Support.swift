@@ -1,5 +1,6 @@
 import Framing
 import Heartbeat
+import Testing
 
 /// `seconds` after the clock's origin.
 func at(_ seconds: Double) -> Timestamp { Timestamp(nanoseconds: Int64((seconds * 1e9).rounded())) }
@@ -23,13 +24,13 @@ extension HeartbeatEngine {
     }
 
     /// Ticks at `now` and returns the payload of the single ping that must go out.
-    mutating func expectPing(at now: Timestamp) -> HeartbeatPayload? {
+    mutating func expectPing(at now: Timestamp, sourceLocation: SourceLocation = #_sourceLocation) throws -> HeartbeatPayload {
         tick(now: now)
         let pings = drainActions().compactMap { action -> HeartbeatPayload? in
             if case .sendPing(let payload) = action { return payload }
             return nil
         }
-        return pings.count == 1 ? pings[0] : nil
+        return try #require(pings.count == 1 ? pings[0] : nil, "expected exactly one ping", sourceLocation: sourceLocation)
     }
 }
 
