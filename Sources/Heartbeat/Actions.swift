@@ -1,0 +1,168 @@
+public import Framing
+
+/// Where one connection's liveness stands.
+public enum HeartbeatState: Hashable, Sendable, CustomStringConvertible {
+    /// The peer is believed alive and no pong is awaited; the next ping waits for its time.
+    case idle
+    /// At least one ping awaits its pong and the peer is believed alive.
+    case awaitingPong
+    /// A pong was missed (fewer than `missedPongsBeforeDead` in a row): waiting to retry.
+    case backingOff
+    /// The peer was declared dead. Probing goes on under the backoff and the circuit breaker; a
+    /// pong (or counted traffic) brings the state back to idle.
+    case failed
+    /// The engine asked the adapter to close (policing, slow frame). Terminal: every input is ignored.
+    case closed
+
+    public var description: String {
+        switch self {
+        case .idle: return "idle"
+        case .awaitingPong: return "awaitingPong"
+        case .backingOff: return "backingOff"
+        case .failed: return "failed"
+        case .closed: return "closed"
+        }
+    }
+}
+
+/// Why the peer was declared dead.
+public enum PeerDeathReason: Hashable, Sendable, CustomStringConvertible {
+    /// `missedPongs` consecutive pongs did not arrive within the fixed ack timeout.
+    case ackTimeout(missedPongs: Int)
+    /// `missedPongs` consecutive pongs were judged missed by φ-accrual; `timeout` was the last
+    /// wait the detector allowed (its φ threshold, or the ack-timeout cap).
+    case suspicion(missedPongs: Int, timeout: Duration)
+
+    public var description: String {
+        switch self {
+        case .ackTimeout(let missed): return "\(missed) pong(s) missed (fixed ack timeout)"
+        case .suspicion(let missed, let timeout): return "\(missed) pong(s) missed (phi-accrual, timeout \(timeout))"
+        }
+    }
+}
+
+/// Something the adapter must do for the engine. Drain them with ``HeartbeatEngine/pollAction()``
+/// after every input.
+public enum HeartbeatAction: Hashable, Sendable {
+    /// Send a ping with this payload at the next frame boundary. For QUIC, send a PING frame and
+    /// report the packet number with ``HeartbeatEngine/pingWritten(_:packetNumber:now:)``.
+    case sendPing(HeartbeatPayload)
+    /// Answer the peer's ping: send a pong (HTTP/2: PING with ACK) echoing this payload.
+    case sendPong(HeartbeatPayload)
+    /// The peer is considered dead. Most adapters close the connection; one that keeps it may
+    /// go on driving the engine, which keeps probing and reports ``peerRecovered``.
+    case peerDead(PeerDeathReason)
+    /// A peer declared dead answered again.
+    case peerRecovered
+    /// Close the connection with ``CloseReason/wireCode(for:)`` and ``CloseReason/debugData``.
+    case close(CloseReason)
+}
+
+/// How an ignored pong was classified.
+public enum IgnoredPongKind: Hashable, Sendable {
+    /// Matches no ping we remember: never trusted.
+    case unknown
+    /// Its ping was already answered.
+    case duplicate
+    /// Its ping had already been judged missed.
+    case late
+}
+
+/// RTT figures after a sample.
+public struct RTTSnapshot: Hashable, Sendable {
+    /// The sample, after the ACK-delay adjustment.
+    public var latest: Duration
+    /// SRTT (RFC 6298).
+    public var smoothed: Duration
+    /// RTTVAR (RFC 6298).
+    public var variation: Duration
+    /// Minimum RTT.
+    public var minimum: Duration
+    /// 75th percentile of the last 16 samples after 3σ outlier rejection.
+    public var percentile75: Duration
+}
+
+/// An observable change in the engine: a value to forward to a logger or a metrics system.
+public struct HeartbeatEvent: Hashable, Sendable {
+    /// The id the engine was created with.
+    public var connectionID: UInt64
+    /// The connection's dialect.
+    public var dialect: Dialect
+    /// When it happened (the `now` of the input that caused it).
+    public var time: Timestamp
+    /// What happened.
+    public var kind: Kind
+
+    /// What happened, with its figures.
+    public enum Kind: Hashable, Sendable {
+        /// The state changed.
+        case stateChanged(from: HeartbeatState, to: HeartbeatState)
+        /// A ping was sent; its pong is missed if not in by `deadline`.
+        case pingSent(HeartbeatPayload, deadline: Timestamp)
+        /// A ping fell due while `maxOutstandingPings` were awaited, and was skipped.
+        case pingSkipped
+        /// A pong (or acknowledgement) gave an RTT sample.
+        case rttSample(RTTSnapshot)
+        /// A pong was missed; `consecutive` counts missed pongs in a row.
+        case pongMissed(HeartbeatPayload, consecutive: Int)
+        /// A pong was ignored.
+        case pongIgnored(HeartbeatPayload, IgnoredPongKind)
+        /// The peer was declared dead.
+        case peerDead(PeerDeathReason)
+        /// The peer answered after having been declared dead.
+        case peerRecovered
+        /// The peer pinged too soon; `strikes` is the count after this one.
+        case policingStrike(strikes: Int)
+        /// A pending pong was dropped because `maxPendingPongs` were already waiting.
+        case pongDropped(HeartbeatPayload)
+        /// The circuit breaker changed state.
+        case circuitChanged(from: CircuitState, to: CircuitState)
+        /// The engine asked the adapter to close.
+        case closing(CloseReason)
+    }
+}
+
+/// Running totals of one engine, all since it was created.
+public struct HeartbeatCounters: Hashable, Sendable {
+    /// Pings the engine asked to send (regular and retries).
+    public var pingsSent = 0
+    /// Pings not sent because `maxOutstandingPings` were awaited.
+    public var pingsSkipped = 0
+    /// Pongs that answered an awaited ping in time.
+    public var pongsReceived = 0
+    /// Pongs that answered a ping already excused by inbound traffic (RTT sample only).
+    public var pongsAfterTraffic = 0
+    /// Awaited pings excused because inbound traffic proved the peer alive.
+    public var pingsExcusedByTraffic = 0
+    /// Awaited pings judged missed.
+    public var pongsMissed = 0
+    /// Awaited pings dropped when the engine closed.
+    public var pingsAbandoned = 0
+    /// Pongs matching no remembered ping.
+    public var unknownPongs = 0
+    /// Pongs for an already answered ping.
+    public var duplicatePongs = 0
+    /// Pongs for a ping already judged missed.
+    public var latePongs = 0
+    /// RTT samples taken.
+    public var rttSamples = 0
+    /// Pings received from the peer.
+    public var pingsReceived = 0
+    /// Pongs handed to the adapter.
+    public var pongsSent = 0
+    /// Pending pongs dropped at the `maxPendingPongs` bound.
+    public var pongsDropped = 0
+    /// Policing strikes, in total.
+    public var policingStrikes = 0
+    /// Times the peer was declared dead.
+    public var peerDeaths = 0
+    /// Times a dead peer answered again.
+    public var peerRecoveries = 0
+    /// Times the circuit opened.
+    public var circuitOpenings = 0
+    /// Events dropped because eight were waiting unpolled.
+    public var eventsDropped = 0
+
+    /// All zero.
+    public init() {}
+}

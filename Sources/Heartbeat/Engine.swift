@@ -1,1 +1,0 @@
-// The liveness engine lives here (issue 3).

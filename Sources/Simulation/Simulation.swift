@@ -1,1 +1,0 @@
-// The deterministic network simulation lives here (issue 3).
