@@ -21,7 +21,9 @@ let package = Package(
         // Sans-IO liveness engine: state machine, RTT, failure detection, backoff, timers.
         .target(name: "Heartbeat", dependencies: ["Framing"], swiftSettings: strict),
         // The only layer that makes system calls: Glibc sockets, epoll event loop, connections.
-        .target(name: "Transports", dependencies: ["Framing", "Heartbeat"], swiftSettings: strict),
+        .target(name: "Transports", dependencies: ["Framing", "Heartbeat", "CTransportsShims"], swiftSettings: strict),
+        // Linux headers Swift's Glibc module lacks (epoll, eventfd, TCP options) and an ioctl wrapper.
+        .target(name: "CTransportsShims"),
         // Command-line tool: demo, serve, probe, decode.
         .executableTarget(name: "hb", dependencies: ["Framing", "Heartbeat", "Transports"], swiftSettings: strict),
 

@@ -103,3 +103,25 @@ public struct HTTP2FrameHeader: Hashable, Sendable {
         self.streamID = UInt32(truncatingIfNeeded: stream) & 0x7fff_ffff
     }
 }
+
+/// The content of an HTTP/2 GOAWAY frame (RFC 9113 §6.8).
+public struct HTTP2GoAway: Hashable, Sendable {
+    /// The last stream the sender processed (reserved bit cleared).
+    public var lastStreamID: UInt32
+    /// The error code; `HTTP2ErrorCode(rawValue:)` names the RFC's.
+    public var errorCode: UInt32
+    /// Additional debug data, decoded as UTF-8 with invalid sequences replaced.
+    public var debugData: String
+
+    /// Decodes a GOAWAY payload.
+    /// - Throws: `.malformedGoAway` when the payload is shorter than 8 octets.
+    public init(payload: RawSpan) throws(FramingError.Reason) {
+        var cursor = 0
+        guard let last = payload.readBigEndian(width: 4, at: &cursor), let code = payload.readBigEndian(width: 4, at: &cursor) else {
+            throw .malformedGoAway
+        }
+        lastStreamID = UInt32(truncatingIfNeeded: last) & 0x7fff_ffff
+        errorCode = UInt32(truncatingIfNeeded: code)
+        debugData = payload.extracting(cursor...).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+    }
+}

@@ -1,0 +1,5 @@
+#define _GNU_SOURCE
+#include <sys/socket.h>
+#include "CTransportsShims.h"
+
+int heartbeat_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }

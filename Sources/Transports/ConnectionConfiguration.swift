@@ -1,0 +1,74 @@
+public import Framing
+public import Heartbeat
+
+/// How a connection is framed, kept alive and buffered.
+public struct ConnectionConfiguration: Sendable {
+    /// The wire format: `.envelope` or `.http2` (QUIC runs over its own stack, see `Transport`).
+    public var dialect: Dialect
+    /// The liveness engine's settings.
+    public var heartbeat: HeartbeatConfiguration
+    /// The largest inbound frame payload accepted; nil for the dialect's default (16,384).
+    public var maxFrameSize: Int?
+    /// For HTTP/2: act as a minimal endpoint (send the preface and SETTINGS, acknowledge the
+    /// peer's SETTINGS). Turn off when the application speaks HTTP/2 itself over `write`.
+    public var managesHTTP2Settings: Bool
+    /// Business octets queued for writing above which `write` suspends (back-pressure).
+    public var writeBufferLimit: Int
+    /// Inbound business octets waiting for the application above which reading stops.
+    public var inboundBufferLimit: Int
+    /// Close the connection when the engine declares the peer dead (with the envelope's
+    /// LIVENESS_TIMEOUT GOAWAY, or HTTP/2 GOAWAY NO_ERROR). When false the engine keeps probing
+    /// and a recovery is reported.
+    public var closeOnPeerDead: Bool
+    /// How long `close()` waits for queued writes to drain before closing anyway.
+    public var closeTimeout: Duration
+    /// `TCP_NODELAY` (TCP only): on by default, heartbeats must not wait for Nagle.
+    public var noDelay: Bool
+    /// TCP keepalive (TCP only), or nil for the system default (off).
+    public var keepAlive: TCPKeepAlive?
+    /// `TCP_USER_TIMEOUT` (TCP only), or nil for the system default.
+    public var userTimeout: Duration?
+
+    /// A configuration for `dialect` with the engine's defaults.
+    public init(dialect: Dialect = .envelope, heartbeat: HeartbeatConfiguration = .init(), maxFrameSize: Int? = nil,
+                managesHTTP2Settings: Bool = true, writeBufferLimit: Int = 1 << 20, inboundBufferLimit: Int = 1 << 20,
+                closeOnPeerDead: Bool = true, closeTimeout: Duration = .seconds(2), noDelay: Bool = true,
+                keepAlive: TCPKeepAlive? = nil, userTimeout: Duration? = nil) {
+        precondition(dialect.isStream, "connections run the stream dialects (.envelope, .http2)")
+        self.dialect = dialect
+        self.heartbeat = heartbeat
+        self.maxFrameSize = maxFrameSize
+        self.managesHTTP2Settings = managesHTTP2Settings
+        self.writeBufferLimit = writeBufferLimit
+        self.inboundBufferLimit = inboundBufferLimit
+        self.closeOnPeerDead = closeOnPeerDead
+        self.closeTimeout = closeTimeout
+        self.noDelay = noDelay
+        self.keepAlive = keepAlive
+        self.userTimeout = userTimeout
+    }
+}
+
+/// A business frame received from the peer.
+public struct InboundFrame: Hashable, Sendable {
+    /// The frame's type and header fields (HTTP/2 flags and stream; 0 for the envelope).
+    public var header: BusinessFrame
+    /// The payload (for the envelope, the DATA frame's bytes).
+    public var payload: [UInt8]
+
+    /// An inbound frame.
+    public init(header: BusinessFrame, payload: [UInt8]) {
+        self.header = header
+        self.payload = payload
+    }
+}
+
+/// What a connection reports about its liveness.
+public enum ConnectionEvent: Hashable, Sendable {
+    /// An engine event: state change, RTT sample, missed pong, policing strike, ...
+    case heartbeat(HeartbeatEvent)
+    /// The peer sent GOAWAY.
+    case peerGoAway(code: UInt64, reason: String)
+    /// The connection closed: `.closed` when we closed it, else why.
+    case closed(TransportError)
+}

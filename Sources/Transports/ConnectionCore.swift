@@ -1,0 +1,286 @@
+import Framing
+import Heartbeat
+import Synchronization
+
+/// One connection's machinery on its loop's thread: the transport, the sans-IO `HeartbeatSession`,
+/// the outbound queue, and the hand-off to the application. All of it is confined to the loop
+/// thread; `HeartbeatConnection` reaches it through `eventLoop.execute`.
+final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sendable {
+    let eventLoop: EventLoop
+    let configuration: ConnectionConfiguration
+    let inbound: InboundQueue
+    let events: AsyncStream<ConnectionEvent>
+    private let eventSink: AsyncStream<ConnectionEvent>.Continuation
+    /// Snapshot of the engine for other threads.
+    let status = Mutex(ConnectionStatus())
+
+    private let transport: any Transport
+    private var session: HeartbeatSession
+    private var timerSlot = -1
+
+    /// Business frames encoded and waiting, with the octets of the head already written.
+    private var outbound: [[UInt8]] = []
+    private var outboundHead = 0
+    private var headWritten = 0
+    private var outboundBytes = 0
+    /// Control octets (heartbeats) being written; whole frames, copied out of the session.
+    private var writingControl = false
+    private var writers: [CheckedContinuation<Void, any Error>] = []
+    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    private var closeDeadline: Timestamp?
+    private var readingPaused = false
+    private(set) var closedError: TransportError?
+
+    init(transport: any Transport, configuration: ConnectionConfiguration, role: HeartbeatSession.Role, connectionID: UInt64) {
+        self.transport = transport
+        self.eventLoop = transport.eventLoop
+        self.configuration = configuration
+        session = HeartbeatSession(dialect: configuration.dialect, role: role, configuration: configuration.heartbeat,
+                                   connectionID: connectionID, maxFrameSize: configuration.maxFrameSize,
+                                   managesHTTP2Settings: configuration.managesHTTP2Settings, now: EventLoop.now())
+        (events, eventSink) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .bufferingNewest(1024))
+        inbound = InboundQueue(limit: configuration.inboundBufferLimit)
+        let loop = transport.eventLoop
+        inbound.onDrained.withLock { onDrained in
+            onDrained = { [weak self] in
+                guard let core = self else { return }
+                loop.execute { core.resumeReadingIfPaused() }
+            }
+        }
+    }
+
+    /// Starts on the loop thread: registers the transport and the timer, sends the preface.
+    func start() {
+        timerSlot = eventLoop.makeTimer(self)
+        transport.start(self)
+        afterInput()
+    }
+
+    // MARK: Application requests (loop thread)
+
+    func enqueue(_ bytes: [UInt8], _ continuation: CheckedContinuation<Void, any Error>) {
+        if let closedError { return continuation.resume(throwing: closedError == .closed ? TransportError.closed : closedError) }
+        guard closeDeadline == nil else { return continuation.resume(throwing: TransportError.closed) }
+        switch configuration.dialect {
+        case .envelope:
+            let limit = EnvelopeFrame.defaultMaxFrameSize
+            var start = 0
+            repeat {
+                let end = min(start + limit, bytes.count)
+                var frame: [UInt8] = []
+                frame.reserveCapacity(end - start + 16)
+                bytes.withUnsafeBytes { all in
+                    EnvelopeFrame.appendFrame(payload: UnsafeRawBufferPointer(rebasing: all[start..<end]).bytes, to: &frame)
+                }
+                append(frame)
+                start = end
+            } while start < bytes.count
+        default:
+            append(bytes)  // whole HTTP/2 frames from the application
+        }
+        session.sentBusinessData(now: EventLoop.now())
+        flush()
+        if closedError != nil { return continuation.resume(throwing: closedError!) }
+        if outboundBytes <= configuration.writeBufferLimit {
+            continuation.resume()
+        } else {
+            writers.append(continuation)
+        }
+    }
+
+    func close(_ continuation: CheckedContinuation<Void, Never>) {
+        if closedError != nil { return continuation.resume() }
+        closeWaiters.append(continuation)
+        guard closeDeadline == nil else { return }
+        session.appendClose(code: WireErrorCode.noError(configuration.dialect).value, reason: "")
+        closeDeadline = EventLoop.now() + configuration.closeTimeout
+        flush()
+        finishCloseIfDrained()
+        scheduleTimer()
+    }
+
+    func resumeReadingIfPaused() {
+        guard readingPaused, closedError == nil else { return }
+        readingPaused = false
+        transport.setReading(true)
+    }
+
+    private func append(_ frame: [UInt8]) {
+        outbound.append(frame)
+        outboundBytes += frame.count
+    }
+
+    // MARK: TransportSink
+
+    func transportReceived(_ bytes: RawSpan) {
+        guard closedError == nil else { return }
+        let now = EventLoop.now()
+        var overLimit = false
+        do {
+            try session.receive(bytes, now: now) { header, payload in
+                let frame = InboundFrame(header: header, payload: payload.withUnsafeBytes { Array($0) })
+                if !inbound.push(frame) { overLimit = true }
+            }
+        } catch {
+            eventSink.yield(.closed(.framing(error)))
+            session.appendClose(code: error.code.value, reason: error.reason.description)
+            flush()
+            return terminate(.framing(error))
+        }
+        if overLimit && !readingPaused {
+            readingPaused = true
+            transport.setReading(false)
+        }
+        afterInput()
+    }
+
+    func transportWritable() {
+        flush()
+        finishCloseIfDrained()
+    }
+
+    func transportClosed(_ error: TransportError) {
+        terminate(error)
+    }
+
+    // MARK: EventLoopTimerHandler
+
+    func timerFired(now: Timestamp) {
+        guard closedError == nil else { return }
+        if let closeDeadline, now >= closeDeadline {
+            return terminate(.closed)
+        }
+        if readingPaused, let waiting = transport.bytesWaiting, waiting > 0 {
+            session.peerBytesWaiting(now: now)
+        }
+        session.tick(now: now)
+        afterInput()
+    }
+
+    // MARK: Internals
+
+    /// After every input: write heartbeats, act on the session's outputs, reschedule the timer.
+    private func afterInput() {
+        guard closedError == nil else { return }
+        flush()
+        while let output = session.pollOutput() {
+            switch output {
+            case .event(let event):
+                eventSink.yield(.heartbeat(event))
+                status.withLock { $0.update(from: session.engine, event: event) }
+            case .peerDead(let reason):
+                if configuration.closeOnPeerDead {
+                    if configuration.dialect == .envelope {
+                        session.appendClose(code: EnvelopeErrorCode.livenessTimeout.rawValue, reason: "\(reason)")
+                        flush()
+                    }
+                    return terminate(.peerDead(reason: "\(reason)"))
+                }
+            case .peerRecovered:
+                break
+            case .closeRequested(let reason):
+                flush()
+                return terminate(.closedByPolicy(reason: reason.debugData))
+            case .peerGoAway(let code, let reason):
+                status.withLock { $0.peerGoAway = true }
+                eventSink.yield(.peerGoAway(code: code, reason: reason))
+            }
+        }
+        scheduleTimer()
+    }
+
+    private func scheduleTimer() {
+        guard timerSlot >= 0 else { return }
+        var deadline = session.nextDeadline
+        if let closeDeadline { deadline = min(deadline ?? closeDeadline, closeDeadline) }
+        eventLoop.setDeadline(timerSlot, deadline)
+    }
+
+    /// Writes heartbeats at frame boundaries ahead of business frames, then business frames,
+    /// until the transport takes no more.
+    private func flush() {
+        guard closedError == nil else { return }
+        do {
+            while true {
+                if headWritten == 0 && (writingControl || session.hasControlBytes) {
+                    writingControl = true
+                    let written = try session.withPendingControlBytes { control in
+                        try control.withUnsafeBytes { try transport.write($0) }
+                    }
+                    session.controlBytesWritten(written, now: EventLoop.now())
+                    if session.hasControlBytes { return }  // the transport is full
+                    writingControl = false
+                    continue
+                }
+                guard outboundHead < outbound.count else { break }
+                let written = try outbound[outboundHead].withUnsafeBytes { frame in
+                    try transport.write(UnsafeRawBufferPointer(rebasing: frame[headWritten...]))
+                }
+                headWritten += written
+                outboundBytes -= written
+                guard headWritten == outbound[outboundHead].count else { return }
+                outboundHead += 1
+                headWritten = 0
+                if outboundHead == outbound.count {
+                    outbound.removeAll(keepingCapacity: outbound.capacity <= 64)
+                    outboundHead = 0
+                }
+            }
+        } catch let error as TransportError {
+            return terminate(error)
+        } catch {
+            return terminate(.closed)
+        }
+        if outboundBytes <= configuration.writeBufferLimit && !writers.isEmpty {
+            let ready = writers
+            writers.removeAll()
+            for writer in ready { writer.resume() }
+        }
+    }
+
+    private func finishCloseIfDrained() {
+        guard closeDeadline != nil, closedError == nil else { return }
+        if outboundHead == outbound.count && !session.hasControlBytes {
+            terminate(.closed)
+        }
+    }
+
+    /// Ends the connection once: closes the transport, fails waiters, finishes the streams.
+    private func terminate(_ error: TransportError) {
+        guard closedError == nil else { return }
+        closedError = error
+        transport.close(reset: false)
+        if timerSlot >= 0 {
+            eventLoop.releaseTimer(timerSlot)
+            timerSlot = -1
+        }
+        outbound.removeAll()
+        outboundBytes = 0
+        let graceful = error == .closed || error == .endOfStream && peerSaidGoodbye
+        inbound.finish(graceful ? nil : error)
+        eventSink.yield(.closed(error))
+        eventSink.finish()
+        status.withLock { $0.closed = error }
+        for writer in writers { writer.resume(throwing: error) }
+        writers.removeAll()
+        for waiter in closeWaiters { waiter.resume() }
+        closeWaiters.removeAll()
+    }
+
+    private var peerSaidGoodbye: Bool { status.withLock { $0.peerGoAway } }
+}
+
+/// What other threads may read about a connection.
+struct ConnectionStatus: Sendable {
+    var state: HeartbeatState = .idle
+    var lastRTT: RTTSnapshot?
+    var counters = HeartbeatCounters()
+    var peerGoAway = false
+    var closed: TransportError?
+
+    mutating func update(from engine: HeartbeatEngine, event: HeartbeatEvent) {
+        state = engine.state
+        counters = engine.counters
+        if case .rttSample(let snapshot) = event.kind { lastRTT = snapshot }
+    }
+}

@@ -1,0 +1,244 @@
+import CTransportsShims
+import Glibc
+public import Heartbeat
+import Synchronization
+
+/// Something the event loop calls back on its thread when a registered descriptor is ready.
+public protocol EventLoopHandler: AnyObject {
+    /// The descriptor is readable, or the peer hung up (EPOLLIN / EPOLLRDHUP / EPOLLHUP / EPOLLERR).
+    func readable()
+    /// The descriptor is writable (EPOLLOUT).
+    func writable()
+    /// The loop is shutting down and has deregistered the descriptor: release it and fail waiters.
+    func eventLoopShutdown()
+}
+
+/// Something the event loop calls back on its thread when its deadline passes.
+public protocol EventLoopTimerHandler: AnyObject {
+    /// The deadline set with `EventLoop.setDeadline(_:_:)` has passed; `now` is the loop's time.
+    func timerFired(now: Timestamp)
+}
+
+/// One thread, one epoll instance, one timer heap: it serves many connections and drives every
+/// connection's heartbeat engine from a single `TimerHeap`. An eventfd wakes it, so work
+/// submitted from other threads, task cancellation and shutdown interrupt a blocked wait at once.
+///
+/// Everything registered with the loop is confined to its thread: `register`, `setDeadline` and
+/// the handler callbacks run there. Other threads reach it through `execute(_:)`.
+public final class EventLoop: @unchecked Sendable {
+    private let epoll: CInt
+    private let wakeDescriptor: CInt
+    private let submitted = Mutex<[@Sendable () -> Void]>([])
+    private let stopping = Atomic<Bool>(false)
+    private let loopThreadID = Atomic<UInt>(0)
+    private var thread: pthread_t?
+
+    // Confined to the loop thread.
+    private var handlers: [CInt: any EventLoopHandler] = [:]
+    private var timers: TimerHeap
+    private var timerHandlers: [(any EventLoopTimerHandler)?] = []
+    private var freeTimerSlots: [Int] = []
+
+    /// The monotonic clock the loop (and the engines it drives) runs on: CLOCK_MONOTONIC.
+    public static func now() -> Timestamp {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Timestamp(nanoseconds: Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec))
+    }
+
+    /// Starts a loop on a new thread.
+    public init() throws(TransportError) {
+        do {
+            epoll = try systemCall { epoll_create1(CInt(EPOLL_CLOEXEC)) }
+        } catch {
+            throw TransportError(error, operation: "epoll_create1")
+        }
+        let eventDescriptor = eventfd(0, CInt(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard eventDescriptor >= 0 else {
+            let error = Errno.current
+            Glibc.close(epoll)
+            throw TransportError(error, operation: "eventfd")
+        }
+        wakeDescriptor = eventDescriptor
+        timers = TimerHeap(capacity: 64)
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.fd = wakeDescriptor
+        _ = epoll_ctl(epoll, EPOLL_CTL_ADD, wakeDescriptor, &event)
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { context in
+            let loop = Unmanaged<EventLoop>.fromOpaque(context!).takeRetainedValue()
+            loop.run()
+            return nil
+        }, context)
+        precondition(created == 0, "pthread_create failed: \(created)")
+        self.thread = thread
+    }
+
+    deinit {
+        Glibc.close(epoll)
+        Glibc.close(wakeDescriptor)
+    }
+
+    /// Whether the caller runs on this loop's thread.
+    public var inEventLoop: Bool { loopThreadID.load(ordering: .acquiring) == UInt(pthread_self()) }
+
+    /// Runs `task` on the loop thread, waking the loop at once if it is waiting.
+    public func execute(_ task: @escaping @Sendable () -> Void) {
+        submitted.withLock { $0.append(task) }
+        wake()
+    }
+
+    /// Stops the loop: the wait is interrupted at once, every registered handler hears
+    /// `eventLoopShutdown()` after its deregistration, and the thread exits.
+    /// Blocks until it has; must not be called on the loop thread.
+    public func shutdown() {
+        precondition(!inEventLoop, "EventLoop.shutdown() called on the loop's own thread")
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        wake()
+        if let thread { pthread_join(thread, nil) }
+        thread = nil
+    }
+
+    private func wake() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeDescriptor, &one, MemoryLayout<UInt64>.size)
+    }
+
+    // MARK: Registration (loop thread only)
+
+    /// Watches `descriptor` for readability, and for writability when `writable` is true.
+    public func register(_ descriptor: CInt, handler: any EventLoopHandler, writable: Bool = false) throws(TransportError) {
+        assertInEventLoop()
+        handlers[descriptor] = handler
+        try control(EPOLL_CTL_ADD, descriptor, reading: true, writable: writable)
+    }
+
+    /// Changes what `descriptor` is watched for; `reading: false` stops reading (back-pressure).
+    public func modify(_ descriptor: CInt, reading: Bool, writable: Bool) throws(TransportError) {
+        assertInEventLoop()
+        try control(EPOLL_CTL_MOD, descriptor, reading: reading, writable: writable)
+    }
+
+    /// Stops watching `descriptor`. Call it before closing the descriptor.
+    public func deregister(_ descriptor: CInt) {
+        assertInEventLoop()
+        guard handlers.removeValue(forKey: descriptor) != nil else { return }
+        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, descriptor, nil)
+    }
+
+    private func control(_ operation: CInt, _ descriptor: CInt, reading: Bool, writable: Bool) throws(TransportError) {
+        var event = epoll_event()
+        event.events = (reading ? EPOLLIN.rawValue | EPOLLRDHUP.rawValue : 0) | (writable ? EPOLLOUT.rawValue : 0)
+        event.data.fd = descriptor
+        if epoll_ctl(epoll, operation, descriptor, &event) == -1 {
+            throw TransportError(.current, operation: "epoll_ctl")
+        }
+    }
+
+    // MARK: Timers (loop thread only)
+
+    /// A timer slot for `handler`, reused with `setDeadline` for as long as it lives. Give it back
+    /// with `releaseTimer(_:)`.
+    public func makeTimer(_ handler: any EventLoopTimerHandler) -> Int {
+        assertInEventLoop()
+        if let slot = freeTimerSlots.popLast() {
+            timerHandlers[slot] = handler
+            return slot
+        }
+        let slot = timerHandlers.count
+        timerHandlers.append(handler)
+        if slot >= timers.capacity { growTimers(to: timers.capacity * 2) }
+        return slot
+    }
+
+    /// Sets (or with nil, clears) the deadline of `slot`: its handler's `timerFired` runs once it passes.
+    /// O(log n), no allocation.
+    public func setDeadline(_ slot: Int, _ deadline: Timestamp?) {
+        assertInEventLoop()
+        timers.update(slot, to: deadline)
+    }
+
+    /// Clears and frees `slot`.
+    public func releaseTimer(_ slot: Int) {
+        assertInEventLoop()
+        timers.cancel(slot)
+        timerHandlers[slot] = nil
+        freeTimerSlots.append(slot)
+    }
+
+    /// Number of timers with a deadline (for tests and diagnostics).
+    public var scheduledTimerCount: Int { timers.count }
+
+    private func growTimers(to capacity: Int) {
+        var grown = TimerHeap(capacity: capacity)
+        for slot in 0..<timers.capacity {
+            if let deadline = timers.deadline(of: slot) { grown.schedule(slot, at: deadline) }
+        }
+        timers = grown
+    }
+
+    private func assertInEventLoop() {
+        assert(inEventLoop, "EventLoop API used off the loop thread")
+    }
+
+    // MARK: The loop
+
+    private func run() {
+        loopThreadID.store(UInt(pthread_self()), ordering: .releasing)
+        let capacity = 256
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        defer { events.deallocate() }
+        var tasks: [@Sendable () -> Void] = []
+        while !stopping.load(ordering: .acquiring) {
+            let count = epoll_wait(epoll, events, CInt(capacity), waitMilliseconds())
+            for index in 0..<max(0, Int(count)) {
+                let event = events[index]
+                let descriptor = event.data.fd
+                if descriptor == wakeDescriptor {
+                    var value: UInt64 = 0
+                    _ = Glibc.read(wakeDescriptor, &value, MemoryLayout<UInt64>.size)
+                    continue
+                }
+                let flags = event.events
+                if flags & (EPOLLOUT.rawValue | EPOLLERR.rawValue) != 0, let handler = handlers[descriptor] {
+                    handler.writable()
+                }
+                if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0,
+                   let handler = handlers[descriptor] {
+                    handler.readable()
+                }
+            }
+            submitted.withLock { swap(&$0, &tasks) }
+            for task in tasks { task() }
+            tasks.removeAll(keepingCapacity: true)
+            fireTimers()
+        }
+        // Shutdown: tell every handler once, so connections fail their waiters and close.
+        submitted.withLock { swap(&$0, &tasks) }
+        for task in tasks { task() }
+        let remaining = handlers
+        handlers.removeAll()
+        for (descriptor, handler) in remaining {
+            _ = epoll_ctl(epoll, EPOLL_CTL_DEL, descriptor, nil)
+            handler.eventLoopShutdown()
+        }
+        timerHandlers.removeAll()
+    }
+
+    private func fireTimers() {
+        let now = Self.now()
+        while let slot = timers.popExpired(now: now) {
+            timerHandlers[slot]?.timerFired(now: now)
+        }
+    }
+
+    /// How long epoll_wait may block: until the next deadline, rounded up to a millisecond.
+    private func waitMilliseconds() -> CInt {
+        guard let deadline = timers.nextDeadline else { return -1 }
+        let remaining = deadline.nanoseconds - Self.now().nanoseconds
+        if remaining <= 0 { return 0 }
+        return CInt(min((remaining + 999_999) / 1_000_000, Int64(CInt.max)))
+    }
+}

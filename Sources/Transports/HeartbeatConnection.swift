@@ -1,0 +1,94 @@
+public import Heartbeat
+import Synchronization
+
+/// A connection kept alive by heartbeats: a transport, a dialect's demuxer and a liveness engine.
+///
+/// ```swift
+/// let loop = try EventLoop()
+/// let connection = try await HeartbeatConnection.connect(
+///     to: SocketAddress(parsing: "127.0.0.1:7000"), configuration: .init(dialect: .envelope), on: loop)
+/// Task {
+///     for await event in connection.events { print(event) }       // RTT samples, state changes, close
+/// }
+/// try await connection.write(Array("hello".utf8))
+/// for try await frame in connection.inbound {                       // business data, in order
+///     print(frame.payload)
+/// }
+/// ```
+///
+/// Business data arrives in order on `inbound`; liveness events on `events`. `write` suspends while
+/// more than `writeBufferLimit` octets wait (back-pressure); heartbeats never wait behind them for
+/// more than the frame being written. Everything runs on one `EventLoop` thread, shared by every
+/// connection on it.
+public final class HeartbeatConnection: Sendable {
+    let core: ConnectionCore
+
+    /// The loop that runs this connection.
+    public var eventLoop: EventLoop { core.eventLoop }
+    /// The settings the connection was made with.
+    public var configuration: ConnectionConfiguration { core.configuration }
+    /// Business frames from the peer, in order. Iterate it from one task at a time.
+    public var inbound: InboundFrames { InboundFrames(queue: core.inbound) }
+    /// Liveness events (the newest 1,024 are kept if nobody reads them), ending after `.closed`.
+    public var events: AsyncStream<ConnectionEvent> { core.events }
+
+    init(core: ConnectionCore) {
+        self.core = core
+    }
+
+    /// Runs a connection over `transport` (which must be open). Use it for transports other than
+    /// sockets, e.g. `MemoryTransport`.
+    public static func start(over transport: sending any Transport, configuration: ConnectionConfiguration,
+                             role: HeartbeatSession.Role, connectionID: UInt64 = 0) async -> HeartbeatConnection {
+        let loop = transport.eventLoop
+        let box = UncheckedBox(transport)
+        return await withCheckedContinuation { continuation in
+            loop.execute {
+                let core = ConnectionCore(transport: box.value, configuration: configuration, role: role, connectionID: connectionID)
+                core.start()
+                continuation.resume(returning: HeartbeatConnection(core: core))
+            }
+        }
+    }
+
+    /// Connects to `address` over TCP or a Unix socket and starts heartbeats. Cancelling the
+    /// calling task abandons the attempt at once.
+    public static func connect(to address: SocketAddress, configuration: ConnectionConfiguration = .init(),
+                               on loop: EventLoop, connectionID: UInt64 = 0) async throws -> HeartbeatConnection {
+        let transport = try await Connector.connect(to: address, configuration: configuration, on: loop)
+        return await start(over: transport, configuration: configuration, role: .client, connectionID: connectionID)
+    }
+
+    /// Writes business data: for the envelope, any bytes (sent as DATA frames of at most 16,384
+    /// octets); for HTTP/2, whole encoded frames. Returns once the bytes are queued and the queue
+    /// is within `writeBufferLimit`.
+    /// - Throws: `TransportError` if the connection is closed or fails (EPIPE, ECONNRESET, ...).
+    public func write(_ bytes: [UInt8]) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            core.eventLoop.execute { [core] in core.enqueue(bytes, continuation) }
+        }
+    }
+
+    /// Closes gracefully: sends the dialect's GOAWAY (NO_ERROR), lets queued writes drain for up
+    /// to `closeTimeout`, then closes. `inbound` ends without error.
+    public func close() async {
+        await withCheckedContinuation { continuation in
+            core.eventLoop.execute { [core] in core.close(continuation) }
+        }
+    }
+
+    /// The engine's state as of its last event.
+    public var state: HeartbeatState { core.status.withLock { $0.state } }
+    /// The RTT figures after the last sample, if any.
+    public var rtt: RTTSnapshot? { core.status.withLock { $0.lastRTT } }
+    /// The engine's counters as of its last event.
+    public var counters: HeartbeatCounters { core.status.withLock { $0.counters } }
+    /// Why the connection ended, once it has.
+    public var closeReason: TransportError? { core.status.withLock { $0.closed } }
+}
+
+/// Hands a non-Sendable value to the loop thread that will own it from then on.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

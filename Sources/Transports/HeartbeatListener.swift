@@ -1,0 +1,125 @@
+import Heartbeat
+import Glibc
+import Synchronization
+
+/// Accepts connections on a TCP or Unix-domain address and runs heartbeats on each.
+///
+/// ```swift
+/// let listener = try await HeartbeatListener.bind(to: SocketAddress(parsing: "127.0.0.1:0"), on: loop)
+/// for await connection in listener.connections {
+///     Task { for try await frame in connection.inbound { try await connection.write(frame.payload) } }
+/// }
+/// ```
+public final class HeartbeatListener: Sendable {
+    private let acceptor: Acceptor
+    /// The address bound, with the port the system chose for port 0.
+    public let localAddress: SocketAddress
+    /// Accepted connections, already running. Ends when the listener closes.
+    public let connections: AsyncStream<HeartbeatConnection>
+
+    private init(acceptor: Acceptor, localAddress: SocketAddress, connections: AsyncStream<HeartbeatConnection>) {
+        self.acceptor = acceptor
+        self.localAddress = localAddress
+        self.connections = connections
+    }
+
+    /// Binds and listens on `address` (port 0 for any free port; `unix:PATH` for a Unix socket,
+    /// whose file is replaced if it exists).
+    public static func bind(to address: SocketAddress, configuration: ConnectionConfiguration = .init(),
+                            backlog: CInt = 1024, on loop: EventLoop) async throws -> HeartbeatListener {
+        if case .unix(let path) = address { unlink(path) }
+        let socket = try Connector.makeSocket(for: address, configuration)
+        let local: SocketAddress
+        do {
+            if address.family != AF_UNIX { try socket.setReuseAddress(true) }
+            try socket.bind(to: address)
+            try socket.listen(backlog: backlog)
+            local = try socket.localAddress()
+        } catch {
+            throw TransportError(error, operation: "listen on \(address)")
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: HeartbeatConnection.self, bufferingPolicy: .unbounded)
+        let acceptor = Acceptor(socket: socket, loop: loop, configuration: configuration, family: address.family,
+                                output: continuation)
+        try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
+            loop.execute {
+                do {
+                    try acceptor.start()
+                    started.resume()
+                } catch {
+                    started.resume(throwing: error)
+                }
+            }
+        }
+        return HeartbeatListener(acceptor: acceptor, localAddress: local, connections: stream)
+    }
+
+    /// Stops accepting; connections already accepted go on.
+    public func close() async {
+        await withCheckedContinuation { continuation in
+            acceptor.loop.execute { [acceptor] in
+                acceptor.stop()
+                continuation.resume()
+            }
+        }
+    }
+}
+
+/// The listening socket's handler on the loop.
+final class Acceptor: EventLoopHandler, @unchecked Sendable {
+    let loop: EventLoop
+    private var socket: Socket?
+    private let descriptor: CInt
+    private let configuration: ConnectionConfiguration
+    private let family: CInt
+    private let output: AsyncStream<HeartbeatConnection>.Continuation
+    private var nextConnectionID: UInt64 = 1
+
+    init(socket: consuming Socket, loop: EventLoop, configuration: ConnectionConfiguration, family: CInt,
+         output: AsyncStream<HeartbeatConnection>.Continuation) {
+        descriptor = socket.descriptor
+        self.socket = consume socket
+        self.loop = loop
+        self.configuration = configuration
+        self.family = family
+        self.output = output
+    }
+
+    func start() throws(TransportError) {
+        try loop.register(descriptor, handler: self)
+    }
+
+    func stop() {
+        guard socket != nil else { return }
+        loop.deregister(descriptor)
+        _ = socket.take()
+        output.finish()
+    }
+
+    func readable() {
+        // Accept what is pending, a bounded batch per wakeup.
+        for _ in 0..<64 {
+            let accepted: Socket?
+            do {
+                accepted = try socket?.accept()
+            } catch {
+                // EMFILE and friends: stop this round; the next readiness retries.
+                return
+            }
+            guard let client = accepted else {
+                if socket == nil { stop() }
+                return
+            }
+            try? Connector.configure(client, family: family, configuration)
+            let transport = SocketTransport(socket: client, eventLoop: loop)
+            let core = ConnectionCore(transport: transport, configuration: configuration, role: .server, connectionID: nextConnectionID)
+            nextConnectionID += 1
+            core.start()
+            output.yield(HeartbeatConnection(core: core))
+        }
+    }
+
+    func writable() {}
+
+    func eventLoopShutdown() { stop() }
+}
