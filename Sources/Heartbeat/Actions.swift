@@ -162,6 +162,8 @@ public struct HeartbeatCounters: Hashable, Sendable {
     public var circuitOpenings = 0
     /// Events dropped because eight were waiting unpolled.
     public var eventsDropped = 0
+    /// Actions dropped because eight were waiting unpolled (the adapter must drain after each input).
+    public var actionsDropped = 0
 
     /// All zero.
     public init() {}

@@ -59,8 +59,6 @@ public struct HeartbeatEngine: Sendable {
     private var latestNow: Int64
     private var sequence: UInt32 = 0
     private var lastAckTimeout: Int64 = 0
-    /// Actions dropped because eight were waiting unpolled (the adapter must drain after each input).
-    public private(set) var actionsDropped = 0
 
     /// An engine for a connection that starts at `now`; the first ping is due one `pingInterval` later.
     public init(configuration: HeartbeatConfiguration = .init(), connectionID: UInt64 = 0,
@@ -439,7 +437,7 @@ public struct HeartbeatEngine: Sendable {
     private mutating func enqueue(_ action: HeartbeatAction) {
         if actions.isFull {
             _ = actions.popFirst()
-            actionsDropped += 1
+            counters.actionsDropped += 1
         }
         actions.append(action)
     }

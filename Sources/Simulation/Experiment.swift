@@ -40,8 +40,8 @@ public struct ExperimentScale: Hashable, Sendable {
     /// The seed of everything random (link and jitter).
     public var seed: UInt64
 
-    /// A scale; the report's is 10⁶ heartbeats in 2,000 trials.
-    public init(heartbeats: Int = 1_000_000, trials: Int = 2_000, seed: UInt64 = 2_004) {
+    /// A scale; the report's is 10⁶ heartbeats in 10,000 trials.
+    public init(heartbeats: Int = 1_000_000, trials: Int = 10_000, seed: UInt64 = 2_004) {
         precondition(heartbeats >= trials && trials >= 1, "need at least one heartbeat per trial")
         self.heartbeats = heartbeats
         self.trials = trials

@@ -16,7 +16,7 @@ public struct NetworkSimulation: Sendable {
         public var aliveNanoseconds: Int64 = 0
         /// Peer declared dead while it was alive.
         public var falsePositives = 0
-        /// Pings the engines sent.
+        /// Pings the engines sent while the peer was alive.
         public var pingsSent = 0
         /// Pongs that reached the engines.
         public var pongsDelivered = 0
@@ -114,7 +114,7 @@ public struct NetworkSimulation: Sendable {
         while let action = engine.pollAction() {
             switch action {
             case .sendPing(let payload):
-                tally.pingsSent += 1
+                if now < peerSilentFrom { tally.pingsSent += 1 }
                 send(payload: payload.rawValue, toPeer: true)
             case .peerDead:
                 if now < peerSilentFrom { tally.falsePositives += 1 }

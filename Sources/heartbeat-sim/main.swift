@@ -10,7 +10,7 @@ if tuning { commandLine.removeFirst() }
 let numbers = commandLine.compactMap { Int($0) }
 let scale = ExperimentScale(
     heartbeats: numbers.count > 0 ? numbers[0] : 1_000_000,
-    trials: numbers.count > 1 ? numbers[1] : 2_000,
+    trials: numbers.count > 1 ? numbers[1] : 10_000,
     seed: numbers.count > 2 ? UInt64(numbers[2]) : 2_004)
 
 func milliseconds(_ duration: Duration) -> String { "\(duration.nanosecondCount / 1_000_000) ms" }

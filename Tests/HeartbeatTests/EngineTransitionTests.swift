@@ -273,7 +273,7 @@ import Testing
         var engine = HeartbeatEngine(configuration: configuration, dialect: .envelope, now: at(0))
         // A regular ping, then misses and retries: a ping each time, none polled.
         for _ in 0..<24 { engine.tick(now: try #require(engine.nextDeadline)) }
-        #expect(engine.actionsDropped == 4)
+        #expect(engine.counters.actionsDropped == 4)
         #expect(engine.drainActions().count == 8)
     }
 }

@@ -7,11 +7,18 @@ import Testing
         HeartbeatEngine(configuration: fixedConfiguration(), dialect: .quic, now: at(0))
     }
 
+    /// A PING due at `time` goes out in packet `packetNumber` and is acknowledged `roundTrip`
+    /// seconds later with `ackDelay`.
+    func acknowledgedPing(_ engine: inout HeartbeatEngine, at time: Double, packetNumber: UInt64,
+                          roundTrip: Double, ackDelay: Duration?) throws {
+        let ping = try engine.expectPing(at: at(time))
+        engine.pingWritten(ping, packetNumber: packetNumber, now: at(time))
+        engine.receivedAcknowledgement(packetNumber: packetNumber, ackDelay: ackDelay, now: at(time + roundTrip))
+    }
+
     @Test func theAcknowledgementOfThePingPacketIsThePong() throws {
         var engine = quicEngine()
-        let ping = try engine.expectPing(at: at(10))
-        engine.pingWritten(ping, packetNumber: 42, now: at(10))
-        engine.receivedAcknowledgement(packetNumber: 42, ackDelay: ms(20), now: at(10.1))
+        try acknowledgedPing(&engine, at: 10, packetNumber: 42, roundTrip: 0.1, ackDelay: ms(20))
         #expect(engine.state == .idle)
         #expect(engine.counters.pongsReceived == 1)
         // First sample: min RTT is the sample itself, so no ACK delay can be subtracted.
@@ -21,27 +28,19 @@ import Testing
 
     @Test func ackDelayIsCappedAndSubtractedOnlyAboveTheMinimum() throws {
         var engine = quicEngine()
-        let first = try engine.expectPing(at: at(10))
-        engine.pingWritten(first, packetNumber: 1, now: at(10))
-        engine.receivedAcknowledgement(packetNumber: 1, ackDelay: .zero, now: at(10.1))
-        let second = try engine.expectPing(at: at(20))
-        engine.pingWritten(second, packetNumber: 7, now: at(20))
+        try acknowledgedPing(&engine, at: 10, packetNumber: 1, roundTrip: 0.1, ackDelay: .zero)
         // 150 ms with a reported 40 ms delay: capped at max_ack_delay 25 ms, 150 ≥ 100 + 25.
-        engine.receivedAcknowledgement(packetNumber: 7, ackDelay: ms(40), now: at(20.15))
+        try acknowledgedPing(&engine, at: 20, packetNumber: 7, roundTrip: 0.15, ackDelay: ms(40))
         #expect(engine.rtt.latest == ms(125))
-        let third = try engine.expectPing(at: at(30))
-        engine.pingWritten(third, packetNumber: 9, now: at(30))
         // 110 ms with 20 ms delay: 110 < 100 + 20, so the delay is not subtracted.
-        engine.receivedAcknowledgement(packetNumber: 9, ackDelay: ms(20), now: at(30.11))
+        try acknowledgedPing(&engine, at: 30, packetNumber: 9, roundTrip: 0.11, ackDelay: ms(20))
         #expect(engine.rtt.latest == ms(110))
         #expect(engine.rtt.minimum == ms(100))
     }
 
     @Test func anAcknowledgementWithoutDelayProvesLifeWithoutASample() throws {
         var engine = quicEngine()
-        let ping = try engine.expectPing(at: at(10))
-        engine.pingWritten(ping, packetNumber: 5, now: at(10))
-        engine.receivedAcknowledgement(packetNumber: 5, ackDelay: nil, now: at(10.3))
+        try acknowledgedPing(&engine, at: 10, packetNumber: 5, roundTrip: 0.3, ackDelay: nil)
         #expect(engine.state == .idle)
         #expect(engine.counters.rttSamples == 0)
         engine.receivedAcknowledgement(packetNumber: 5, ackDelay: nil, now: at(10.4))
