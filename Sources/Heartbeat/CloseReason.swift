@@ -20,11 +20,12 @@ public enum CloseReason: Hashable, Sendable, CustomStringConvertible {
     ///   H3_EXCESSIVE_LOAD, 0x0107.) A slow frame cannot happen in QUIC, whose packets carry whole
     ///   frames; the same code is returned so the mapping is total.
     public func wireCode(for dialect: Dialect) -> UInt64 {
-        switch dialect {
-        case .envelope: return 0x6
-        case .http2: return 0xb
-        case .quic: return 0xa
-        }
+        closeCode(for: dialect).value
+    }
+
+    /// The named error code to close with in `dialect` (see `wireCode(for:)`).
+    public func closeCode(for dialect: Dialect) -> WireErrorCode {
+        WireErrorCode.enhanceYourCalm(dialect)
     }
 
     /// Short ASCII text for the close frame's debug data / reason phrase.

@@ -163,28 +163,30 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
     private func afterInput() {
         guard closedError == nil else { return }
         flush()
+        var ending: TransportError?
         while let output = session.pollOutput() {
             switch output {
             case .event(let event):
-                eventSink.yield(.heartbeat(event))
                 status.withLock { $0.update(from: session.engine, event: event) }
+                eventSink.yield(.heartbeat(event))
             case .peerDead(let reason):
-                if configuration.closeOnPeerDead {
-                    if configuration.dialect == .envelope {
-                        session.appendClose(code: EnvelopeErrorCode.livenessTimeout.rawValue, reason: "\(reason)")
-                        flush()
-                    }
-                    return terminate(.peerDead(reason: "\(reason)"))
+                guard configuration.closeOnPeerDead, ending == nil else { break }
+                if configuration.dialect == .envelope {
+                    session.appendClose(code: EnvelopeErrorCode.livenessTimeout.rawValue, reason: "\(reason)")
                 }
+                ending = .peerDead(reason: "\(reason)")
             case .peerRecovered:
                 break
             case .closeRequested(let reason):
-                flush()
-                return terminate(.closedByPolicy(reason: reason.debugData))
+                if ending == nil { ending = .closedByPolicy(reason: reason.debugData) }
             case .peerGoAway(let code, let reason):
                 status.withLock { $0.peerGoAway = true }
                 eventSink.yield(.peerGoAway(code: code, reason: reason))
             }
+        }
+        if let ending {
+            flush()  // the GOAWAY, if the transport takes it
+            return terminate(ending)
         }
         scheduleTimer()
     }
@@ -256,11 +258,15 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
         }
         outbound.removeAll()
         outboundBytes = 0
+        status.withLock { [engine = session.engine] in
+            $0.closed = error
+            $0.state = engine.state
+            $0.counters = engine.counters
+        }
         let graceful = error == .closed || error == .endOfStream && peerSaidGoodbye
         inbound.finish(graceful ? nil : error)
         eventSink.yield(.closed(error))
         eventSink.finish()
-        status.withLock { $0.closed = error }
         for writer in writers { writer.resume(throwing: error) }
         writers.removeAll()
         for waiter in closeWaiters { waiter.resume() }

@@ -13,53 +13,55 @@ func fastHeartbeats(interval: Duration = .milliseconds(50), ackTimeout: Duration
     return configuration
 }
 
-@Suite(.timeLimit(.minutes(1))) struct LoopbackTests {
-    @Test(arguments: [Dialect.envelope, .http2])
-    func echoAndRTTOverLoopback(_ dialect: Dialect) async throws {
-        let loop = try EventLoop()
-        defer { loop.shutdown() }
-        let configuration = ConnectionConfiguration(dialect: dialect, heartbeat: fastHeartbeats())
-        let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"), configuration: configuration, on: loop)
-        let server = Task {
-            for await connection in listener.connections {
-                for try await frame in connection.inbound {
-                    if dialect == .envelope {
-                        try await connection.write(frame.payload)
-                    } else {
-                        var echo: [UInt8] = []
-                        HTTP2Frame.appendFrame(type: UInt8(frame.header.type), flags: frame.header.flags, streamID: frame.header.streamID,
-                                               payload: frame.payload.span.bytes, to: &echo)
-                        try await connection.write(echo)
+extension TransportSuites {
+    @Suite(.timeLimit(.minutes(1))) struct LoopbackTests {
+        @Test(arguments: [Dialect.envelope, .http2])
+        func echoAndRTTOverLoopback(_ dialect: Dialect) async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            let configuration = ConnectionConfiguration(dialect: dialect, heartbeat: fastHeartbeats())
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"), configuration: configuration, on: loop)
+            let server = Task {
+                for await connection in listener.connections {
+                    for try await frame in connection.inbound {
+                        if dialect == .envelope {
+                            try await connection.write(frame.payload)
+                        } else {
+                            var echo: [UInt8] = []
+                            HTTP2Frame.appendFrame(type: UInt8(frame.header.type), flags: frame.header.flags, streamID: frame.header.streamID,
+                                                   payload: frame.payload.span.bytes, to: &echo)
+                            try await connection.write(echo)
+                        }
                     }
+                    return
                 }
-                return
             }
-        }
-        let client = try await HeartbeatConnection.connect(to: listener.localAddress, configuration: configuration, on: loop)
-        let message: [UInt8] = Array("hello heartbeat".utf8)
-        if dialect == .envelope {
-            try await client.write(message)
-        } else {
-            var frame: [UInt8] = []
-            HTTP2Frame.appendFrame(type: HTTP2Frame.FrameType.data, streamID: 1, payload: message.span.bytes, to: &frame)
-            try await client.write(frame)
-        }
-        var iterator = client.inbound.makeAsyncIterator()
-        let echoed = try await iterator.next()
-        #expect(echoed?.payload == message)
-        var samples = 0
-        for await event in client.events {
-            if case .heartbeat(let heartbeat) = event, case .rttSample(let rtt) = heartbeat.kind {
-                #expect(rtt.latest > .zero && rtt.latest < .seconds(1))
-                samples += 1
-                if samples == 3 { break }
+            let client = try await HeartbeatConnection.connect(to: listener.localAddress, configuration: configuration, on: loop)
+            let message: [UInt8] = Array("hello heartbeat".utf8)
+            if dialect == .envelope {
+                try await client.write(message)
+            } else {
+                var frame: [UInt8] = []
+                HTTP2Frame.appendFrame(type: HTTP2Frame.FrameType.data, streamID: 1, payload: message.span.bytes, to: &frame)
+                try await client.write(frame)
             }
+            var iterator = client.inbound.makeAsyncIterator()
+            let echoed = try await iterator.next()
+            #expect(echoed?.payload == message)
+            var samples = 0
+            for await event in client.events {
+                if case .heartbeat(let heartbeat) = event, case .rttSample(let rtt) = heartbeat.kind {
+                    #expect(rtt.latest > .zero && rtt.latest < .seconds(1))
+                    samples += 1
+                    if samples == 3 { break }
+                }
+            }
+            #expect(samples == 3)
+            #expect(client.state == .idle || client.state == .awaitingPong)
+            await client.close()
+            #expect(client.closeReason == .closed)
+            await listener.close()
+            _ = try? await server.value
         }
-        #expect(samples == 3)
-        #expect(client.state == .idle || client.state == .awaitingPong)
-        await client.close()
-        #expect(client.closeReason == .closed)
-        await listener.close()
-        _ = try? await server.value
     }
 }
