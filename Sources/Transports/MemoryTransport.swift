@@ -56,7 +56,7 @@ public final class MemoryTransport: Transport, EventLoopTimerHandler, @unchecked
     public func inject(_ faults: Faults) {
         eventLoop.execute { [self] in
             self.faults = faults
-            deliver(now: EventLoop.now())
+            scheduleDelivery()
         }
     }
 
@@ -70,7 +70,7 @@ public final class MemoryTransport: Transport, EventLoopTimerHandler, @unchecked
     public func start(_ sink: any TransportSink) {
         self.sink = sink
         timerSlot = eventLoop.makeTimer(self)
-        deliver(now: EventLoop.now())
+        scheduleDelivery()
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws(TransportError) -> Int {
@@ -87,7 +87,7 @@ public final class MemoryTransport: Transport, EventLoopTimerHandler, @unchecked
 
     public func setReading(_ enabled: Bool) {
         reading = enabled
-        if enabled { deliver(now: EventLoop.now()) }
+        scheduleDelivery()
     }
 
     public var bytesWaiting: Int? { incomingBytes }
@@ -116,10 +116,19 @@ public final class MemoryTransport: Transport, EventLoopTimerHandler, @unchecked
         }
         incoming.append((time, bytes, reset))
         incomingBytes += bytes?.count ?? 0
-        deliver(now: EventLoop.now())
+        scheduleDelivery()
     }
 
     public func timerFired(now: Timestamp) { deliver(now: now) }
+
+    /// Deliveries always happen from the loop's timer, never inside a `write` or another
+    /// callback, so neither end is re-entered while it is in the middle of something.
+    private func scheduleDelivery() {
+        guard timerSlot >= 0, !closed, incomingHead < incoming.count else { return }
+        let head = incoming[incomingHead]
+        let deliverable = head.bytes == nil || (reading && !faults.stalled)
+        eventLoop.setDeadline(timerSlot, deliverable ? head.at : nil)
+    }
 
     private func deliver(now: Timestamp) {
         while !closed, incomingHead < incoming.count, incoming[incomingHead].at <= now {
@@ -145,8 +154,6 @@ public final class MemoryTransport: Transport, EventLoopTimerHandler, @unchecked
             incoming.removeAll(keepingCapacity: true)
             incomingHead = 0
         }
-        guard timerSlot >= 0, !closed else { return }
-        let waiting = incomingHead < incoming.count && reading && !faults.stalled
-        eventLoop.setDeadline(timerSlot, waiting ? incoming[incomingHead].at : nil)
+        scheduleDelivery()
     }
 }

@@ -2,7 +2,7 @@ import CTransportsShims
 import Glibc
 
 /// A `Transport` over a connected non-blocking TCP or Unix-domain socket, driven by an `EventLoop`.
-public final class SocketTransport: Transport, EventLoopHandler {
+public final class SocketTransport: Transport, EventLoopHandler, @unchecked Sendable {
     public let eventLoop: EventLoop
     private var socket: Socket?
     private weak var sink: (any TransportSink)?
@@ -105,7 +105,8 @@ public final class SocketTransport: Transport, EventLoopHandler {
         do {
             try eventLoop.modify(descriptor, reading: reading, writable: wantsWritable)
         } catch {
-            fail(error)
+            // Reported from the loop, not from inside the caller's write or setReading.
+            eventLoop.execute { self.fail(error) }
         }
     }
 

@@ -1,0 +1,135 @@
+import Framing
+import Heartbeat
+import Testing
+import Transports
+
+extension TransportSuites {
+    /// The connection API over the in-memory pair, with scripted faults.
+    @Suite(.timeLimit(.minutes(1))) struct MemoryTransportTests {
+        let loop: EventLoop
+
+        init() throws { loop = try EventLoop() }
+
+        func pair(_ heartbeat: HeartbeatConfiguration = fastHeartbeats(), capacity: Int = 256 * 1024)
+            async -> (client: HeartbeatConnection, server: HeartbeatConnection, clientEnd: MemoryTransport, serverEnd: MemoryTransport) {
+            let (clientEnd, serverEnd) = MemoryTransport.pair(on: loop, capacity: capacity)
+            let configuration = ConnectionConfiguration(dialect: .envelope, heartbeat: heartbeat, writeBufferLimit: 32 * 1024)
+            let client = await HeartbeatConnection.start(over: clientEnd, configuration: configuration, role: .client)
+            let server = await HeartbeatConnection.start(over: serverEnd, configuration: configuration, role: .server)
+            return (client, server, clientEnd, serverEnd)
+        }
+
+        func rttSample(_ connection: HeartbeatConnection) async -> RTTSnapshot? {
+            guard case .heartbeat(let event)? = await firstEvent(connection.events, { event in
+                if case .heartbeat(let heartbeat) = event, case .rttSample = heartbeat.kind { return true }
+                return false
+            }), case .rttSample(let snapshot) = event.kind else { return nil }
+            return snapshot
+        }
+
+        @Test func delayShowsUpInTheRTT() async throws {
+            defer { loop.shutdown() }
+            let (client, server, clientEnd, serverEnd) = await pair(fastHeartbeats(interval: .milliseconds(40), ackTimeout: .milliseconds(500)))
+            clientEnd.inject(.init(delay: .milliseconds(30)))
+            serverEnd.inject(.init(delay: .milliseconds(20)))
+            let sample = await rttSample(client)
+            let latest = try #require(sample?.latest)
+            #expect(latest >= .milliseconds(50))
+            #expect(latest < .milliseconds(400))
+            await client.close()
+            await server.close()
+        }
+
+        @Test func blackHoleIsDetectedAsDeath() async throws {
+            defer { loop.shutdown() }
+            let (client, server, _, serverEnd) = await pair()
+            _ = await rttSample(client)
+            // The server's replies vanish: a half-open connection.
+            serverEnd.inject(.init(dropsOutgoing: true))
+            await #expect(throws: TransportError.self) { for try await _ in client.inbound {} }
+            if case .peerDead = client.closeReason {} else { Issue.record("client closed with \(String(describing: client.closeReason))") }
+            await server.close()
+        }
+
+        @Test func stalledReaderBackPressuresTheWriter() async throws {
+            defer { loop.shutdown() }
+            // Long heartbeats: this test is about back-pressure, not liveness.
+            let (client, server, _, serverEnd) = await pair(fastHeartbeats(interval: .seconds(20), ackTimeout: .seconds(20)), capacity: 16 * 1024)
+            serverEnd.inject(.init(stalled: true))
+            let chunk = [UInt8](repeating: 3, count: 4096)
+            let writer = Task {
+                var written = 0
+                for _ in 0..<64 {
+                    try await client.write(chunk)
+                    written += chunk.count
+                }
+                return written
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            // 16 KiB in flight + 32 KiB queued: the writer must be waiting well before 256 KiB.
+            #expect(client.counters.pingsSent == 0)
+            serverEnd.inject(.init(stalled: false))
+            var received = 0
+            for try await frame in server.inbound {
+                received += frame.payload.count
+                if received == 64 * chunk.count { break }
+            }
+            #expect(try await writer.value == 64 * chunk.count)
+            #expect(received == 64 * chunk.count)
+            await client.close()
+            await server.close()
+        }
+
+        @Test func closeAndResetReachThePeer() async throws {
+            defer { loop.shutdown() }
+            let (client, server, _, _) = await pair(fastHeartbeats(interval: .seconds(20), ackTimeout: .seconds(20)))
+            try await client.write(Array("last words".utf8))
+            await client.close()
+            var frames: [[UInt8]] = []
+            for try await frame in server.inbound { frames.append(frame.payload) }  // ends without error: GOAWAY then EOF
+            #expect(frames == [Array("last words".utf8)])
+
+            let (other, otherServer, otherEnd, _) = await pair(fastHeartbeats(interval: .seconds(20), ackTimeout: .seconds(20)))
+            otherEnd.reset()
+            await #expect(throws: TransportError.connectionReset) { for try await _ in otherServer.inbound {} }
+            await other.close()
+        }
+
+        @Test func pingFloodIsPolicedWithEnhanceYourCalm() async throws {
+            defer { loop.shutdown() }
+            var heartbeat = fastHeartbeats(interval: .seconds(20), ackTimeout: .seconds(20))
+            heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .seconds(1), maxPingStrikes: 2, maxPendingPongs: 4)
+            let (attacker, victim) = MemoryTransport.pair(on: loop)
+            let connection = await HeartbeatConnection.start(
+                over: victim, configuration: ConnectionConfiguration(dialect: .envelope, heartbeat: heartbeat), role: .server)
+            // The attacker speaks raw bytes: a preface and then pings as fast as it can.
+            final class Recorder: TransportSink, @unchecked Sendable {
+                var bytes: [UInt8] = []
+                func transportReceived(_ received: RawSpan) { received.withUnsafeBytes { bytes += $0 } }
+                func transportWritable() {}
+                func transportClosed(_ error: TransportError) {}
+            }
+            let recorder = Recorder()
+            loop.execute {
+                attacker.start(recorder)
+                var flood: [UInt8] = []
+                EnvelopeFrame.appendPreface(to: &flood)
+                for sequence in 0..<1000 { EnvelopeFrame.appendPing(HeartbeatPayload(rawValue: UInt64(sequence)), to: &flood) }
+                _ = try? flood.withUnsafeBytes { try attacker.write($0) }
+            }
+            await #expect(throws: TransportError.closedByPolicy(reason: "too_many_pings")) { for try await _ in connection.inbound {} }
+            let counters = connection.counters
+            #expect(counters.pongsSent <= 4 + counters.policingStrikes)
+            // The attacker got a GOAWAY ENHANCE_YOUR_CALM "too_many_pings".
+            try await Task.sleep(for: .milliseconds(50))
+            let received = await withCheckedContinuation { continuation in loop.execute { continuation.resume(returning: recorder.bytes) } }
+            var demuxer = Demuxer(dialect: .envelope)
+            var goAway: EnvelopeGoAway?
+            try? demuxer.feed(received) { item, bytes in
+                if case .business(let frame) = item, frame.type == EnvelopeFrame.FrameType.goAway { goAway = try? EnvelopeGoAway(payload: bytes) }
+            }
+            #expect(goAway?.errorCode == .enhanceYourCalm)
+            #expect(goAway?.reason == "too_many_pings")
+        }
+    }
+}
