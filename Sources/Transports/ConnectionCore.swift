@@ -29,6 +29,7 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
     private var closeDeadline: Timestamp?
     private var readingPaused = false
+    private var applicationPaused = false
     private(set) var closedError: TransportError?
 
     init(transport: any Transport, configuration: ConnectionConfiguration, role: HeartbeatSession.Role, connectionID: UInt64) {
@@ -100,9 +101,21 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
     }
 
     func resumeReadingIfPaused() {
-        guard readingPaused, closedError == nil else { return }
+        guard readingPaused, !applicationPaused, closedError == nil else { return }
         readingPaused = false
         transport.setReading(true)
+    }
+
+    /// The application stops (true) or resumes (false) reading from the peer.
+    func setApplicationPaused(_ paused: Bool) {
+        guard closedError == nil else { return }
+        applicationPaused = paused
+        if paused {
+            readingPaused = true
+            transport.setReading(false)
+        } else {
+            resumeReadingIfPaused()
+        }
     }
 
     private func append(_ frame: [UInt8]) {
@@ -127,7 +140,7 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
             flush()
             return terminate(.framing(error))
         }
-        if overLimit && !readingPaused {
+        if overLimit && !readingPaused && inbound.queuedBytes >= configuration.inboundBufferLimit {
             readingPaused = true
             transport.setReading(false)
         }

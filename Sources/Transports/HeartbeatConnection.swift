@@ -77,6 +77,18 @@ public final class HeartbeatConnection: Sendable {
         }
     }
 
+    /// Stops reading from the peer until `resumeReading()`: nothing more is read, so neither
+    /// business data nor heartbeats are answered, and the peer's writes back up in the kernel.
+    /// Use it for application-level flow control (or, as `hb demo` does, to play a stalled peer).
+    public func pauseReading() {
+        core.eventLoop.execute { [core] in core.setApplicationPaused(true) }
+    }
+
+    /// Resumes reading after `pauseReading()`.
+    public func resumeReading() {
+        core.eventLoop.execute { [core] in core.setApplicationPaused(false) }
+    }
+
     /// The engine's state as of its last event.
     public var state: HeartbeatState { core.status.withLock { $0.state } }
     /// The RTT figures after the last sample, if any.

@@ -1,0 +1,104 @@
+import Framing
+import Glibc
+import Heartbeat
+import Transports
+
+/// `hb probe`: ping(8) at the protocol level.
+enum ProbeCommand {
+    static let usage = """
+        usage: hb probe --dialect tcp|http2 HOST:PORT [--count N] [--interval S] [--timeout S]
+
+        Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, or HTTP/2 PINGs over
+        cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server.
+        Prints one line per reply and a min/avg/max/mdev summary.
+          --count N     pings to send (default 5)
+          --interval S  seconds between pings (default 1)
+          --timeout S   seconds to wait for each reply (default 2)
+        Exit status: 0 if every ping was answered, 1 if any was lost or the connection failed, 2 usage.
+        """
+
+    static func run(_ arguments: [String]) async -> Int32 {
+        let dialect: Dialect, target: String, count: Int, interval: Duration, ackTimeout: Duration
+        do throws(UsageError) {
+            let parsed = try Arguments(arguments, valueOptions: ["--dialect", "--count", "--interval", "--timeout"], flagOptions: ["--help", "-h"])
+            if parsed.flag("--help") || parsed.flag("-h") {
+                say(usage)
+                return ExitStatus.success
+            }
+            dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
+            guard parsed.positionals.count == 1 else { throw UsageError(parsed.positionals.isEmpty ? "HOST:PORT is required" : "one HOST:PORT only") }
+            target = parsed.positionals[0]
+            count = try parsed.value("--count", default: 5) { Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil } }
+            interval = try parsed.value("--interval", default: .seconds(1), parseSeconds)
+            ackTimeout = try parsed.value("--timeout", default: .seconds(2), parseSeconds)
+        } catch {
+            complain("hb probe: \(error.message)\n\n\(usage)")
+            return ExitStatus.usage
+        }
+        do {
+            return try await probe(target, dialect: dialect, count: count, interval: interval, ackTimeout: ackTimeout)
+        } catch {
+            complain("hb probe: \(target): \(error)")
+            return ExitStatus.failure
+        }
+    }
+
+    static func probe(_ target: String, dialect: Dialect, count: Int, interval: Duration, ackTimeout: Duration) async throws -> Int32 {
+        let address = try SocketAddress(parsing: target)
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        // Every ping is sent on schedule and judged on its own: no retries, no giving up.
+        var heartbeat = HeartbeatConfiguration.fixedTimeout
+        heartbeat.pingInterval = interval
+        heartbeat.ackTimeout = ackTimeout
+        heartbeat.missedPongsBeforeDead = Int.max / 2
+        heartbeat.maxOutstandingPings = 4
+        heartbeat.circuitBreakerThreshold = Int.max / 2
+        heartbeat.trafficCountsAsLiveness = false
+        heartbeat.backoff = BackoffSchedule(steps: [BackoffStep(failures: 1, delay: interval, jitter: 0)])
+        var configuration = ConnectionConfiguration(dialect: dialect, heartbeat: heartbeat)
+        configuration.closeOnPeerDead = false
+        let connection = try await HeartbeatConnection.connect(to: address, configuration: configuration, on: loop)
+        say("PROBE \(target) (\(address)) \(dialect == .envelope ? "TCP envelope" : "HTTP/2") PING, \(count) pings every \(fixed(interval.secondsValue, 3)) s")
+        // Drain business frames (SETTINGS, WINDOW_UPDATE, ...) so reading never stops.
+        let drain = Task { do { for try await _ in connection.inbound {} } catch {} }
+        var sent = 0, answered = 0, missed = 0
+        var samples: [Double] = []
+        var failure: TransportError?
+        for await event in connection.events {
+            switch event {
+            case .heartbeat(let heartbeat):
+                switch heartbeat.kind {
+                case .pingSent: sent += 1
+                case .rttSample(let rtt):
+                    answered += 1
+                    let ms = Double(rtt.latest.nanosecondCount) / 1e6
+                    samples.append(ms)
+                    say("reply from \(address): seq=\(answered + missed) time=\(fixed(ms, 3)) ms")
+                case .pongMissed(let payload, _):
+                    missed += 1
+                    say("no reply from \(address): seq=\(answered + missed) (ping \(payload.sequence) timed out after \(fixed(ackTimeout.secondsValue, 3)) s)")
+                default:
+                    break
+                }
+            case .peerGoAway(let code, let reason):
+                say("peer sent GOAWAY code \(code)\(reason.isEmpty ? "" : " \"\(reason)\"")")
+            case .closed(let error):
+                if error != .closed { failure = error }
+            }
+            if answered + missed >= count { break }
+        }
+        await connection.close()
+        drain.cancel()
+        let loss = sent == 0 ? 100 : Double(sent - answered) * 100 / Double(max(sent, answered + missed))
+        say("--- \(target) probe statistics ---")
+        say("\(answered + missed) pings sent, \(answered) replies, \(fixed(loss, 1))% loss")
+        if !samples.isEmpty {
+            let mean = samples.reduce(0, +) / Double(samples.count)
+            let deviation = (samples.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(samples.count)).squareRoot()
+            say("rtt min/avg/max/mdev = \(fixed(samples.min()!, 3))/\(fixed(mean, 3))/\(fixed(samples.max()!, 3))/\(fixed(deviation, 3)) ms")
+        }
+        if let failure { complain("hb probe: connection failed: \(failure)") }
+        return failure == nil && missed == 0 && answered >= count ? ExitStatus.success : ExitStatus.failure
+    }
+}
