@@ -1,6 +1,6 @@
 // swift-tools-version:6.2
 // Benchmarks for swift-heartbeat. A package of its own so that the library never depends on
-// what the benchmarks use. Run: swift run -c release framing-throughput
+// what the benchmarks use. Run: swift run -c release framing-throughput | cancellation-latency
 import PackageDescription
 
 let package = Package(
@@ -10,6 +10,13 @@ let package = Package(
         .executableTarget(
             name: "framing-throughput",
             dependencies: [.product(name: "Framing", package: "swift-heartbeat")]
+        ),
+        .executableTarget(
+            name: "cancellation-latency",
+            dependencies: [
+                .product(name: "Transports", package: "swift-heartbeat"),
+                .product(name: "Heartbeat", package: "swift-heartbeat"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
