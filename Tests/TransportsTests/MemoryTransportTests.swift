@@ -133,3 +133,47 @@ extension TransportSuites {
         }
     }
 }
+
+extension TransportSuites.MemoryTransportTests {
+    @Test func heartbeatsOvertakeQueuedBusinessDataAtFrameBoundaries() async throws {
+        defer { loop.shutdown() }
+        let (clientEnd, serverEnd) = MemoryTransport.pair(on: loop, capacity: 16 * 1024)
+        var configuration = ConnectionConfiguration(dialect: .envelope, heartbeat: fastHeartbeats(interval: .milliseconds(100), ackTimeout: .seconds(5)))
+        configuration.writeBufferLimit = 4 << 20
+        let client = await HeartbeatConnection.start(over: clientEnd, configuration: configuration, role: .client)
+        final class Recorder: TransportSink, @unchecked Sendable {
+            var bytes: [UInt8] = []
+            func transportReceived(_ received: RawSpan) { received.withUnsafeBytes { bytes += $0 } }
+            func transportWritable() {}
+            func transportClosed(_ error: TransportError) {}
+        }
+        let recorder = Recorder()
+        serverEnd.inject(.init(stalled: true))
+        loop.execute { serverEnd.start(recorder) }
+        // 2 MiB of business data queue up behind the stalled reader; then a ping falls due.
+        for _ in 0..<128 { try await client.write([UInt8](repeating: 0x42, count: 16 * 1024)) }
+        try await Task.sleep(for: .milliseconds(250))
+        serverEnd.inject(.init(stalled: false))
+        try await Task.sleep(for: .milliseconds(300))
+        let received = await withCheckedContinuation { continuation in loop.execute { continuation.resume(returning: recorder.bytes) } }
+        var demuxer = Demuxer(dialect: .envelope)
+        var dataFramesBeforeFirstPing: Int?
+        var dataFrames = 0
+        var dataOctets = 0
+        try demuxer.feed(received) { item, bytes in
+            switch item {
+            case .ping where dataFramesBeforeFirstPing == nil: dataFramesBeforeFirstPing = dataFrames
+            case .business(let frame) where frame.type == EnvelopeFrame.FrameType.data:
+                dataFrames += 1
+                dataOctets += bytes.byteCount
+                #expect(bytes.byteCount == 16 * 1024, "business frames arrive whole")
+            default: break
+            }
+        }
+        #expect(dataOctets == 128 * 16 * 1024)
+        // The ping went out at the first frame boundary after it fell due, not after the 2 MiB.
+        let overtaken = try #require(dataFramesBeforeFirstPing)
+        #expect(overtaken < 8, "the first PING came after \(overtaken) of 128 queued DATA frames")
+        await client.close()
+    }
+}

@@ -15,12 +15,12 @@ func fastHeartbeats(interval: Duration = .milliseconds(50), ackTimeout: Duration
 
 extension TransportSuites {
     @Suite(.timeLimit(.minutes(1))) struct LoopbackTests {
-        @Test(arguments: [Dialect.envelope, .http2])
-        func echoAndRTTOverLoopback(_ dialect: Dialect) async throws {
+        @Test(arguments: [(Dialect.envelope, "127.0.0.1:0"), (.http2, "127.0.0.1:0"), (.envelope, "[::1]:0"), (.http2, "unix:/tmp/hb-loopback-test.sock")])
+        func echoAndRTTOverLoopback(_ dialect: Dialect, _ address: String) async throws {
             let loop = try EventLoop()
             defer { loop.shutdown() }
             let configuration = ConnectionConfiguration(dialect: dialect, heartbeat: fastHeartbeats())
-            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"), configuration: configuration, on: loop)
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: address), configuration: configuration, on: loop)
             let server = Task {
                 for await connection in listener.connections {
                     for try await frame in connection.inbound {
