@@ -212,6 +212,10 @@ public struct HeartbeatSession: Sendable {
 
     /// Queues the dialect's close frame: envelope GOAWAY or HTTP/2 GOAWAY with `code` and a reason.
     public mutating func appendClose(code: UInt64, reason: String) {
+        Self.appendClose(dialect: dialect, code: code, reason: reason, to: &control)
+    }
+
+    private static func appendClose(dialect: Dialect, code: UInt64, reason: String, to control: inout [UInt8]) {
         switch dialect {
         case .envelope: EnvelopeFrame.appendGoAway(code: code, reason: reason, to: &control)
         default:
@@ -234,12 +238,7 @@ public struct HeartbeatSession: Sendable {
             case .peerRecovered:
                 outputs.append(.peerRecovered)
             case .close(let reason):
-                switch dialect {
-                case .envelope: EnvelopeFrame.appendGoAway(code: reason.wireCode(for: dialect), reason: reason.debugData, to: &control)
-                default:
-                    HTTP2Frame.appendGoAway(lastStreamID: 0, code: HTTP2ErrorCode(rawValue: UInt32(reason.wireCode(for: dialect))) ?? .enhanceYourCalm,
-                                            debugData: reason.debugData, to: &control)
-                }
+                appendClose(dialect: dialect, code: reason.wireCode(for: dialect), reason: reason.debugData, to: &control)
                 outputs.append(.closeRequested(reason))
             }
         }

@@ -196,8 +196,8 @@ enum DecodeCommand {
         static func frameName(_ type: UInt64, dialect: Dialect) -> String {
             switch dialect {
             case .envelope:
-                return ["DATA", "PING", "PONG", "GOAWAY"].indices.contains(Int(clamping: type))
-                    ? ["DATA", "PING", "PONG", "GOAWAY"][Int(type)] : "UNKNOWN"
+                let names = ["DATA", "PING", "PONG", "GOAWAY"]
+                return type < UInt64(names.count) ? names[Int(type)] : "UNKNOWN"
             case .http2:
                 let names = ["DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS", "PUSH_PROMISE", "PING", "GOAWAY",
                              "WINDOW_UPDATE", "CONTINUATION"]
