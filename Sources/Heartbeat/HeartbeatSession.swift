@@ -47,6 +47,13 @@ public struct HeartbeatSession: Sendable {
     public let managesHTTP2Settings: Bool
 
     private var control: [UInt8] = []
+    /// Pongs not queued because `pendingControlBytes` already held `maxPendingControlBytes`: the
+    /// peer pings but does not read our answers (spec/envelope.md §8, CVE-2019-9512).
+    public private(set) var pongsDiscarded = 0
+    /// The most control octets held unwritten before further pongs are discarded; pings, SETTINGS
+    /// acknowledgements and GOAWAY are always queued (they are bounded by the engine and by the
+    /// connection's life).
+    public static let maxPendingControlBytes = 4096
     /// Offset in `control` just past a PING not yet reported written, to time it from its write.
     private var unwrittenPing: (payload: HeartbeatPayload, end: Int)?
     private var outputs: [Output] = []
@@ -144,27 +151,27 @@ public struct HeartbeatSession: Sendable {
             failure = error
         }
         engine.inboundFrameProgress(hasPartialFrame: demuxer.bufferedByteCount > 0, now: now)
-        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing)
+        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing, pongsDiscarded: &pongsDiscarded)
         if let failure { throw failure }
     }
 
     /// Runs the engine's timers due at `now`: pings, missed pongs, the slow-frame rule.
     public mutating func tick(now: Timestamp) {
         engine.tick(now: now)
-        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing)
+        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing, pongsDiscarded: &pongsDiscarded)
     }
 
     /// We wrote business data to the peer (resets ping-policing strikes, as gRPC does).
     public mutating func sentBusinessData(now: Timestamp) {
         engine.sentTraffic(now: now)
-        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing)
+        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing, pongsDiscarded: &pongsDiscarded)
     }
 
     /// Bytes are waiting in the kernel unread (we paused reading for back-pressure): the peer is
     /// sending, which counts as traffic.
     public mutating func peerBytesWaiting(now: Timestamp) {
         engine.receivedTraffic(now: now)
-        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing)
+        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing, pongsDiscarded: &pongsDiscarded)
     }
 
     // MARK: Outputs
@@ -190,7 +197,7 @@ public struct HeartbeatSession: Sendable {
             if ping.end <= count {
                 unwrittenPing = nil
                 engine.pingWritten(ping.payload, now: now)
-                Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing)
+                Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing, pongsDiscarded: &pongsDiscarded)
             } else {
                 unwrittenPing = (ping.payload, ping.end - count)
             }
@@ -225,13 +232,18 @@ public struct HeartbeatSession: Sendable {
     }
 
     private static func drain(_ engine: inout HeartbeatEngine, into control: inout [UInt8], _ outputs: inout [Output],
-                              dialect: Dialect, unwrittenPing: inout (payload: HeartbeatPayload, end: Int)?) {
+                              dialect: Dialect, unwrittenPing: inout (payload: HeartbeatPayload, end: Int)?,
+                              pongsDiscarded: inout Int) {
         while let action = engine.pollAction() {
             switch action {
             case .sendPing(let payload):
                 dialect.appendPing(payload, to: &control)
                 unwrittenPing = (payload, control.count)
             case .sendPong(let payload):
+                guard control.count < maxPendingControlBytes else {
+                    pongsDiscarded += 1
+                    continue
+                }
                 dialect.appendPong(payload, to: &control)
             case .peerDead(let reason):
                 outputs.append(.peerDead(reason))

@@ -128,3 +128,49 @@ import Testing
         #expect(session.engine.counters.pongsSent == 10_001)
     }
 }
+
+extension SessionTests {
+    @Test func aMillionPingsFromAPeerThatNeverReadsKeepOurMemoryBounded() throws {
+        var configuration = fixedConfiguration()
+        configuration.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)  // no policer: only the bound protects us
+        var session = HeartbeatSession(dialect: .http2, role: .server, configuration: configuration, now: at(0))
+        var preface: [UInt8] = []
+        HTTP2Frame.appendClientPreface(to: &preface)
+        try session.receive(preface.span.bytes, now: at(0)) { _, _ in }
+        var flood: [UInt8] = []
+        for index in 0..<1000 { HTTP2Frame.appendPing(HeartbeatPayload(rawValue: UInt64(index)), ack: false, to: &flood) }
+        var largest = 0
+        for round in 0..<1000 {  // 10^6 PINGs in 1,000 reads; our pongs are never written
+            try session.receive(flood.span.bytes, now: at(Double(round) * 0.001)) { _, _ in }
+            largest = max(largest, session.withPendingControlBytes { $0.byteCount })
+            while session.pollOutput() != nil {}
+        }
+        #expect(session.engine.counters.pingsReceived == 1_000_000)
+        #expect(largest <= HeartbeatSession.maxPendingControlBytes + Dialect.http2.maxHeartbeatLength)
+        // Coalesced in the engine (at most maxPendingPongs wait per read) or discarded at the bound.
+        #expect(session.engine.counters.pongsDropped + session.pongsDiscarded > 990_000)
+        #expect(session.pongsDiscarded > 0)
+    }
+
+    @Test func aMillionPingFloodIsClosedByThePolicer() throws {
+        var session = HeartbeatSession(dialect: .envelope, role: .server, now: at(0))
+        var flood: [UInt8] = []
+        EnvelopeFrame.appendPreface(to: &flood)
+        for index in 0..<1_000_000 { EnvelopeFrame.appendPing(HeartbeatPayload(rawValue: UInt64(index)), to: &flood) }
+        try session.receive(flood.span.bytes, now: at(1)) { _, _ in }
+        var outputs: [HeartbeatSession.Output] = []
+        while let output = session.pollOutput() { outputs.append(output) }
+        #expect(outputs.contains(.closeRequested(.tooManyPings)))
+        #expect(session.engine.state == .closed)
+        // The GOAWAY ENHANCE_YOUR_CALM "too_many_pings" is queued behind at most a few pongs.
+        let control = session.withPendingControlBytes { $0.withUnsafeBytes { Array($0) } }
+        #expect(control.count < 200)
+        var demuxer = Demuxer(EnvelopeFrameDecoder(expectPreface: false))
+        var goAway: EnvelopeGoAway?
+        try demuxer.feed(Array(control.dropFirst(EnvelopeFrame.prefaceLength))) { item, bytes in
+            if case .business(let frame) = item, frame.type == EnvelopeFrame.FrameType.goAway { goAway = try? EnvelopeGoAway(payload: bytes) }
+        }
+        #expect(goAway?.errorCode == .enhanceYourCalm)
+        #expect(goAway?.reason == "too_many_pings")
+    }
+}
