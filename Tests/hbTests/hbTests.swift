@@ -6,18 +6,17 @@ import Testing
 /// `hb decode`'s JSON lines, in process.
 @Suite struct DecodeTests {
     func decode(_ dialect: Dialect, _ bytes: [UInt8], chunk: Int = 7, preface: Bool = true) -> (lines: [String], status: Int32) {
-        final class Lines: @unchecked Sendable { var all: [String] = [] }
-        let lines = Lines()
-        var decoder = DecodeCommand.Decoder(dialect: dialect, format: .jsonl, maxFrameSize: nil, preface: preface) { lines.all.append($0) }
+        var lines: [String] = []
+        var dissector = DecodeCommand.dissector(dialect: dialect, format: .jsonl, maxFrameSize: nil, preface: preface)
         var index = 0
         let step = dialect == .quic ? max(bytes.count, 1) : chunk
         while index < bytes.count {
             let end = min(index + step, bytes.count)
-            guard decoder.feed(bytes.span.bytes.extracting(index..<end)) else { return (lines.all, ExitStatus.failure) }
+            guard dissector.feed(bytes.span.bytes.extracting(index..<end), { lines.append($0) }) else { return (lines, ExitStatus.failure) }
             index = end
         }
-        let status = decoder.finish()
-        return (lines.all, status)
+        let status = dissector.finish { lines.append($0) } ? ExitStatus.success : ExitStatus.failure
+        return (lines, status)
     }
 
     @Test func envelopeItems() {
