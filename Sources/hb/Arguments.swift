@@ -53,6 +53,37 @@ struct Arguments {
     }
 }
 
+/// The outcome of parsing a subcommand's arguments.
+enum Parsed<Options> {
+    /// Run the command with these options.
+    case run(Options)
+    /// Stop with this status: the help was printed (0), or a usage error with the usage (2).
+    case exit(Int32)
+
+    /// The status to stop with (for `.run`, none is due: 0).
+    var exitStatus: Int32 {
+        if case .exit(let status) = self { return status }
+        return ExitStatus.success
+    }
+}
+
+/// Parses `arguments` of `hb command`: `--help`/`-h` prints `usage`, a `UsageError` from `read`
+/// prints its message and `usage`; otherwise `read`'s options.
+func parseCommand<Options>(_ command: String, _ arguments: [String], usage: String, valueOptions: Set<String>,
+                           flagOptions: Set<String> = [], _ read: (Arguments) throws(UsageError) -> Options) -> Parsed<Options> {
+    do throws(UsageError) {
+        let parsed = try Arguments(arguments, valueOptions: valueOptions, flagOptions: flagOptions.union(["--help", "-h"]))
+        if parsed.flag("--help") || parsed.flag("-h") {
+            say(usage)
+            return .exit(ExitStatus.success)
+        }
+        return .run(try read(parsed))
+    } catch {
+        complain("hb \(command): \(error.message)\n\n\(usage)")
+        return .exit(ExitStatus.usage)
+    }
+}
+
 /// A command-line mistake: printed with the command's usage, exit status 2.
 struct UsageError: Error {
     var message: String

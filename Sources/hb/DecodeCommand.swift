@@ -22,28 +22,15 @@ enum DecodeCommand {
         """
 
     static func run(_ arguments: [String]) -> Int32 {
-        let dialect: Dialect
-        let format: Dissector.Format
-        let maxFrameSize: Int?
-        let path: String?
-        let preface: Bool
-        do throws(UsageError) {
-            let parsed = try Arguments(arguments, valueOptions: ["--dialect", "--format", "--max-frame-size"],
-                                       flagOptions: ["--help", "-h", "--no-preface"])
-            if parsed.flag("--help") || parsed.flag("-h") {
-                say(usage)
-                return ExitStatus.success
-            }
-            dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: true)
-            format = try parsed.value("--format", default: .text) { Dissector.Format(rawValue: $0) }
-            maxFrameSize = try parsed.value("--max-frame-size", default: nil) { Int($0).flatMap { $0 > 0 ? $0 : nil } }
-            preface = !parsed.flag("--no-preface")
+        let parsed = parseCommand("decode", arguments, usage: usage, valueOptions: ["--dialect", "--format", "--max-frame-size"],
+                                  flagOptions: ["--no-preface"]) { (parsed) throws(UsageError) in
             guard parsed.positionals.count <= 1 else { throw UsageError("at most one input file") }
-            path = parsed.positionals.first
-        } catch {
-            complain("hb decode: \(error.message)\n\n\(usage)")
-            return ExitStatus.usage
+            return (try parseDialect(parsed.value("--dialect"), allowQUIC: true),
+                    try parsed.value("--format", default: Dissector.Format.text) { Dissector.Format(rawValue: $0) },
+                    try parsed.value("--max-frame-size", default: Int?.none) { Int($0).flatMap { $0 > 0 ? $0 : nil } },
+                    !parsed.flag("--no-preface"), parsed.positionals.first)
         }
+        guard case .run(let (dialect, format, maxFrameSize, preface, path)) = parsed else { return parsed.exitStatus }
         let descriptor: CInt
         if let path, path != "-" {
             descriptor = open(path, O_RDONLY | O_CLOEXEC)

@@ -17,21 +17,14 @@ enum DemoCommand {
         """
 
     static func run(_ arguments: [String]) async -> Int32 {
-        let interval: Duration, ackTimeout: Duration, stallAfter: Duration
-        do throws(UsageError) {
-            let parsed = try Arguments(arguments, valueOptions: ["--interval", "--timeout", "--stall-after"], flagOptions: ["--help", "-h"])
-            if parsed.flag("--help") || parsed.flag("-h") {
-                say(usage)
-                return ExitStatus.success
-            }
+        let parsed = parseCommand("demo", arguments, usage: usage, valueOptions: ["--interval", "--timeout", "--stall-after"]) {
+            (parsed) throws(UsageError) in
             guard parsed.positionals.isEmpty else { throw UsageError("unexpected argument \(parsed.positionals[0])") }
-            interval = try parsed.value("--interval", default: .milliseconds(500), parseSeconds)
-            ackTimeout = try parsed.value("--timeout", default: .seconds(1), parseSeconds)
-            stallAfter = try parsed.value("--stall-after", default: .seconds(4), parseSeconds)
-        } catch {
-            complain("hb demo: \(error.message)\n\n\(usage)")
-            return ExitStatus.usage
+            return (try parsed.value("--interval", default: Duration.milliseconds(500), parseSeconds),
+                    try parsed.value("--timeout", default: Duration.seconds(1), parseSeconds),
+                    try parsed.value("--stall-after", default: Duration.seconds(4), parseSeconds))
         }
+        guard case .run(let (interval, ackTimeout, stallAfter)) = parsed else { return parsed.exitStatus }
         do {
             return try await demo(interval: interval, ackTimeout: ackTimeout, stallAfter: stallAfter)
         } catch {

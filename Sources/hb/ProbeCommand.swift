@@ -18,23 +18,15 @@ enum ProbeCommand {
         """
 
     static func run(_ arguments: [String]) async -> Int32 {
-        let dialect: Dialect, target: String, count: Int, interval: Duration, ackTimeout: Duration
-        do throws(UsageError) {
-            let parsed = try Arguments(arguments, valueOptions: ["--dialect", "--count", "--interval", "--timeout"], flagOptions: ["--help", "-h"])
-            if parsed.flag("--help") || parsed.flag("-h") {
-                say(usage)
-                return ExitStatus.success
-            }
-            dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
+        let parsed = parseCommand("probe", arguments, usage: usage, valueOptions: ["--dialect", "--count", "--interval", "--timeout"]) {
+            (parsed) throws(UsageError) in
+            let dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
             guard parsed.positionals.count == 1 else { throw UsageError(parsed.positionals.isEmpty ? "HOST:PORT is required" : "one HOST:PORT only") }
-            target = parsed.positionals[0]
-            count = try parsed.value("--count", default: 5) { Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil } }
-            interval = try parsed.value("--interval", default: .seconds(1), parseSeconds)
-            ackTimeout = try parsed.value("--timeout", default: .seconds(2), parseSeconds)
-        } catch {
-            complain("hb probe: \(error.message)\n\n\(usage)")
-            return ExitStatus.usage
+            let count = try parsed.value("--count", default: 5) { Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil } }
+            return (dialect, parsed.positionals[0], count, try parsed.value("--interval", default: Duration.seconds(1), parseSeconds),
+                    try parsed.value("--timeout", default: Duration.seconds(2), parseSeconds))
         }
+        guard case .run(let (dialect, target, count, interval, ackTimeout)) = parsed else { return parsed.exitStatus }
         do {
             return try await probe(target, dialect: dialect, count: count, interval: interval, ackTimeout: ackTimeout)
         } catch {

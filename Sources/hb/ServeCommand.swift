@@ -16,26 +16,17 @@ enum ServeCommand {
         """
 
     static func run(_ arguments: [String]) async -> Int32 {
-        let dialect: Dialect, host: String, port: UInt16, interval: Duration, ackTimeout: Duration
-        do throws(UsageError) {
-            let parsed = try Arguments(arguments, valueOptions: ["--dialect", "--host", "--port", "--interval", "--timeout"],
-                                       flagOptions: ["--help", "-h"])
-            if parsed.flag("--help") || parsed.flag("-h") {
-                say(usage)
-                return ExitStatus.success
-            }
+        let parsed = parseCommand("serve", arguments, usage: usage, valueOptions: ["--dialect", "--host", "--port", "--interval", "--timeout"]) {
+            (parsed) throws(UsageError) in
             guard parsed.positionals.isEmpty else { throw UsageError("unexpected argument \(parsed.positionals[0])") }
-            dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
-            host = parsed.value("--host") ?? "127.0.0.1"
+            let dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
             guard let portText = parsed.value("--port") else { throw UsageError("--port is required") }
-            guard let number = UInt16(portText) else { throw UsageError("invalid port \"\(portText)\"") }
-            port = number
-            interval = try parsed.value("--interval", default: .seconds(30), parseSeconds)
-            ackTimeout = try parsed.value("--timeout", default: .seconds(3), parseSeconds)
-        } catch {
-            complain("hb serve: \(error.message)\n\n\(usage)")
-            return ExitStatus.usage
+            guard let port = UInt16(portText) else { throw UsageError("invalid port \"\(portText)\"") }
+            return (dialect, parsed.value("--host") ?? "127.0.0.1", port,
+                    try parsed.value("--interval", default: Duration.seconds(30), parseSeconds),
+                    try parsed.value("--timeout", default: Duration.seconds(3), parseSeconds))
         }
+        guard case .run(let (dialect, host, port, interval, ackTimeout)) = parsed else { return parsed.exitStatus }
         do {
             let loop = try EventLoop()
             var heartbeat = HeartbeatConfiguration()

@@ -103,12 +103,6 @@ extension TransportSuites {
             let connection = await HeartbeatConnection.start(
                 over: victim, configuration: ConnectionConfiguration(dialect: .envelope, heartbeat: heartbeat), role: .server)
             // The attacker speaks raw bytes: a preface and then pings as fast as it can.
-            final class Recorder: TransportSink, @unchecked Sendable {
-                var bytes: [UInt8] = []
-                func transportReceived(_ received: RawSpan) { received.withUnsafeBytes { bytes += $0 } }
-                func transportWritable() {}
-                func transportClosed(_ error: TransportError) {}
-            }
             let recorder = Recorder()
             loop.execute {
                 attacker.start(recorder)
@@ -141,12 +135,6 @@ extension TransportSuites.MemoryTransportTests {
         var configuration = ConnectionConfiguration(dialect: .envelope, heartbeat: fastHeartbeats(interval: .milliseconds(100), ackTimeout: .seconds(5)))
         configuration.writeBufferLimit = 4 << 20
         let client = await HeartbeatConnection.start(over: clientEnd, configuration: configuration, role: .client)
-        final class Recorder: TransportSink, @unchecked Sendable {
-            var bytes: [UInt8] = []
-            func transportReceived(_ received: RawSpan) { received.withUnsafeBytes { bytes += $0 } }
-            func transportWritable() {}
-            func transportClosed(_ error: TransportError) {}
-        }
         let recorder = Recorder()
         serverEnd.inject(.init(stalled: true))
         loop.execute { serverEnd.start(recorder) }
@@ -176,4 +164,12 @@ extension TransportSuites.MemoryTransportTests {
         #expect(overtaken < 8, "the first PING came after \(overtaken) of 128 queued DATA frames")
         await client.close()
     }
+}
+
+/// A raw transport sink that keeps every octet it receives (loop thread only).
+final class Recorder: TransportSink, @unchecked Sendable {
+    var bytes: [UInt8] = []
+    func transportReceived(_ received: RawSpan) { received.withUnsafeBytes { bytes += $0 } }
+    func transportWritable() {}
+    func transportClosed(_ error: TransportError) {}
 }
