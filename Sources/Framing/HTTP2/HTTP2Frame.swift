@@ -12,15 +12,25 @@ public enum HTTP2Frame {
 
     /// Frame types (RFC 9113 §6, §11.2).
     public enum FrameType {
+        /// DATA (RFC 9113 §6.1).
         public static let data: UInt8 = 0x0
+        /// HEADERS (RFC 9113 §6.2).
         public static let headers: UInt8 = 0x1
+        /// PRIORITY (RFC 9113 §6.3).
         public static let priority: UInt8 = 0x2
+        /// RST_STREAM (RFC 9113 §6.4).
         public static let rstStream: UInt8 = 0x3
+        /// SETTINGS (RFC 9113 §6.5).
         public static let settings: UInt8 = 0x4
+        /// PUSH_PROMISE (RFC 9113 §6.6).
         public static let pushPromise: UInt8 = 0x5
+        /// PING (RFC 9113 §6.7).
         public static let ping: UInt8 = 0x6
+        /// GOAWAY (RFC 9113 §6.8).
         public static let goAway: UInt8 = 0x7
+        /// WINDOW_UPDATE (RFC 9113 §6.9).
         public static let windowUpdate: UInt8 = 0x8
+        /// CONTINUATION (RFC 9113 §6.10).
         public static let continuation: UInt8 = 0x9
     }
 

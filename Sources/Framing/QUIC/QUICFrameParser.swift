@@ -5,30 +5,53 @@
 public enum QUICFrameParser {
     /// QUIC frame types (RFC 9000 §19, RFC 9221 §4).
     public enum FrameType {
+        /// PADDING (RFC 9000 §19.1).
         public static let padding: UInt64 = 0x00
+        /// PING (RFC 9000 §19.2).
         public static let ping: UInt64 = 0x01
+        /// ACK (RFC 9000 §19.3).
         public static let ack: UInt64 = 0x02
+        /// ACK with ECN counts (RFC 9000 §19.3).
         public static let ackECN: UInt64 = 0x03
+        /// RESET_STREAM (RFC 9000 §19.4).
         public static let resetStream: UInt64 = 0x04
+        /// STOP_SENDING (RFC 9000 §19.5).
         public static let stopSending: UInt64 = 0x05
+        /// CRYPTO (RFC 9000 §19.6).
         public static let crypto: UInt64 = 0x06
+        /// NEW_TOKEN (RFC 9000 §19.7).
         public static let newToken: UInt64 = 0x07
         /// STREAM types are 0x08...0x0f: bit 0x04 OFF, 0x02 LEN, 0x01 FIN.
         public static let stream: ClosedRange<UInt64> = 0x08...0x0f
+        /// MAX_DATA (RFC 9000 §19.9).
         public static let maxData: UInt64 = 0x10
+        /// MAX_STREAM_DATA (RFC 9000 §19.10).
         public static let maxStreamData: UInt64 = 0x11
+        /// MAX_STREAMS, bidirectional (RFC 9000 §19.11).
         public static let maxStreamsBidirectional: UInt64 = 0x12
+        /// MAX_STREAMS, unidirectional (RFC 9000 §19.11).
         public static let maxStreamsUnidirectional: UInt64 = 0x13
+        /// DATA_BLOCKED (RFC 9000 §19.12).
         public static let dataBlocked: UInt64 = 0x14
+        /// STREAM_DATA_BLOCKED (RFC 9000 §19.13).
         public static let streamDataBlocked: UInt64 = 0x15
+        /// STREAMS_BLOCKED, bidirectional (RFC 9000 §19.14).
         public static let streamsBlockedBidirectional: UInt64 = 0x16
+        /// STREAMS_BLOCKED, unidirectional (RFC 9000 §19.14).
         public static let streamsBlockedUnidirectional: UInt64 = 0x17
+        /// NEW_CONNECTION_ID (RFC 9000 §19.15).
         public static let newConnectionID: UInt64 = 0x18
+        /// RETIRE_CONNECTION_ID (RFC 9000 §19.16).
         public static let retireConnectionID: UInt64 = 0x19
+        /// PATH_CHALLENGE (RFC 9000 §19.17).
         public static let pathChallenge: UInt64 = 0x1a
+        /// PATH_RESPONSE (RFC 9000 §19.18).
         public static let pathResponse: UInt64 = 0x1b
+        /// CONNECTION_CLOSE of the transport (RFC 9000 §19.19).
         public static let connectionCloseTransport: UInt64 = 0x1c
+        /// CONNECTION_CLOSE of the application (RFC 9000 §19.19).
         public static let connectionCloseApplication: UInt64 = 0x1d
+        /// HANDSHAKE_DONE (RFC 9000 §19.20).
         public static let handshakeDone: UInt64 = 0x1e
         /// DATAGRAM without a Length field: runs to the end of the packet (RFC 9221 §4).
         public static let datagram: UInt64 = 0x30
