@@ -1,6 +1,28 @@
 // Interposes glibc's allocator for the whole test binary and counts allocations, per thread and
 // per process. Linked only into test targets; it forwards every call to glibc's own functions.
+//
+// Under AddressSanitizer or ThreadSanitizer the sanitizer runtime owns malloc and free: defining
+// them here as well would hand it pointers it never allocated. There the interposer steps aside,
+// `malloc_counter_is_available()` returns 0, and tests that count allocations are skipped.
 #include "MallocCounter.h"
+
+#if defined(__has_feature)
+#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#    define MALLOC_COUNTER_UNDER_SANITIZER 1
+#  endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#  define MALLOC_COUNTER_UNDER_SANITIZER 1
+#endif
+
+#ifdef MALLOC_COUNTER_UNDER_SANITIZER
+
+int malloc_counter_is_available(void) { return 0; }
+uint64_t malloc_counter_thread_allocations(void) { return 0; }
+uint64_t malloc_counter_process_allocations(void) { return 0; }
+
+#else
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdatomic.h>
@@ -19,6 +41,7 @@ static inline void counted(void) {
     atomic_fetch_add_explicit(&process_allocations, 1, memory_order_relaxed);
 }
 
+int malloc_counter_is_available(void) { return 1; }
 uint64_t malloc_counter_thread_allocations(void) { return thread_allocations; }
 uint64_t malloc_counter_process_allocations(void) {
     return atomic_load_explicit(&process_allocations, memory_order_relaxed);
@@ -37,3 +60,5 @@ int posix_memalign(void **out, size_t alignment, size_t size) {
     *out = pointer;
     return 0;
 }
+
+#endif

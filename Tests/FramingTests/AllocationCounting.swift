@@ -1,5 +1,10 @@
 import MallocCounter
 
+/// Whether allocations can be counted in this build: false under AddressSanitizer and
+/// ThreadSanitizer, whose runtimes own the allocator. Gate counting tests with
+/// `.enabled(if: allocationCountingIsAvailable)`.
+let allocationCountingIsAvailable = malloc_counter_is_available() != 0
+
 /// Allocations the calling thread makes while `body` runs. The allocator is interposed by the
 /// test-only `MallocCounter` target, so this counts every malloc of the Swift runtime as well.
 func allocations(during body: () throws -> Void) rethrows -> UInt64 {

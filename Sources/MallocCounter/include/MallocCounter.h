@@ -2,6 +2,10 @@
 #define MALLOC_COUNTER_H
 #include <stdint.h>
 
+/// 1 when the allocator is interposed and the counters below count; 0 in a build under
+/// AddressSanitizer or ThreadSanitizer, whose runtime owns malloc (the counters then stay 0).
+int malloc_counter_is_available(void);
+
 /// Number of allocations (malloc, calloc, realloc, posix_memalign, aligned_alloc, memalign)
 /// made by the calling thread since it started. Test-only: this target interposes the allocator.
 uint64_t malloc_counter_thread_allocations(void);
