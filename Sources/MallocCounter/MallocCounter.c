@@ -19,6 +19,7 @@
 
 int malloc_counter_is_available(void) { return 0; }
 uint64_t malloc_counter_thread_allocations(void) { return 0; }
+uint64_t malloc_counter_thread_allocated_bytes(void) { return 0; }
 uint64_t malloc_counter_process_allocations(void) { return 0; }
 
 #else
@@ -34,27 +35,30 @@ extern void *__libc_memalign(size_t, size_t);
 extern void __libc_free(void *);
 
 static __thread uint64_t thread_allocations __attribute__((tls_model("initial-exec")));
+static __thread uint64_t thread_allocated_bytes __attribute__((tls_model("initial-exec")));
 static _Atomic uint64_t process_allocations;
 
-static inline void counted(void) {
+static inline void counted(size_t size) {
     thread_allocations += 1;
+    thread_allocated_bytes += size;
     atomic_fetch_add_explicit(&process_allocations, 1, memory_order_relaxed);
 }
 
 int malloc_counter_is_available(void) { return 1; }
 uint64_t malloc_counter_thread_allocations(void) { return thread_allocations; }
+uint64_t malloc_counter_thread_allocated_bytes(void) { return thread_allocated_bytes; }
 uint64_t malloc_counter_process_allocations(void) {
     return atomic_load_explicit(&process_allocations, memory_order_relaxed);
 }
 
-void *malloc(size_t size) { counted(); return __libc_malloc(size); }
-void *calloc(size_t count, size_t size) { counted(); return __libc_calloc(count, size); }
-void *realloc(void *pointer, size_t size) { counted(); return __libc_realloc(pointer, size); }
+void *malloc(size_t size) { counted(size); return __libc_malloc(size); }
+void *calloc(size_t count, size_t size) { counted(count * size); return __libc_calloc(count, size); }
+void *realloc(void *pointer, size_t size) { counted(size); return __libc_realloc(pointer, size); }
 void free(void *pointer) { __libc_free(pointer); }
-void *memalign(size_t alignment, size_t size) { counted(); return __libc_memalign(alignment, size); }
-void *aligned_alloc(size_t alignment, size_t size) { counted(); return __libc_memalign(alignment, size); }
+void *memalign(size_t alignment, size_t size) { counted(size); return __libc_memalign(alignment, size); }
+void *aligned_alloc(size_t alignment, size_t size) { counted(size); return __libc_memalign(alignment, size); }
 int posix_memalign(void **out, size_t alignment, size_t size) {
-    counted();
+    counted(size);
     void *pointer = __libc_memalign(alignment, size);
     if (pointer == NULL && size != 0) return ENOMEM;
     *out = pointer;

@@ -12,3 +12,10 @@ func allocations(during body: () throws -> Void) rethrows -> UInt64 {
     try body()
     return malloc_counter_thread_allocations() - before
 }
+
+/// Octets the calling thread's allocations request while `body` runs (0 where counting is unavailable).
+func allocatedBytes(during body: () throws -> Void) rethrows -> UInt64 {
+    let before = malloc_counter_thread_allocated_bytes()
+    try body()
+    return malloc_counter_thread_allocated_bytes() - before
+}

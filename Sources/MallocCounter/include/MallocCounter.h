@@ -10,6 +10,10 @@ int malloc_counter_is_available(void);
 /// made by the calling thread since it started. Test-only: this target interposes the allocator.
 uint64_t malloc_counter_thread_allocations(void);
 
+/// Octets requested by the calling thread's allocations since it started (each realloc counts its
+/// whole new size).
+uint64_t malloc_counter_thread_allocated_bytes(void);
+
 /// Number of allocations made by all threads since the process started.
 uint64_t malloc_counter_process_allocations(void);
 
