@@ -50,3 +50,18 @@ import Testing
         #expect(whole.error?.code == .http2(.protocolError))
     }
 }
+
+extension FuzzRegressionTests {
+    /// envelope-decoder `0e 89 48 42 0d 0a 1a 0a 01 00 c0 00 00 00 00 ff ff ff` (maximum frame size
+    /// 16,777,215): 18 octets — the preface and a DATA header declaring 16,777,215 octets — made the
+    /// demuxer reserve 16 MiB at once (libFuzzer's `-malloc_limit_mb=8` stopped it): the peer's
+    /// word, not its octets, sized the buffer. It now grows with the octets that arrive.
+    @Test(.enabled(if: allocationCountingIsAvailable, "allocations are not counted under a sanitizer"))
+    func declaredLengthDoesNotSizeTheBuffer() throws {
+        let stream: [UInt8] = [0x89, 0x48, 0x42, 0x0d, 0x0a, 0x1a, 0x0a, 0x01, 0x00, 0xc0, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff]
+        var demuxer = Demuxer(EnvelopeFrameDecoder(maxFrameSize: 16_777_215))
+        let allocated = try allocatedBytes { try demuxer.feed(stream) { _, _ in } }
+        #expect(demuxer.bufferedByteCount == 9)
+        #expect(allocated < 128 * 1024, "\(allocated) octets allocated for 17 received")
+    }
+}
