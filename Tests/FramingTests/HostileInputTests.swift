@@ -98,7 +98,6 @@ import Testing
                     var demuxer = Demuxer(EnvelopeFrameDecoder(maxFrameSize: limit, expectPreface: false))
                     var bytes: [UInt8] = [0x00]
                     Varint.append(declared, length: width, to: &bytes)
-                    let header = bytes.count
                     // Zeros: after a complete frame they read as empty DATA frames (00 00).
                     bytes += [UInt8](repeating: 0x00, count: following)
                     let (error, allocated) = Self.feed(bytes, to: &demuxer)
@@ -408,9 +407,9 @@ import Testing
     @Test func pingWithEveryWrongLength() {
         for length in 0...16 {
             for ack in [false, true] {
-                var header: [UInt8] = [0x00, 0x01]  // a business frame first, so the offset is not 0
-                HTTP2Frame.appendHeader(length: 1, type: 0x0, flags: 0, streamID: 1, to: &header)
-                header.removeFirst(2)
+                var header: [UInt8] = []
+                // A one-octet DATA frame first, so that the PING's offset is not 0.
+                HTTP2Frame.appendHeader(length: 1, type: HTTP2Frame.FrameType.data, flags: 0, streamID: 1, to: &header)
                 header.append(0x00)
                 let offset = header.count
                 HTTP2Frame.appendHeader(length: length, type: HTTP2Frame.FrameType.ping, flags: ack ? HTTP2Frame.Flags.ack : 0, streamID: 0, to: &header)
