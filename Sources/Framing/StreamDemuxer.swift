@@ -105,7 +105,7 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
                     preconditionFailure("\(Decoder.self) asked for \(length) octets with \(pending.count) buffered")
                 }
                 pendingTarget = length
-                pending.reserveCapacity(length)
+                reservePending(length)
             }
         }
     }
@@ -114,9 +114,17 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
         guard target > rest.byteCount, target <= decoder.maxFrameLength else {
             preconditionFailure("\(Decoder.self) asked for \(target) octets with \(rest.byteCount) available")
         }
-        pending.reserveCapacity(target)
+        reservePending(target, arriving: rest.byteCount)
         pending.append(rest)
         pendingTarget = target
+    }
+
+    /// Makes room for a pending frame of `target` octets, but reserves at most
+    /// `retainedCapacity` octets beyond those in hand: a declared length is only the peer's word,
+    /// so a header announcing a 16 MiB frame costs what the peer has sent, not what it promised.
+    /// Past that, the buffer grows (geometrically) with the octets as they arrive.
+    private mutating func reservePending(_ target: Int, arriving: Int = 0) {
+        pending.reserveCapacity(min(target, pending.count + arriving + Self.retainedCapacity))
     }
 
     private mutating func emit(_ frame: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {

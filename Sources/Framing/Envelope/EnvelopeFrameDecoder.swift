@@ -51,7 +51,8 @@ public struct EnvelopeFrameDecoder: StreamFrameDecoder {
         for index in 0..<seen where prefix.unsafeLoad(fromByteOffset: index, as: UInt8.self) != magic[index] {
             throw .prefaceMismatch(at: index)
         }
-        guard prefix.byteCount >= EnvelopeFrame.prefaceLength else { return .needMore(EnvelopeFrame.prefaceLength) }
+        // One octet at a time, so that each is compared as it arrives (§3) however the stream is cut.
+        guard prefix.byteCount >= EnvelopeFrame.prefaceLength else { return .needMore(prefix.byteCount + 1) }
         let version = prefix.unsafeLoad(fromByteOffset: magic.count, as: UInt8.self)
         guard version == EnvelopeFrame.version else { throw .unsupportedVersion(version) }
         return .frame(length: EnvelopeFrame.prefaceLength)

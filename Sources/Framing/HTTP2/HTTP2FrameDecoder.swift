@@ -70,10 +70,10 @@ public struct HTTP2FrameDecoder: StreamFrameDecoder {
             throw .prefaceMismatch(at: index)
         }
         if seen == preface.count { return .frame(length: preface.count) }
-        // Ask one octet at a time while an optional preface could still turn out to be a frame
-        // header shorter than the preface; a required one can be awaited whole.
-        if prefacePolicy == .optional && seen < HTTP2Frame.headerLength { return .needMore(seen + 1) }
-        return .needMore(preface.count)
+        // Ask one octet at a time, so that the first octet that differs fails the stream however
+        // it is cut into chunks, and an optional preface that turns out to be a frame header is
+        // seen to be one as soon as it differs.
+        return .needMore(seen + 1)
     }
 
     public mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame {

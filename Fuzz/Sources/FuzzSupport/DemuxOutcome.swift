@@ -1,0 +1,152 @@
+import Framing
+
+/// An item with its handed-over octets copied out, for comparisons.
+public struct Received: Equatable, CustomStringConvertible {
+    public var item: DemuxedItem
+    public var bytes: [UInt8]
+
+    public init(_ item: DemuxedItem, _ bytes: RawSpan) {
+        self.item = item
+        self.bytes = bytes.withUnsafeBytes { Array($0) }
+    }
+
+    public init(_ item: DemuxedItem, bytes: [UInt8]) {
+        self.item = item
+        self.bytes = bytes
+    }
+
+    public var description: String { "\(item) \(bytes)" }
+}
+
+/// Everything a demuxer run observably produced: the items in order, the error that stopped it,
+/// and where it stood before the input was declared ended.
+public struct DemuxOutcome: Equatable, CustomStringConvertible {
+    public var items: [Received] = []
+    /// The error thrown by `feed` or by `finish`, if any.
+    public var error: FramingError?
+    /// `offset` after the last feed, before `finish`.
+    public var offset = 0
+    /// `bufferedByteCount` after the last feed, before `finish`.
+    public var bufferedByteCount = 0
+
+    public init() {}
+
+    public var description: String {
+        "\(items.count) items, error \(error.map { "\($0)" } ?? "none"), offset \(offset), buffered \(bufferedByteCount)"
+    }
+}
+
+/// Feeds `stream` to a fresh demuxer of `setup` in the pieces `ranges` cuts it into (stream
+/// chunks, or QUIC packets), then ends the input. Checks after every feed what must hold at any
+/// time: the buffer never exceeds one maximum-size frame, a failure is sticky and repeated
+/// unchanged, errors belong to the dialect and point inside the input, every item is well formed
+/// (`checkItem`). The pieces are borrowed slices of one array, so feeding allocates nothing.
+public func demux(_ setup: DemuxerSetup, _ stream: [UInt8], ranges: [Range<Int>]) -> DemuxOutcome {
+    var demuxer = setup.makeDemuxer()
+    var outcome = DemuxOutcome()
+    let bytes = stream.span.bytes
+    var fed = 0
+    for range in ranges {
+        let offsetBefore = demuxer.offset
+        do {
+            try demuxer.feed(bytes.extracting(range)) { item, bytes in
+                checkItem(item, bytes, setup)
+                outcome.items.append(Received(item, bytes))
+            }
+        } catch {
+            checkError(error, setup, inputLength: fed + range.count)
+            check(demuxer.failure == error, "failure \(String(describing: demuxer.failure)) is not the error thrown \(error)")
+            if setup.dialect == .quic {
+                check(error.offset >= offsetBefore && error.offset < offsetBefore + range.count,
+                      "QUIC error offset \(error.offset) outside its packet \(offsetBefore)..<\(offsetBefore + range.count)")
+            } else {
+                check(error.offset == demuxer.offset, "error offset \(error.offset) is not the demuxer's offset \(demuxer.offset)")
+            }
+            checkSticky(&demuxer, error)
+            outcome.error = error
+            outcome.offset = demuxer.offset
+            outcome.bufferedByteCount = demuxer.bufferedByteCount
+            return outcome
+        }
+        fed += range.count
+        check(demuxer.bufferedByteCount <= setup.maxFrameLength || setup.dialect == .quic && demuxer.bufferedByteCount == 0,
+              "\(demuxer.bufferedByteCount) octets buffered; at most \(setup.maxFrameLength) allowed (\(setup))")
+        check(demuxer.offset + demuxer.bufferedByteCount == fed,
+              "offset \(demuxer.offset) + buffered \(demuxer.bufferedByteCount) != \(fed) octets fed")
+    }
+    outcome.offset = demuxer.offset
+    outcome.bufferedByteCount = demuxer.bufferedByteCount
+    do {
+        try demuxer.finish()
+        check(outcome.bufferedByteCount == 0, "finish() accepted a stream ending with \(outcome.bufferedByteCount) octets of a frame")
+    } catch {
+        check(error.reason == .truncated, "finish() threw \(error), not .truncated")
+        check(outcome.bufferedByteCount > 0, "finish() threw \(error) at a frame boundary")
+        check(error.offset == outcome.offset, "truncation reported at \(error.offset), the frame began at \(outcome.offset)")
+        checkError(error, setup, inputLength: fed)
+        check(demuxer.failure == error, "finish() failure is not sticky")
+        check(demuxer.bufferedByteCount == 0, "a failed demuxer still holds \(demuxer.bufferedByteCount) octets")
+        outcome.error = error
+    }
+    return outcome
+}
+
+/// Feeds `stream` in one piece; see `demux(_:_:ranges:)`.
+public func demux(_ setup: DemuxerSetup, whole stream: [UInt8]) -> DemuxOutcome {
+    demux(setup, stream, ranges: [0..<stream.count])
+}
+
+/// Feeds QUIC packets one by one, each an array of its own; see `demux(_:_:ranges:)`.
+public func demux(_ setup: DemuxerSetup, packets: [[UInt8]]) -> DemuxOutcome {
+    var stream: [UInt8] = []
+    var ranges: [Range<Int>] = []
+    for packet in packets {
+        ranges.append(stream.count..<(stream.count + packet.count))
+        stream += packet
+    }
+    return demux(setup, stream, ranges: ranges)
+}
+
+/// Octets that are a valid frame start in every dialect: envelope DATA, HTTP/2 header, QUIC PADDING.
+private let validFrames: [UInt8] = [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+
+/// A failed demuxer rethrows its failure from every call, reports nothing more and holds nothing.
+func checkSticky(_ demuxer: inout Demuxer, _ error: FramingError) {
+    check(demuxer.bufferedByteCount == 0, "a failed demuxer still holds \(demuxer.bufferedByteCount) octets")
+    do {
+        try demuxer.feed(validFrames) { item, _ in fatalError("item \(item) after failure \(error)") }
+        fatalError("feed after failure \(error) did not throw")
+    } catch let again {
+        check(again == error, "feed after failure threw \(again), not \(error)")
+    }
+    do {
+        try demuxer.finish()
+        fatalError("finish after failure \(error) did not throw")
+    } catch let again {
+        check(again == error, "finish after failure threw \(again), not \(error)")
+    }
+}
+
+/// An error belongs to the demuxer's dialect, points inside the input, and can be described.
+func checkError(_ error: FramingError, _ setup: DemuxerSetup, inputLength: Int) {
+    check(error.dialect == setup.dialect, "error \(error) from a \(setup.dialect) demuxer")
+    check(error.code.dialect == setup.dialect, "error code \(error.code) is not in \(setup.dialect)'s code space")
+    check(error.offset >= 0 && error.offset < inputLength, "error offset \(error.offset) outside the \(inputLength) octets fed")
+    check(!error.description.isEmpty && !error.reason.identifier.isEmpty, "error without a description")
+}
+
+/// Cuts `count` octets into pieces whose sizes cycle through `sizes` (an empty piece for a 0);
+/// one octet at a time when `sizes` is empty or all zero.
+public func ranges(cutting count: Int, sizes: [Int]) -> [Range<Int>] {
+    let sizes = sizes.contains(where: { $0 > 0 }) ? sizes : [1]
+    var ranges: [Range<Int>] = []
+    var index = 0
+    var turn = 0
+    while index < count {
+        let end = min(index + sizes[turn % sizes.count], count)
+        ranges.append(index..<end)
+        index = end
+        turn += 1
+    }
+    return ranges
+}

@@ -1,0 +1,104 @@
+import Framing
+
+/// Checks one reported item against its handed-over octets and the dialect's rules: heartbeat
+/// payloads are the 8 octets handed over, business frames are as long as they say and within the
+/// maximum frame size, decoded QUIC frames re-parse to themselves.
+public func checkItem(_ item: DemuxedItem, _ bytes: RawSpan, _ setup: DemuxerSetup) {
+    switch (setup.dialect, item) {
+    case (.envelope, .ping(let payload)), (.envelope, .pong(let payload)),
+         (.http2, .ping(let payload)), (.http2, .pong(let payload)):
+        check(bytes.byteCount == HeartbeatPayload.byteCount, "heartbeat handed over \(bytes.byteCount) octets")
+        check(payload.rawValue == bigEndian(bytes), "heartbeat payload \(payload) is not its octets")
+    case (.envelope, .business(let frame)):
+        check(bytes.byteCount == frame.length, "envelope frame of length \(frame.length) handed over \(bytes.byteCount) octets")
+        check(frame.length <= setup.maxFrameSize, "envelope payload of \(frame.length) octets over the maximum \(setup.maxFrameSize)")
+        check(frame.type <= Varint.max, "envelope type \(frame.type) is not a varint")
+        check(frame.type != EnvelopeFrame.FrameType.ping && frame.type != EnvelopeFrame.FrameType.pong,
+              "envelope heartbeat type \(frame.type) passed on as business")
+        check(frame.flags == 0 && frame.streamID == 0, "envelope frame with HTTP/2 fields \(frame)")
+        if frame.type == EnvelopeFrame.FrameType.goAway {
+            do {
+                let goAway = try EnvelopeGoAway(payload: bytes)
+                var code: [UInt8] = []
+                Varint.append(goAway.code, to: &code)
+                check(code.count <= bytes.byteCount, "GOAWAY code \(goAway.code) longer than its payload")
+                _ = goAway.errorCode
+            } catch {
+                fatalError("GOAWAY passed on that EnvelopeGoAway rejects: \(error)")
+            }
+        }
+    case (.http2, .business(let frame)):
+        check(bytes.byteCount == frame.length, "HTTP/2 frame of length \(frame.length) handed over \(bytes.byteCount) octets")
+        check(frame.length <= setup.maxFrameSize, "HTTP/2 payload of \(frame.length) octets over SETTINGS_MAX_FRAME_SIZE \(setup.maxFrameSize)")
+        check(frame.type <= 0xff && frame.type != UInt64(HTTP2Frame.FrameType.ping), "HTTP/2 frame type \(frame.type) as business")
+        check(frame.streamID <= 0x7fff_ffff, "HTTP/2 stream \(frame.streamID) keeps its reserved bit")
+    case (.quic, .quicPing):
+        check(bytes.byteCount == 1 && bytes.unsafeLoad(as: UInt8.self) == 0x01, "QUIC PING handed over \(bytes.byteCount) octets")
+    case (.quic, .quicAck(let ack)):
+        checkAck(ack, bytes)
+        checkReparses(item, bytes)
+    case (.quic, .business(let frame)):
+        check(bytes.byteCount == frame.length, "QUIC frame of length \(frame.length) handed over \(bytes.byteCount) octets")
+        var cursor = 0
+        let type = Varint.read(bytes, at: &cursor)
+        check(type?.value == frame.type && type?.isMinimal == true, "QUIC frame bytes do not begin with its type \(frame.type)")
+        check(frame.type > QUICFrameParser.FrameType.ackECN, "QUIC frame type \(frame.type) passed on as business")
+        check(frame.flags == 0 && frame.streamID == 0, "QUIC frame with HTTP/2 fields \(frame)")
+        checkReparses(item, bytes)
+    default:
+        fatalError("item \(item) cannot come from a \(setup.dialect) demuxer")
+    }
+}
+
+/// The octets of a reported QUIC frame, parsed on their own, are that same frame, whole.
+func checkReparses(_ item: DemuxedItem, _ bytes: RawSpan) {
+    do {
+        let (end, again) = try QUICFrameParser.decodeFrame(in: bytes, at: 0)
+        check(end == bytes.byteCount, "QUIC frame re-parsed ends at \(end) of \(bytes.byteCount)")
+        if case .quicAck(let ack) = item, case .quicAck(let ackAgain)? = again {
+            check(ack == ackAgain, "QUIC ACK re-parsed differs: \(ack) != \(ackAgain)")
+        } else {
+            check(again == item, "QUIC frame re-parsed as \(String(describing: again)), not \(item)")
+        }
+    } catch {
+        fatalError("QUIC frame \(item) does not re-parse on its own: \(error)")
+    }
+}
+
+/// An ACK's decoded fields agree with the ranges walked from its octets: ranges descend, do not
+/// touch, stay within smallest...largest, and the first and last are the ends.
+func checkAck(_ ack: QUICAck, _ bytes: RawSpan) {
+    let type = bytes.unsafeLoad(as: UInt8.self)
+    check(type == 0x02 || type == 0x03, "ACK of type \(type)")
+    check((type == 0x03) == (ack.ecnCounts != nil), "ACK type \(type) with ECN counts \(String(describing: ack.ecnCounts))")
+    check(ack.smallestAcknowledged <= ack.largestAcknowledged, "ACK smallest \(ack.smallestAcknowledged) > largest \(ack.largestAcknowledged)")
+    check(ack.firstAckRange <= ack.largestAcknowledged, "ACK first range below 0")
+    var walked: UInt64 = 0
+    var previousLower: UInt64?
+    var lowest = UInt64.max
+    ack.forEachRange(in: bytes) { range in
+        if let previousLower {
+            check(range.upperBound + 1 < previousLower, "ACK ranges touch or overlap: \(range) below \(previousLower)")
+        } else {
+            check(range.upperBound == ack.largestAcknowledged, "first ACK range \(range) does not end at the largest")
+        }
+        check(range.lowerBound >= ack.smallestAcknowledged, "ACK range \(range) below the smallest \(ack.smallestAcknowledged)")
+        previousLower = range.lowerBound
+        lowest = range.lowerBound
+        walked += 1
+    }
+    check(walked == ack.additionalRangeCount + 1, "walked \(walked) ACK ranges, the frame says \(ack.additionalRangeCount + 1)")
+    check(lowest == ack.smallestAcknowledged, "lowest ACK range starts at \(lowest), not \(ack.smallestAcknowledged)")
+    check(ack.contains(ack.largestAcknowledged, in: bytes) && ack.contains(ack.smallestAcknowledged, in: bytes),
+          "ACK does not contain its own ends")
+    if ack.largestAcknowledged < UInt64.max { check(!ack.contains(ack.largestAcknowledged + 1, in: bytes), "ACK contains largest + 1") }
+    _ = ack.ackDelayMicroseconds()
+    _ = ack.ackDelayMicroseconds(exponent: Int(type) * 7)
+}
+
+/// The octets read as one big-endian integer.
+func bigEndian(_ bytes: RawSpan) -> UInt64 {
+    var value: UInt64 = 0
+    for index in 0..<bytes.byteCount { value = value << 8 | UInt64(bytes.unsafeLoad(fromByteOffset: index, as: UInt8.self)) }
+    return value
+}

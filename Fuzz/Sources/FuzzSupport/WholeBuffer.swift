@@ -1,0 +1,107 @@
+import Framing
+
+/// The whole-buffer decoder check shared by `envelope-decoder` and `http2-decoder`: demux `stream`
+/// in one feed and check what must hold of the outcome (see `demux`), that complete frames are
+/// handed over in place, in order, and that the items reported before the end or the error are
+/// exactly those of the input cut there.
+public func checkWholeStream(_ setup: DemuxerSetup, _ stream: [UInt8]) {
+    let outcome = demux(setup, whole: stream)
+    checkInPlace(setup, stream, itemCount: outcome.items.count)
+    if setup.dialect == .http2 { checkHeaderBlocks(outcome.items) }
+    if setup.dialect == .envelope, setup.options & 1 == 0, outcome.offset > 0 {
+        var preface: [UInt8] = []
+        EnvelopeFrame.appendPreface(to: &preface)
+        check(Array(stream.prefix(preface.count)) == preface, "envelope frames accepted without the preface")
+    }
+    // The outcome up to the cut is the outcome of the input cut there.
+    let cut = outcome.error?.offset ?? outcome.offset
+    let prefix = demux(setup, stream, ranges: [0..<cut])
+    check(prefix.error == nil, "the input up to the cut at \(cut) fails: \(String(describing: prefix.error))")
+    check(prefix.items == outcome.items, "the input cut at \(cut) gives \(prefix.items.count) items, not \(outcome.items.count)")
+    check(prefix.offset == cut && prefix.bufferedByteCount == 0, "the input cut at \(cut) stops at \(prefix.offset)")
+}
+
+/// In a single feed every complete frame is handed over in place (no copy), in input order.
+func checkInPlace(_ setup: DemuxerSetup, _ stream: [UInt8], itemCount: Int) {
+    var demuxer = setup.makeDemuxer()
+    stream.withUnsafeBytes { buffer in
+        let start = UInt(bitPattern: buffer.baseAddress)
+        var previousEnd = start
+        var count = 0
+        do {
+            try demuxer.feed(RawSpan(_unsafeBytes: buffer)) { _, bytes in
+                bytes.withUnsafeBytes { handed in
+                    let first = UInt(bitPattern: handed.baseAddress)
+                    guard handed.count > 0 else { return }
+                    check(first >= previousEnd && first + UInt(handed.count) <= start + UInt(buffer.count),
+                          "item \(count) handed over at \(first - start), outside the input or before the previous item's end")
+                    previousEnd = first + UInt(handed.count)
+                }
+                count += 1
+            }
+        } catch {}
+        check(count == itemCount, "a second whole feed reported \(count) items, the first \(itemCount)")
+    }
+}
+
+/// No frame other than a CONTINUATION on the same stream — a PING included — is reported inside
+/// a HEADERS or PUSH_PROMISE header block (RFC 9113 §6.10), and no CONTINUATION outside one.
+func checkHeaderBlocks(_ items: [Received]) {
+    var open: UInt32?
+    for received in items {
+        guard case .business(let frame) = received.item else {
+            check(open == nil, "\(received.item) inside the header block of stream \(open!)")
+            continue
+        }
+        let type = UInt8(truncatingIfNeeded: frame.type)
+        if let stream = open {
+            check(type == HTTP2Frame.FrameType.continuation && frame.streamID == stream,
+                  "frame type \(type) on stream \(frame.streamID) inside the header block of stream \(stream)")
+        } else {
+            check(type != HTTP2Frame.FrameType.continuation, "CONTINUATION outside a header block")
+        }
+        switch type {
+        case HTTP2Frame.FrameType.headers, HTTP2Frame.FrameType.pushPromise, HTTP2Frame.FrameType.continuation:
+            open = frame.flags & HTTP2Frame.Flags.endHeaders == 0 ? frame.streamID : nil
+        default:
+            break
+        }
+    }
+}
+
+/// QUIC packets from the input: the whole input as one packet, or packets each prefixed by its
+/// length as a QUIC varint (the last one takes what is left when the length says more).
+public func quicPackets(_ input: inout FuzzInput, lengthPrefixed: Bool) -> [[UInt8]] {
+    guard lengthPrefixed else { return [input.rest()] }
+    var packets: [[UInt8]] = []
+    while !input.isAtEnd {
+        let length = input.varintValue()
+        packets.append(input.take(Int(min(length, UInt64(input.remaining)))))
+    }
+    return packets
+}
+
+/// The whole-packet QUIC check: demux the packets and check the outcome (see `demux`), and that
+/// the items before an error are those of the packets cut at the error.
+public func checkQUICPackets(_ packets: [[UInt8]]) {
+    let setup = DemuxerSetup(dialect: .quic, options: 0)
+    let outcome = demux(setup, packets: packets)
+    check(outcome.bufferedByteCount == 0, "QUIC demuxer buffered \(outcome.bufferedByteCount) octets")
+    guard let error = outcome.error else {
+        check(outcome.offset == packets.reduce(0) { $0 + $1.count }, "QUIC offset \(outcome.offset) is not the octets fed")
+        return
+    }
+    var cutPackets: [[UInt8]] = []
+    var start = 0
+    for packet in packets {
+        if error.offset < start + packet.count {
+            cutPackets.append(Array(packet[..<(error.offset - start)]))
+            break
+        }
+        cutPackets.append(packet)
+        start += packet.count
+    }
+    let prefix = demux(setup, packets: cutPackets)
+    check(prefix.error == nil, "the packets cut at \(error.offset) fail: \(String(describing: prefix.error))")
+    check(prefix.items == outcome.items, "the packets cut at \(error.offset) give other items")
+}

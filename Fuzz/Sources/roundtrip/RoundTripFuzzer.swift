@@ -1,0 +1,310 @@
+// Fuzz target: encode → decode round trip. Frames are built from the input with the library's
+// encoders, demuxed whole and in chunks, and must come back exactly: the same items, the same
+// octets, no error.
+//
+// Input: octet 0 the dialect (mod 3: envelope, HTTP/2, QUIC). Stream dialects: octet 1 the options
+// (see `DemuxerSetup`), octet 2 the chunk size of the chunked run (0 = one octet at a time), then
+// one frame per operation octet, its fields read from the octets after it. QUIC: one frame per
+// operation octet (op 22 ends the packet). See each builder for the fields.
+import FuzzSupport
+import Framing
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func roundTripFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    var input = FuzzInput(data, size)
+    switch input.byte() % 3 {
+    case 0: envelopeRoundTrip(&input)
+    case 1: http2RoundTrip(&input)
+    default: quicRoundTrip(&input)
+    }
+    return 0
+}
+
+/// At most this many frames, and no more frames once the stream is this long.
+let maxFrames = 64
+let maxStreamLength = 1 << 18
+
+/// A payload: up to 127 octets from the input, or (operation octet's high bit set) a long one of
+/// up to 128 KiB filled with a pattern; never more than `maxLength`.
+func payload(_ input: inout FuzzInput, maxLength: Int) -> [UInt8] {
+    let mode = input.byte()
+    if mode & 0x80 == 0 { return input.take(min(Int(mode), maxLength)) }
+    let length = min(Int(input.integer(octets: 3)), maxLength, 1 << 17)
+    let fill = input.byte()
+    return (0..<length).map { UInt8(truncatingIfNeeded: $0) &+ fill }
+}
+
+func octets(_ value: UInt64, width: Int) -> [UInt8] {
+    (0..<width).map { UInt8(truncatingIfNeeded: value >> UInt64(8 * (width - 1 - $0))) }
+}
+
+/// Demuxes `stream` whole and in chunks of `chunkSize`; both must give exactly `expected`.
+func checkStreamRoundTrip(_ setup: DemuxerSetup, _ stream: [UInt8], _ expected: [Received], chunkSize: Int) {
+    let whole = demux(setup, whole: stream)
+    check(whole.error == nil, "encoded \(setup.dialect) stream fails to decode: \(whole.error!)")
+    check(whole.items.count == expected.count, "\(whole.items.count) items decoded, \(expected.count) encoded")
+    for (index, pair) in zip(whole.items, expected).enumerated() {
+        check(pair.0 == pair.1, "item \(index) decoded as \(pair.0), encoded as \(pair.1)")
+    }
+    let size = stream.count > 4096 ? max(chunkSize, 251) : chunkSize
+    let chunked = demux(setup, stream, ranges: ranges(cutting: stream.count, sizes: [size]))
+    check(chunked == whole, "chunks of \(size): \(chunked) != whole \(whole)")
+}
+
+// MARK: - TCP envelope
+
+/// Operations (mod 7): 0 PING, 1 PONG (8 payload octets each), 2 DATA (payload), 3 GOAWAY (code
+/// varint, reason of up to 15 octets read as UTF-8), 4 unknown type (type varint, payload),
+/// 5 DATA with its length in a longer form than needed (width octet, payload), 6 GOAWAY with a
+/// named code.
+func envelopeRoundTrip(_ input: inout FuzzInput) {
+    let setup = DemuxerSetup(dialect: .envelope, options: input.byte())
+    let chunkSize = Int(input.byte())
+    var stream: [UInt8] = []
+    var expected: [Received] = []
+    if setup.options & 1 == 0 { EnvelopeFrame.appendPreface(to: &stream) }
+    var frames = 0
+    while !input.isAtEnd && frames < maxFrames && stream.count < maxStreamLength {
+        frames += 1
+        switch input.byte() % 7 {
+        case let operation where operation < 2:
+            let payload = HeartbeatPayload(rawValue: input.integer(octets: 8))
+            if operation == 0 {
+                EnvelopeFrame.appendPing(payload, to: &stream)
+                expected.append(Received(.ping(payload), bytes: octets(payload.rawValue, width: 8)))
+            } else {
+                Dialect.envelope.appendPong(payload, to: &stream)
+                expected.append(Received(.pong(payload), bytes: octets(payload.rawValue, width: 8)))
+            }
+        case 2:
+            let data = payload(&input, maxLength: setup.maxFrameSize)
+            EnvelopeFrame.appendFrame(payload: data.span.bytes, to: &stream)
+            expected.append(Received(.business(BusinessFrame(type: EnvelopeFrame.FrameType.data, length: data.count)), bytes: data))
+        case 3, 6:
+            let code = frames % 2 == 0 ? input.varintValue()
+                : EnvelopeErrorCode.allCases[Int(input.byte()) % EnvelopeErrorCode.allCases.count].rawValue
+            let reason = String(decoding: input.take(Int(input.byte() % 16)), as: UTF8.self)
+            EnvelopeFrame.appendGoAway(code: code, reason: reason, to: &stream)
+            var goAwayPayload: [UInt8] = []
+            Varint.append(code, to: &goAwayPayload)
+            goAwayPayload += Array(reason.utf8)
+            do {
+                let decoded = try EnvelopeGoAway(payload: goAwayPayload.span.bytes)
+                check(decoded.code == code && decoded.reason == reason, "GOAWAY \(code) \(reason) decoded as \(decoded)")
+            } catch {
+                fatalError("GOAWAY payload \(goAwayPayload) does not decode: \(error)")
+            }
+            expected.append(Received(.business(BusinessFrame(type: EnvelopeFrame.FrameType.goAway, length: goAwayPayload.count)),
+                                     bytes: goAwayPayload))
+        case 4:
+            var type = input.varintValue()
+            if type <= EnvelopeFrame.FrameType.goAway { type += 4 }
+            let data = payload(&input, maxLength: setup.maxFrameSize)
+            EnvelopeFrame.appendFrame(type: type, payload: data.span.bytes, to: &stream)
+            expected.append(Received(.business(BusinessFrame(type: type, length: data.count)), bytes: data))
+        default:
+            let width = 1 << Int(input.byte() % 4)
+            let data = payload(&input, maxLength: setup.maxFrameSize)
+            Varint.append(EnvelopeFrame.FrameType.data, to: &stream)
+            Varint.append(UInt64(data.count), length: max(width, Varint.minimalLength(of: UInt64(data.count))), to: &stream)
+            stream += data
+            expected.append(Received(.business(BusinessFrame(type: EnvelopeFrame.FrameType.data, length: data.count)), bytes: data))
+        }
+    }
+    checkStreamRoundTrip(setup, stream, expected, chunkSize: chunkSize)
+}
+
+// MARK: - HTTP/2
+
+/// Operations (mod 5): 0 PING (ACK flag octet, 8 payload octets), 1 any frame but PING and
+/// CONTINUATION (type, flags, stream ID, payload; HEADERS and PUSH_PROMISE get END_HEADERS),
+/// 2 a header block (HEADERS or PUSH_PROMISE without END_HEADERS, then 0–3 CONTINUATIONs, the
+/// last ending it), 3 GOAWAY (last stream ID, code, debug data), 4 DATA (stream ID, payload).
+func http2RoundTrip(_ input: inout FuzzInput) {
+    let setup = DemuxerSetup(dialect: .http2, options: input.byte())
+    let chunkSize = Int(input.byte())
+    var stream: [UInt8] = []
+    var expected: [Received] = []
+    switch setup.options & 3 {
+    case 1: HTTP2Frame.appendClientPreface(to: &stream)
+    case 2, 3: if input.flag() { HTTP2Frame.appendClientPreface(to: &stream) }
+    default: break
+    }
+    func frame(type: UInt8, flags: UInt8, streamID: UInt32, payload: [UInt8]) {
+        HTTP2Frame.appendFrame(type: type, flags: flags, streamID: streamID, payload: payload.span.bytes, to: &stream)
+        let business = BusinessFrame(type: UInt64(type), flags: flags, streamID: streamID & 0x7fff_ffff, length: payload.count)
+        expected.append(Received(.business(business), bytes: payload))
+    }
+    var frames = 0
+    while !input.isAtEnd && frames < maxFrames && stream.count < maxStreamLength {
+        frames += 1
+        switch input.byte() % 5 {
+        case 0:
+            let ack = input.flag()
+            let payload = HeartbeatPayload(rawValue: input.integer(octets: 8))
+            HTTP2Frame.appendPing(payload, ack: ack, to: &stream)
+            expected.append(Received(ack ? .pong(payload) : .ping(payload), bytes: octets(payload.rawValue, width: 8)))
+        case 1:
+            var type = input.byte()
+            if type == HTTP2Frame.FrameType.ping || type == HTTP2Frame.FrameType.continuation { type = HTTP2Frame.FrameType.settings }
+            var flags = input.byte()
+            if type == HTTP2Frame.FrameType.headers || type == HTTP2Frame.FrameType.pushPromise { flags |= HTTP2Frame.Flags.endHeaders }
+            let streamID = UInt32(truncatingIfNeeded: input.integer(octets: 4))
+            frame(type: type, flags: flags, streamID: streamID, payload: payload(&input, maxLength: setup.maxFrameSize))
+        case 2:
+            let type = input.flag() ? HTTP2Frame.FrameType.headers : HTTP2Frame.FrameType.pushPromise
+            let streamID = UInt32(truncatingIfNeeded: input.integer(octets: 4))
+            let continuations = Int(input.byte() % 4)
+            let flags = input.byte() & ~HTTP2Frame.Flags.endHeaders
+            frame(type: type, flags: continuations == 0 ? flags | HTTP2Frame.Flags.endHeaders : flags, streamID: streamID,
+                  payload: payload(&input, maxLength: setup.maxFrameSize))
+            for index in 0..<continuations {
+                let last = index == continuations - 1
+                let flags = input.byte() & ~HTTP2Frame.Flags.endHeaders
+                frame(type: HTTP2Frame.FrameType.continuation, flags: last ? flags | HTTP2Frame.Flags.endHeaders : flags,
+                      streamID: streamID, payload: payload(&input, maxLength: setup.maxFrameSize))
+            }
+        case 3:
+            let lastStreamID = UInt32(truncatingIfNeeded: input.integer(octets: 4))
+            let code = HTTP2ErrorCode.allCases[Int(input.byte()) % HTTP2ErrorCode.allCases.count]
+            let debugData = String(decoding: input.take(Int(input.byte() % 32)), as: UTF8.self)
+            HTTP2Frame.appendGoAway(lastStreamID: lastStreamID, code: code, debugData: debugData, to: &stream)
+            let payload = octets(UInt64(lastStreamID & 0x7fff_ffff), width: 4) + octets(UInt64(code.rawValue), width: 4) + Array(debugData.utf8)
+            expected.append(Received(.business(BusinessFrame(type: UInt64(HTTP2Frame.FrameType.goAway), length: payload.count)), bytes: payload))
+        default:
+            let streamID = UInt32(truncatingIfNeeded: input.integer(octets: 4))
+            frame(type: HTTP2Frame.FrameType.data, flags: input.byte(), streamID: streamID, payload: payload(&input, maxLength: setup.maxFrameSize))
+        }
+    }
+    checkStreamRoundTrip(setup, stream, expected, chunkSize: chunkSize)
+}
+
+// MARK: - QUIC
+
+/// What a QUIC frame must come back as.
+enum ExpectedQUICItem {
+    case exact(Received)
+    case ack(QUICFrame, ranges: [ClosedRange<UInt64>], smallest: UInt64, bytes: [UInt8])
+}
+
+/// Operations (mod 23): one `QUICFrame` case each, in the order `QUICFrameParser.FrameType`
+/// lists them (0 PADDING … 20 HANDSHAKE_DONE, 21 DATAGRAM), fields as varints or octets from the
+/// input, adjusted to be valid; 22 ends the packet. STREAM without a length and DATAGRAM
+/// without a length end their packet.
+func quicRoundTrip(_ input: inout FuzzInput) {
+    var packets: [[UInt8]] = [[]]
+    var expected: [ExpectedQUICItem] = []
+    var frames = 0
+    while !input.isAtEnd && frames < maxFrames {
+        frames += 1
+        let operation = input.byte() % 23
+        if operation == 22 {
+            packets.append([])
+            continue
+        }
+        let frame = quicFrame(operation, &input)
+        var encoded: [UInt8] = []
+        frame.append(to: &encoded)
+        var cursor = 0
+        let type = Varint.read(encoded.span.bytes, at: &cursor)
+        check(type?.value == frame.type && type?.isMinimal == true, "\(frame) encoded with type \(String(describing: type))")
+        packets[packets.count - 1] += encoded
+        switch frame {
+        case .padding:
+            break
+        case .ping:
+            expected.append(.exact(Received(.quicPing, bytes: encoded)))
+        case .ack(let largest, _, let first, let gaps, _):
+            var smallest = largest - first
+            var ranges = [smallest...largest]
+            for range in gaps {
+                let upper = smallest - range.gap - 2
+                smallest = upper - range.length
+                ranges.append(smallest...upper)
+            }
+            expected.append(.ack(frame, ranges: ranges, smallest: smallest, bytes: encoded))
+        default:
+            expected.append(.exact(Received(.business(BusinessFrame(type: frame.type, length: encoded.count)), bytes: encoded)))
+        }
+        switch frame {
+        case .stream(_, _, _, false, _), .datagram(_, false): packets.append([])
+        default: break
+        }
+    }
+    let outcome = demux(DemuxerSetup(dialect: .quic, options: 0), packets: packets)
+    check(outcome.error == nil, "encoded QUIC packets fail to decode: \(outcome.error!)")
+    check(outcome.items.count == expected.count, "\(outcome.items.count) QUIC items decoded, \(expected.count) encoded")
+    for (received, expectation) in zip(outcome.items, expected) {
+        switch expectation {
+        case .exact(let item):
+            check(received == item, "QUIC frame decoded as \(received), encoded as \(item)")
+        case .ack(let frame, let ranges, let smallest, let bytes):
+            guard case .quicAck(let ack) = received.item,
+                  case .ack(let largest, let delay, let first, let gaps, let ecn) = frame else {
+                fatalError("\(frame) decoded as \(received)")
+            }
+            check(received.bytes == bytes, "ACK octets changed")
+            check(ack.largestAcknowledged == largest && ack.ackDelay == delay && ack.firstAckRange == first
+                  && ack.additionalRangeCount == UInt64(gaps.count) && ack.ecnCounts == ecn && ack.smallestAcknowledged == smallest,
+                  "\(frame) decoded as \(ack)")
+            var walked: [ClosedRange<UInt64>] = []
+            ack.forEachRange(in: received.bytes.span.bytes) { walked.append($0) }
+            check(walked == ranges, "ACK ranges \(walked), encoded \(ranges)")
+        }
+    }
+}
+
+/// The frame for `operation`, fields from the input, made valid where the RFC constrains them.
+func quicFrame(_ operation: UInt8, _ input: inout FuzzInput) -> QUICFrame {
+    let streamCountLimit = QUICFrameParser.maxStreamCount + 1
+    switch operation {
+    case 0: return .padding(count: 1 + Int(input.byte() % 16))
+    case 1: return .ping
+    case 2, 3:
+        let largest = input.varintValue()
+        let delay = input.varintValue()
+        let first = input.varintValue() % (largest + 1)
+        var smallest = largest - first
+        var ranges: [QUICFrame.AckRange] = []
+        for _ in 0..<(input.byte() % 4) where smallest >= 2 {
+            let gap = input.varintValue() % (smallest - 1)
+            let length = input.varintValue() % (smallest - 2 - gap + 1)
+            ranges.append(QUICFrame.AckRange(gap: gap, length: length))
+            smallest = smallest - gap - 2 - length
+        }
+        let ecn = operation == 3
+            ? QUICAck.ECNCounts(ect0: input.varintValue(), ect1: input.varintValue(), ce: input.varintValue()) : nil
+        return .ack(largestAcknowledged: largest, ackDelay: delay, firstAckRange: first, ranges: ranges, ecn: ecn)
+    case 4: return .resetStream(streamID: input.varintValue(), errorCode: input.varintValue(), finalSize: input.varintValue())
+    case 5: return .stopSending(streamID: input.varintValue(), errorCode: input.varintValue())
+    case 6:
+        let data = input.take(Int(input.byte() % 32))
+        return .crypto(offset: min(input.varintValue(), Varint.max - UInt64(data.count)), data: data)
+    case 7: return .newToken(token: input.take(1 + Int(input.byte() % 32)))
+    case 8:
+        let streamID = input.varintValue()
+        let data = input.take(Int(input.byte() % 32))
+        let options = input.byte()
+        let offset = options & 4 != 0 ? min(input.varintValue(), Varint.max - UInt64(data.count)) : nil
+        return .stream(streamID: streamID, offset: offset, data: data, explicitLength: options & 2 != 0, fin: options & 1 != 0)
+    case 9: return .maxData(input.varintValue())
+    case 10: return .maxStreamData(streamID: input.varintValue(), maximum: input.varintValue())
+    case 11: return .maxStreams(bidirectional: input.flag(), maximum: input.varintValue() % streamCountLimit)
+    case 12: return .dataBlocked(limit: input.varintValue())
+    case 13: return .streamDataBlocked(streamID: input.varintValue(), limit: input.varintValue())
+    case 14: return .streamsBlocked(bidirectional: input.flag(), limit: input.varintValue() % streamCountLimit)
+    case 15:
+        let sequence = input.varintValue()
+        return .newConnectionID(sequence: sequence, retirePriorTo: input.varintValue() % (sequence + 1),
+                                connectionID: input.take(1 + Int(input.byte() % 20)), resetToken: input.take(16))
+    case 16: return .retireConnectionID(sequence: input.varintValue())
+    case 17: return .pathChallenge(input.integer(octets: 8))
+    case 18: return .pathResponse(input.integer(octets: 8))
+    case 19:
+        let code = input.varintValue()
+        let frameType = input.flag() ? input.varintValue() : nil
+        return .connectionClose(errorCode: code, frameType: frameType, reason: input.take(Int(input.byte() % 32)))
+    case 20: return .handshakeDone
+    default: return .datagram(data: input.take(Int(input.byte() % 64)), explicitLength: input.flag())
+    }
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs of every fuzz target into Fuzz/corpus/<target>/: one file per test
+vector in spec/vectors/ (vector-*), with the option and split octets each target reads first,
+and hand-written edge cases (edge-*). Plain Python 3, no dependencies; deterministic, so running
+it again rewrites the same files. Inputs the fuzzer found are kept beside these by
+`Fuzz/run.sh --merge` (see README.md)."""
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VECTORS = os.path.join(HERE, "..", "spec", "vectors")
+CORPUS = os.path.join(HERE, "corpus")
+
+# Keep in step with DemuxerSetup.swift.
+ENVELOPE_MAX_FRAME_SIZES = [16384, 64, 0, 1000, 16385, 65536, 1 << 20, 16777215]
+HTTP2_MAX_FRAME_SIZES = [16384, 16383, 16385, 65536, 1 << 20, 16777215, 0, (1 << 63) - 1]
+DIALECTS = {"envelope": 0, "http2": 1, "quic": 2}
+
+MAGIC = bytes([0x89, 0x48, 0x42, 0x0D, 0x0A, 0x1A, 0x0A])
+ENVELOPE_PREFACE = MAGIC + b"\x01"
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def varint(value, width=None):
+    if width is None:
+        width = 1 if value < 1 << 6 else 2 if value < 1 << 14 else 4 if value < 1 << 30 else 8
+    prefix = {1: 0, 2: 1, 4: 2, 8: 3}[width] << (width * 8 - 2)
+    return (prefix | value).to_bytes(width, "big")
+
+
+def envelope_options(options):
+    options = options or {}
+    index = ENVELOPE_MAX_FRAME_SIZES.index(options.get("maxFrameSize", 16384))
+    return (index << 1) | (1 if options.get("preface") == "none" else 0)
+
+
+def http2_options(options):
+    options = options or {}
+    index = HTTP2_MAX_FRAME_SIZES.index(options.get("maxFrameSize", 16384))
+    policy = {"none": 0, "required": 1, "optional": 2}[options.get("preface", "none")]
+    return (index << 2) | policy
+
+
+def h2_frame(type_, flags, stream, payload=b"", length=None):
+    length = len(payload) if length is None else length
+    return length.to_bytes(3, "big") + bytes([type_, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def size_octets(sizes):
+    """Chunk sizes as demux-differential reads them (< 128 exact, else a multiple of 128)."""
+    out = []
+    for size in sizes:
+        if size < 128:
+            out.append(size)
+        elif size % 128 == 0 and size // 128 < 128:
+            out.append(0x80 | size // 128)
+        else:
+            return None
+    return bytes([len(out)] + out)
+
+
+def write(target, name, data):
+    directory = os.path.join(CORPUS, target)
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, name), "wb") as f:
+        f.write(data)
+
+
+def vectors(dialect):
+    with open(os.path.join(VECTORS, dialect + ".json")) as f:
+        return json.load(f)["vectors"]
+
+
+def seed_from_vectors():
+    for vector in vectors("envelope") + vectors("http2"):
+        dialect = vector["dialect"]
+        stream = bytes.fromhex(vector["input"])
+        options = (envelope_options if dialect == "envelope" else http2_options)(vector.get("options"))
+        name = "vector-" + vector["name"]
+        write(dialect + "-decoder", name, bytes([options]) + stream)
+        write("demux-differential", name + "-bytewise", bytes([DIALECTS[dialect], options, 0]) + stream)
+        write("demux-differential", name + "-chunks", bytes([DIALECTS[dialect], options, 3, 5, 0, 0x81]) + stream)
+    for vector in vectors("quic"):
+        packets = [bytes.fromhex(p) for p in vector["packets"]]
+        name = "vector-" + vector["name"]
+        if len(packets) == 1:
+            write("quic-decoder", name, b"\x00" + packets[0])
+        write("quic-decoder", name + "-prefixed", b"\x01" + b"".join(varint(len(p)) + p for p in packets))
+        sizes = size_octets([len(p) for p in packets]) if len(packets) > 1 else b"\x00"
+        if sizes is not None:
+            write("demux-differential", name, bytes([DIALECTS["quic"], 0]) + sizes + b"".join(packets))
+
+
+def seed_edges():
+    ping = b"\x01\x08" + bytes(range(8))
+    envelope = {
+        "preface-only": ENVELOPE_PREFACE,
+        "ping-no-preface": b"\x01" + ping,  # option bit 0: no preface
+        "length-max-varint": ENVELOPE_PREFACE + b"\x00" + b"\xff" * 8,
+        "length-limit-plus-one": ENVELOPE_PREFACE + b"\x00" + varint(16385),
+        "length-at-limit-no-payload": ENVELOPE_PREFACE + b"\x00" + varint(16384, 4),
+        "length-16m-limit-16m": bytes([7 << 1]) + ENVELOPE_PREFACE + b"\x00" + varint(16777215, 8),
+        "type-8-octets": ENVELOPE_PREFACE + varint((1 << 62) - 1) + b"\x00",
+        "type-non-minimal-8": ENVELOPE_PREFACE + varint(1, 8) + b"\x08" + bytes(8),
+        "goaway-truncated-code": ENVELOPE_PREFACE + b"\x03\x01\x40",
+        "goaway-8-octet-code": ENVELOPE_PREFACE + b"\x03\x09" + varint((1 << 62) - 1, 8) + b"x",
+        "ping-lengths": ENVELOPE_PREFACE + b"".join(b"\x01" + varint(n) + bytes(n) for n in (8, 0, 7, 9, 16)),
+        "truncated-length-varint": ENVELOPE_PREFACE + b"\x00\xc0\x00",
+    }
+    for name, data in envelope.items():
+        data = data if name.endswith("no-preface") or name.startswith("length-16m") else b"\x00" + data
+        write("envelope-decoder", "edge-" + name, data)
+        write("demux-differential", "edge-envelope-" + name, bytes([0, data[0], 0]) + data[1:])
+
+    h2_ping = h2_frame(6, 0, 0, bytes(8))
+    http2 = {
+        "ping-in-header-block": bytes([0]) + h2_frame(1, 0, 1, b"h") + h2_ping + h2_frame(9, 4, 1, b"c"),
+        "ping-every-wrong-length": bytes([0]) + b"".join(h2_frame(6, 0, 0, bytes(n)) for n in range(17) if n != 8),
+        "ping-on-stream-1": bytes([0]) + h2_frame(6, 0, 1, bytes(8)),
+        "continuation-alone": bytes([0]) + h2_frame(9, 4, 1, b"c"),
+        "continuation-other-stream": bytes([0]) + h2_frame(1, 0, 1) + h2_frame(9, 4, 3),
+        "length-24-bit-max": bytes([0]) + h2_frame(0, 0, 1, length=(1 << 24) - 1),
+        "length-24-bit-max-limit-16m": bytes([5 << 2]) + h2_frame(0, 0, 1, length=(1 << 24) - 1),
+        "preface-then-ping": bytes([1]) + H2_PREFACE + h2_ping,
+        "preface-broken-late": bytes([1]) + H2_PREFACE[:20] + b"X" + h2_ping,
+        "optional-preface-9-octets": bytes([2]) + H2_PREFACE[:9] + h2_ping,
+        "optional-absent": bytes([2]) + h2_ping,
+        "push-promise-block": bytes([0]) + h2_frame(5, 0, 1, b"p") + h2_frame(9, 0, 1) + h2_frame(9, 4, 1) + h2_ping,
+        "reserved-bit-stream": bytes([0]) + h2_frame(0, 0, 0x80000001, b"d"),
+    }
+    for name, data in http2.items():
+        write("http2-decoder", "edge-" + name, data)
+        write("demux-differential", "edge-http2-" + name, bytes([1, data[0], 0]) + data[1:])
+
+    quic = {
+        "ping-non-minimal-2": b"\x40\x01",
+        "ping-non-minimal-8": varint(1, 8),
+        "type-8-octets-unknown": varint((1 << 62) - 1),
+        "unknown-0x1f": b"\x1f",
+        "ack-underflow": b"\x02\x05\x00\x00\x06",
+        "ack-many-ranges": b"\x02" + varint(1000) + b"\x00\x04\x01" + b"\x00\x00" * 4,
+        "ack-ecn": b"\x03\x0a\x00\x00\x00\x01\x02\x03" + b"\x01",
+        "stream-offset-overflow": b"\x0e\x00" + varint((1 << 62) - 1) + b"\x01x",
+        "crypto-length-max": b"\x06\x00" + varint((1 << 62) - 1),
+        "new-token-empty": b"\x07\x00",
+        "ncid-length-0": b"\x18\x01\x00\x00" + bytes(16),
+        "ncid-length-21": b"\x18\x01\x00\x15" + bytes(21 + 16),
+        "max-streams-2-60-plus-1": b"\x12" + varint((1 << 60) + 1),
+        "datagram-to-end": b"\x01\x30hello",
+        "padding-then-ping": bytes(40) + b"\x01",
+        "connection-close-reason-long": b"\x1c\x00\x00" + varint(1 << 20) + b"x",
+        "stream-no-length": b"\x08\x04payload",
+        "every-type-0x00-0x1e": bytes(range(0x1f)),
+    }
+    for name, data in quic.items():
+        write("quic-decoder", "edge-" + name, b"\x00" + data)
+        write("demux-differential", "edge-quic-" + name, bytes([2, 0, 0]) + data)
+
+    # roundtrip: dialect, options, chunk size, then operations (see RoundTripFuzzer.swift).
+    roundtrip = {
+        "envelope-every-op": bytes([0, 0, 7]) + bytes([0]) + bytes(range(8)) + bytes([1]) + bytes(range(8))
+        + bytes([2, 5]) + b"hello" + bytes([3, 0x41, 0x00, 3]) + b"bye" + bytes([4, 0x05, 2]) + b"xy"
+        + bytes([5, 3, 4]) + b"data" + bytes([6, 1, 0]),
+        "envelope-long-data-16m-limit": bytes([0, 7 << 1, 200]) + bytes([2, 0x80, 0x01, 0x10, 0x00, 7]),
+        "http2-every-op": bytes([1, 1, 5]) + bytes([0, 1]) + bytes(range(8)) + bytes([1, 0x00, 0x01, 0, 0, 0, 1, 3]) + b"abc"
+        + bytes([2, 1, 0, 0, 0, 3, 2, 0, 1, 0x61, 0, 0]) + bytes([3, 0, 0, 0, 5, 0x0b, 14]) + b"too_many_pings"
+        + bytes([4, 0, 0, 0, 1, 1, 0x80, 0x00, 0x40, 0x10, 9]),
+        "quic-every-op": bytes([2]) + bytes([0, 3, 1, 2, 10, 1, 3, 1, 0, 0, 3, 20, 2, 5, 1, 2, 3]) + bytes([4, 1, 2, 3, 5, 1, 2])
+        + bytes([6, 3]) + b"abc" + b"\x00" + bytes([7, 2]) + b"tok" + bytes([8, 4, 3]) + b"abc" + bytes([6, 9])
+        + bytes([9, 1, 10, 1, 2, 11, 1, 5, 12, 1, 13, 1, 2, 14, 0, 5, 15, 5, 2, 3]) + b"cid!" + bytes(16)
+        + bytes([16, 1, 17]) + bytes(8) + bytes([18]) + bytes(8) + bytes([19, 1, 1, 6, 3]) + b"bye" + bytes([20, 22, 21, 3]) + b"dgm" + b"\x00",
+    }
+    for name, data in roundtrip.items():
+        write("roundtrip", "seed-" + name, data)
+
+
+if __name__ == "__main__":
+    seed_from_vectors()
+    seed_edges()
+    for target in sorted(os.listdir(CORPUS)):
+        print(target, len(os.listdir(os.path.join(CORPUS, target))), "files")
