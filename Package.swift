@@ -34,10 +34,11 @@ let package = Package(
         // Test-only allocator interposer: counts malloc/calloc/realloc/memalign per thread.
         // Never part of a product.
         .target(name: "MallocCounter"),
+        .target(name: "AllocationCounting", dependencies: ["MallocCounter"], swiftSettings: strict),
 
-        .testTarget(name: "FramingTests", dependencies: ["Framing", "MallocCounter"], swiftSettings: strict),
-        .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat", "Simulation", "MallocCounter"], swiftSettings: strict),
-        .testTarget(name: "TransportsTests", dependencies: ["Transports", "MallocCounter"], swiftSettings: strict),
+        .testTarget(name: "FramingTests", dependencies: ["Framing", "AllocationCounting"], swiftSettings: strict),
+        .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat", "Simulation", "AllocationCounting"], swiftSettings: strict),
+        .testTarget(name: "TransportsTests", dependencies: ["Transports", "AllocationCounting"], swiftSettings: strict),
         .testTarget(name: "hbTests", dependencies: ["hb", "Framing"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Foundation
+import AllocationCounting
 import Framing
 import Testing
 

@@ -1,4 +1,5 @@
 import Testing
+import AllocationCounting
 import Framing
 
 @Suite struct HeartbeatPayloadTests {

@@ -1,9 +1,11 @@
+import AllocationCounting
 import Framing
 import Heartbeat
 import Simulation
 import Testing
 
-@Suite struct AllocationTests {
+@Suite(.enabled(if: allocationCountingIsAvailable, "allocations are not counted under a sanitizer"))
+struct AllocationTests {
     /// The proof: 100,000 simulated heartbeats (ping, pong, RTT sample, tick, timer
     /// updates, jitter, the occasional retry) allocate nothing once running.
     @Test func hundredThousandSimulatedHeartbeatsAllocateNothing() {

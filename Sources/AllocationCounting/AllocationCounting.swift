@@ -1,20 +1,21 @@
+// Swift side of the test-only allocator interposer, shared by every test target.
 import MallocCounter
 
 /// Whether allocations can be counted in this build: false under AddressSanitizer and
 /// ThreadSanitizer, whose runtimes own the allocator. Gate counting tests with
 /// `.enabled(if: allocationCountingIsAvailable)`.
-let allocationCountingIsAvailable = malloc_counter_is_available() != 0
+public let allocationCountingIsAvailable = malloc_counter_is_available() != 0
 
 /// Allocations the calling thread makes while `body` runs. The allocator is interposed by the
 /// test-only `MallocCounter` target, so this counts every malloc of the Swift runtime as well.
-func allocations(during body: () throws -> Void) rethrows -> UInt64 {
+public func allocations(during body: () throws -> Void) rethrows -> UInt64 {
     let before = malloc_counter_thread_allocations()
     try body()
     return malloc_counter_thread_allocations() - before
 }
 
 /// Octets the calling thread's allocations request while `body` runs (0 where counting is unavailable).
-func allocatedBytes(during body: () throws -> Void) rethrows -> UInt64 {
+public func allocatedBytes(during body: () throws -> Void) rethrows -> UInt64 {
     let before = malloc_counter_thread_allocated_bytes()
     try body()
     return malloc_counter_thread_allocated_bytes() - before
