@@ -1,6 +1,5 @@
 import Framing
 import Heartbeat
-import Synchronization
 
 /// One connection's machinery on its loop's thread: the transport, the sans-IO `HeartbeatSession`,
 /// the outbound queue, and the hand-off to the application. All of it is confined to the loop
@@ -12,7 +11,7 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
     let events: AsyncStream<ConnectionEvent>
     private let eventSink: AsyncStream<ConnectionEvent>.Continuation
     /// Snapshot of the engine for other threads.
-    let status = Mutex(ConnectionStatus())
+    let status = Lock(ConnectionStatus())
 
     private let transport: any Transport
     private var session: HeartbeatSession
@@ -25,8 +24,8 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
     private var outboundBytes = 0
     /// Control octets (heartbeats) being written; whole frames, copied out of the session.
     private var writingControl = false
-    private var writers: [CheckedContinuation<Void, any Error>] = []
-    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    private var writers: [Handoff<Void>] = []
+    private var closeWaiters: [Handoff<Void>] = []
     private var closeDeadline: Timestamp?
     private var readingPaused = false
     private var applicationPaused = false
@@ -59,9 +58,9 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
 
     // MARK: Application requests (loop thread)
 
-    func enqueue(_ bytes: [UInt8], _ continuation: CheckedContinuation<Void, any Error>) {
-        if let closedError { return continuation.resume(throwing: closedError == .closed ? TransportError.closed : closedError) }
-        guard closeDeadline == nil else { return continuation.resume(throwing: TransportError.closed) }
+    func enqueue(_ bytes: [UInt8], _ writer: Handoff<Void>) {
+        if let closedError { return writer.fail(closedError) }
+        guard closeDeadline == nil else { return writer.fail(TransportError.closed) }
         switch configuration.dialect {
         case .envelope:
             let limit = EnvelopeFrame.defaultMaxFrameSize
@@ -81,17 +80,17 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
         }
         session.sentBusinessData(now: EventLoop.now())
         flush()
-        if closedError != nil { return continuation.resume(throwing: closedError!) }
+        if let closedError { return writer.fail(closedError) }
         if outboundBytes <= configuration.writeBufferLimit {
-            continuation.resume()
+            writer.succeed(())
         } else {
-            writers.append(continuation)
+            writers.append(writer)
         }
     }
 
-    func close(_ continuation: CheckedContinuation<Void, Never>) {
-        if closedError != nil { return continuation.resume() }
-        closeWaiters.append(continuation)
+    func close(_ waiter: Handoff<Void>) {
+        if closedError != nil { return waiter.succeed(()) }
+        closeWaiters.append(waiter)
         guard closeDeadline == nil else { return }
         session.appendClose(code: WireErrorCode.noError(configuration.dialect).value, reason: "")
         closeDeadline = EventLoop.now() + configuration.closeTimeout
@@ -249,7 +248,7 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
         if outboundBytes <= configuration.writeBufferLimit && !writers.isEmpty {
             let ready = writers
             writers.removeAll()
-            for writer in ready { writer.resume() }
+            for writer in ready { writer.succeed(()) }
         }
     }
 
@@ -280,9 +279,9 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
         inbound.finish(graceful ? nil : error)
         eventSink.yield(.closed(error))
         eventSink.finish()
-        for writer in writers { writer.resume(throwing: error) }
+        for writer in writers { writer.fail(error) }
         writers.removeAll()
-        for waiter in closeWaiters { waiter.resume() }
+        for waiter in closeWaiters { waiter.succeed(()) }
         closeWaiters.removeAll()
     }
 

@@ -6,7 +6,7 @@ final class Connector: EventLoopHandler, @unchecked Sendable {
     private let loop: EventLoop
     private var socket: Socket?
     private let descriptor: CInt
-    private var continuation: CheckedContinuation<UncheckedBox<SocketTransport>, any Error>?
+    private var handoff: Handoff<SocketTransport>?
 
     private init(socket: consuming Socket, loop: EventLoop) {
         descriptor = socket.descriptor
@@ -18,9 +18,9 @@ final class Connector: EventLoopHandler, @unchecked Sendable {
         let connector = Connector(socket: try makeSocket(for: address, configuration), loop: loop)
         let cancelled = Atomic<Bool>(false)
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                loop.execute { connector.begin(address, continuation, cancelled: cancelled.load(ordering: .acquiring)) }
-            }.value
+            try await Handoff<SocketTransport>.run(on: loop) { handoff in
+                connector.begin(address, handoff, cancelled: cancelled.load(ordering: .acquiring))
+            }
         } onCancel: {
             cancelled.store(true, ordering: .releasing)
             loop.execute { connector.finish(.failure(CancellationError())) }
@@ -48,8 +48,8 @@ final class Connector: EventLoopHandler, @unchecked Sendable {
         }
     }
 
-    private func begin(_ address: SocketAddress, _ continuation: CheckedContinuation<UncheckedBox<SocketTransport>, any Error>, cancelled: Bool) {
-        self.continuation = continuation
+    private func begin(_ address: SocketAddress, _ handoff: Handoff<SocketTransport>, cancelled: Bool) {
+        self.handoff = handoff
         if cancelled { return finish(.failure(CancellationError())) }
         do {
             let connected = try socket?.connect(to: address) ?? false
@@ -79,15 +79,15 @@ final class Connector: EventLoopHandler, @unchecked Sendable {
     }
 
     private func finish(_ result: Result<Void, any Error>) {
-        guard let continuation = continuation.take() else { return }
+        guard let handoff = handoff.take() else { return }
         loop.deregister(descriptor)
         switch result {
         case .success:
-            guard let socket = socket.take() else { return continuation.resume(throwing: TransportError.closed) }
-            continuation.resume(returning: UncheckedBox(SocketTransport(socket: socket, eventLoop: loop)))
+            guard let socket = socket.take() else { return handoff.fail(TransportError.closed) }
+            handoff.succeed(SocketTransport(socket: socket, eventLoop: loop))
         case .failure(let error):
             _ = socket.take()  // closes it
-            continuation.resume(throwing: error)
+            handoff.fail(error)
         }
     }
 }

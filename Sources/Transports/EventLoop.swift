@@ -28,7 +28,8 @@ public protocol EventLoopTimerHandler: AnyObject {
 public final class EventLoop: @unchecked Sendable {
     private let epoll: CInt
     private let wakeDescriptor: CInt
-    private let submitted = Mutex<[@Sendable () -> Void]>([])
+    /// Tasks submitted from any thread, and whether the loop has finished (then nothing runs them).
+    private let submitted = Lock<(tasks: [@Sendable () -> Void], finished: Bool)>(([], false))
     private let stopping = Atomic<Bool>(false)
     private let loopThreadID = Atomic<UInt>(0)
     private var thread: pthread_t?
@@ -84,10 +85,15 @@ public final class EventLoop: @unchecked Sendable {
     /// Whether the caller runs on this loop's thread.
     public var inEventLoop: Bool { loopThreadID.load(ordering: .acquiring) == UInt(pthread_self()) }
 
-    /// Runs `task` on the loop thread, waking the loop at once if it is waiting.
+    /// Runs `task` on the loop thread, waking the loop at once if it is waiting. After the loop
+    /// has shut down, runs it at once on the calling thread (every handler has been told by then).
     public func execute(_ task: @escaping @Sendable () -> Void) {
-        submitted.withLock { $0.append(task) }
-        wake()
+        let accepted = submitted.withLock { submitted -> Bool in
+            guard !submitted.finished else { return false }
+            submitted.tasks.append(task)
+            return true
+        }
+        if accepted { wake() } else { task() }
     }
 
     /// Stops the loop: the wait is interrupted at once, every registered handler hears
@@ -210,14 +216,19 @@ public final class EventLoop: @unchecked Sendable {
                     handler.readable()
                 }
             }
-            submitted.withLock { swap(&$0, &tasks) }
+            submitted.withLock { swap(&$0.tasks, &tasks) }
             for task in tasks { task() }
             tasks.removeAll(keepingCapacity: true)
             fireTimers()
         }
-        // Shutdown: tell every handler once, so connections fail their waiters and close.
-        submitted.withLock { swap(&$0, &tasks) }
-        for task in tasks { task() }
+        // Shutdown: run what was submitted, then tell every handler once, so connections fail
+        // their waiters and close.
+        while true {
+            submitted.withLock { swap(&$0.tasks, &tasks) }
+            if tasks.isEmpty { break }
+            for task in tasks { task() }
+            tasks.removeAll()
+        }
         let remaining = handlers
         handlers.removeAll()
         for (descriptor, handler) in remaining {
@@ -225,6 +236,16 @@ public final class EventLoop: @unchecked Sendable {
             handler.eventLoopShutdown()
         }
         timerHandlers.removeAll()
+        // From now on `execute` runs tasks on their caller's thread.
+        while true {
+            let late = submitted.withLock { submitted -> [@Sendable () -> Void] in
+                if submitted.tasks.isEmpty { submitted.finished = true }
+                defer { submitted.tasks.removeAll() }
+                return submitted.tasks
+            }
+            if late.isEmpty { break }
+            for task in late { task() }
+        }
     }
 
     private func fireTimers() {

@@ -1,5 +1,4 @@
 public import Heartbeat
-import Synchronization
 
 /// A connection kept alive by heartbeats: a transport, a dialect's demuxer and a liveness engine.
 ///
@@ -40,14 +39,12 @@ public final class HeartbeatConnection: Sendable {
     /// sockets, e.g. `MemoryTransport`.
     public static func start(over transport: sending any Transport, configuration: ConnectionConfiguration,
                              role: HeartbeatSession.Role, connectionID: UInt64 = 0) async -> HeartbeatConnection {
-        let loop = transport.eventLoop
         let box = UncheckedBox(transport)
-        return await withCheckedContinuation { continuation in
-            loop.execute {
-                let core = ConnectionCore(transport: box.value, configuration: configuration, role: role, connectionID: connectionID)
-                core.start()
-                continuation.resume(returning: HeartbeatConnection(core: core))
-            }
+        // Cannot fail: the hand-off completes on the loop before anything else can happen.
+        return try! await Handoff<HeartbeatConnection>.run(on: transport.eventLoop) { handoff in
+            let core = ConnectionCore(transport: box.value, configuration: configuration, role: role, connectionID: connectionID)
+            core.start()
+            handoff.succeed(HeartbeatConnection(core: core))
         }
     }
 
@@ -64,17 +61,13 @@ public final class HeartbeatConnection: Sendable {
     /// is within `writeBufferLimit`.
     /// - Throws: `TransportError` if the connection is closed or fails (EPIPE, ECONNRESET, ...).
     public func write(_ bytes: [UInt8]) async throws {
-        try await withCheckedThrowingContinuation { continuation in
-            core.eventLoop.execute { [core] in core.enqueue(bytes, continuation) }
-        }
+        try await Handoff<Void>.run(on: core.eventLoop) { [core] handoff in core.enqueue(bytes, handoff) }
     }
 
     /// Closes gracefully: sends the dialect's GOAWAY (NO_ERROR), lets queued writes drain for up
     /// to `closeTimeout`, then closes. `inbound` ends without error.
     public func close() async {
-        await withCheckedContinuation { continuation in
-            core.eventLoop.execute { [core] in core.close(continuation) }
-        }
+        _ = try? await Handoff<Void>.run(on: core.eventLoop) { [core] handoff in core.close(handoff) }
     }
 
     /// Stops reading from the peer until `resumeReading()`: nothing more is read, so neither
@@ -97,10 +90,4 @@ public final class HeartbeatConnection: Sendable {
     public var counters: HeartbeatCounters { core.status.withLock { $0.counters } }
     /// Why the connection ended, once it has.
     public var closeReason: TransportError? { core.status.withLock { $0.closed } }
-}
-
-/// Hands a non-Sendable value to the loop thread that will own it from then on.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -1,6 +1,5 @@
 import Heartbeat
 import Glibc
-import Synchronization
 
 /// Accepts connections on a TCP or Unix-domain address and runs heartbeats on each.
 ///
@@ -41,14 +40,12 @@ public final class HeartbeatListener: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: HeartbeatConnection.self, bufferingPolicy: .unbounded)
         let acceptor = Acceptor(socket: socket, loop: loop, configuration: configuration, family: address.family,
                                 output: continuation)
-        try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
-            loop.execute {
-                do {
-                    try acceptor.start()
-                    started.resume()
-                } catch {
-                    started.resume(throwing: error)
-                }
+        try await Handoff<Void>.run(on: loop) { started in
+            do {
+                try acceptor.start()
+                started.succeed(())
+            } catch {
+                started.fail(error)
             }
         }
         return HeartbeatListener(acceptor: acceptor, localAddress: local, connections: stream)
@@ -56,11 +53,9 @@ public final class HeartbeatListener: Sendable {
 
     /// Stops accepting; connections already accepted go on.
     public func close() async {
-        await withCheckedContinuation { continuation in
-            acceptor.loop.execute { [acceptor] in
-                acceptor.stop()
-                continuation.resume()
-            }
+        _ = try? await Handoff<Void>.run(on: acceptor.loop) { [acceptor] stopped in
+            acceptor.stop()
+            stopped.succeed(())
         }
     }
 }

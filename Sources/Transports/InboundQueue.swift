@@ -1,22 +1,29 @@
-import Synchronization
-
 /// Business frames handed from the loop thread to the application's task, bounded in octets.
 /// Waiting for the next frame is cancellation-aware: cancelling the waiting task resumes it at
-/// once, whatever the peer does.
+/// once, whatever the peer does. Frames only ever travel under the lock; the continuation just
+/// wakes the waiter.
 final class InboundQueue: Sendable {
     private struct State {
         var frames: [InboundFrame] = []
         var head = 0
         var queuedBytes = 0
+        /// Set once: nil inside means a graceful end.
         var finished: TransportError??
-        var waiter: (id: UInt64, continuation: CheckedContinuation<InboundFrame?, any Error>)?
+        var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
         var nextWaiterID: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private enum Next {
+        case frame(InboundFrame)
+        case end
+        case failure(TransportError)
+        case none
+    }
+
+    private let state = Lock(State())
     /// Called on the application's thread when the queue drains below half its limit after
     /// having been full, so that reading resumes.
-    let onDrained = Mutex<(@Sendable () -> Void)?>(nil)
+    let onDrained = Lock<(@Sendable () -> Void)?>(nil)
     private let limit: Int
 
     init(limit: Int) {
@@ -25,64 +32,70 @@ final class InboundQueue: Sendable {
 
     /// Loop side: hands over a frame. Returns false when the queue is over its limit (stop reading).
     func push(_ frame: InboundFrame) -> Bool {
-        let (waiter, belowLimit) = state.withLock { state -> (CheckedContinuation<InboundFrame?, any Error>?, Bool) in
-            if let waiter = state.waiter.take() { return (waiter.continuation, true) }
+        let (waiter, belowLimit) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
             state.frames.append(frame)
             state.queuedBytes += frame.payload.count
-            return (nil, state.queuedBytes < limit)
+            return (state.waiter.take()?.continuation, state.queuedBytes < limit)
         }
-        waiter?.resume(returning: frame)
+        waiter?.resume()
         return belowLimit
     }
 
-    /// Loop side: no more frames; `nil` error is a graceful end.
+    /// Loop side: no more frames; a `nil` error is a graceful end.
     func finish(_ error: TransportError?) {
-        let waiter = state.withLock { state -> CheckedContinuation<InboundFrame?, any Error>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.finished == nil { state.finished = .some(error) }
             return state.waiter.take()?.continuation
         }
-        if let error { waiter?.resume(throwing: error) } else { waiter?.resume(returning: nil) }
+        waiter?.resume()
     }
 
     /// Octets waiting for the application.
     var queuedBytes: Int { state.withLock { $0.queuedBytes } }
 
-    /// Application side: the next frame, nil at a graceful end; throws the connection's error or
+    /// Application side: the next frame, nil at a graceful end; throws the connection's error, or
     /// `CancellationError` when the task is cancelled while waiting.
     func next() async throws -> InboundFrame? {
-        if let ready = try takeReady() { return ready }
-        let id = state.withLock { state -> UInt64 in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let immediate: Result<InboundFrame?, any Error>? = state.withLock { state in
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    if state.head < state.frames.count || state.finished != nil { return .success(nil) }
-                    state.waiter = (id, continuation)
-                    return nil
-                }
-                guard let immediate else { return }
-                switch immediate {
-                case .failure(let error): continuation.resume(throwing: error)
-                case .success:
-                    // A frame or the end arrived between the first look and now.
-                    do { continuation.resume(returning: try takeReady()) } catch { continuation.resume(throwing: error) }
-                }
+        while true {
+            switch take() {
+            case .frame(let frame): return frame
+            case .end: return nil
+            case .failure(let error): throw error
+            case .none: break
             }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<InboundFrame?, any Error>? in
-                guard state.waiter?.id == id else { return nil }
-                return state.waiter.take()?.continuation
+            try Task.checkCancellation()
+            let id = state.withLock { state -> UInt64 in
+                state.nextWaiterID += 1
+                return state.nextWaiterID
             }
-            waiter?.resume(throwing: CancellationError())
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ready = state.withLock { state -> Bool in
+                        if Task.isCancelled || state.head < state.frames.count || state.finished != nil { return true }
+                        state.waiter = (id, continuation)
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            } onCancel: {
+                let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    guard state.waiter?.id == id else { return nil }
+                    return state.waiter.take()?.continuation
+                }
+                waiter?.resume()
+            }
         }
     }
 
-    private func takeReady() throws -> InboundFrame? {
-        let (frame, finished, resume) = state.withLock { state -> (InboundFrame?, TransportError??, Bool) in
-            guard state.head < state.frames.count else { return (nil, state.finished, false) }
+    private func take() -> Next {
+        let (next, drained) = state.withLock { state -> (Next, Bool) in
+            guard state.head < state.frames.count else {
+                switch state.finished {
+                case .none: return (.none, false)
+                case .some(.none): return (.end, false)
+                case .some(.some(let error)): return (.failure(error), false)
+                }
+            }
             let frame = state.frames[state.head]
             state.head += 1
             let wasFull = state.queuedBytes >= limit
@@ -91,15 +104,10 @@ final class InboundQueue: Sendable {
                 state.frames.removeAll(keepingCapacity: true)
                 state.head = 0
             }
-            return (frame, nil, wasFull && state.queuedBytes < limit / 2)
+            return (.frame(frame), wasFull && state.queuedBytes < limit / 2)
         }
-        if resume, let onDrained = onDrained.withLock({ $0 }) { onDrained() }
-        if let frame { return frame }
-        if let finished {
-            if let error = finished { throw error }
-            return nil
-        }
-        return nil
+        if drained, let onDrained = onDrained.withLock({ $0 }) { onDrained() }
+        return next
     }
 }
 
@@ -110,10 +118,13 @@ public struct InboundFrames: AsyncSequence, Sendable {
     public typealias Element = InboundFrame
     let queue: InboundQueue
 
+    /// Iterates the frames; use one iterator at a time.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let queue: InboundQueue
+        /// The next frame, nil at a graceful end.
         public mutating func next() async throws -> InboundFrame? { try await queue.next() }
     }
 
+    /// An iterator over the frames.
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: queue) }
 }
