@@ -13,6 +13,8 @@ let fuzzTargets: [(name: String, products: [String])] = [
     ("quic-decoder", ["Framing"]),
     ("demux-differential", ["Framing"]),
     ("roundtrip", ["Framing"]),
+    ("heartbeat-engine", ["Framing", "Heartbeat"]),
+    ("dissector", ["Framing"]),
 ]
 
 let package = Package(

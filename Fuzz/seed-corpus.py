@@ -80,6 +80,9 @@ def seed_from_vectors():
         write(dialect + "-decoder", name, bytes([options]) + stream)
         write("demux-differential", name + "-bytewise", bytes([DIALECTS[dialect], options, 0]) + stream)
         write("demux-differential", name + "-chunks", bytes([DIALECTS[dialect], options, 3, 5, 0, 0x81]) + stream)
+        # dissector: dialect + JSON-lines bit, chunk size, capture (default options only).
+        if not vector.get("options") or vector["options"].get("preface") == "optional":
+            write("dissector", name, bytes([DIALECTS[dialect] | 4, 7]) + stream)
     for vector in vectors("quic"):
         packets = [bytes.fromhex(p) for p in vector["packets"]]
         name = "vector-" + vector["name"]
@@ -89,6 +92,8 @@ def seed_from_vectors():
         sizes = size_octets([len(p) for p in packets]) if len(packets) > 1 else b"\x00"
         if sizes is not None:
             write("demux-differential", name, bytes([DIALECTS["quic"], 0]) + sizes + b"".join(packets))
+        if len(packets) == 1:
+            write("dissector", name, bytes([DIALECTS["quic"] | 4, 0]) + packets[0])
 
 
 def seed_edges():
@@ -172,6 +177,21 @@ def seed_edges():
     }
     for name, data in roundtrip.items():
         write("roundtrip", "seed-" + name, data)
+
+    # heartbeat-engine: 8 configuration octets, dialect, 4 octets of start time, then steps
+    # (operation, fields; see HeartbeatEngineFuzzer.swift).
+    fixed = bytes([0x00, 0x10, 0x00, 0x20, 0x00, 0x05, 0x00, 0x21])
+    phi = bytes([0x00, 0x64, 0x03, 0xe8, 0x31, 0x16, 0x05, 0x21])
+    ping_pong = bytes([9, 0, 0, 3, 0, 0, 0, 0, 2, 0, 1]) + bytes(range(8)) + bytes([4, 0, 1, 5, 0, 1, 8, 0, 1, 1])
+    engine = {
+        "fixed-ping-pong": fixed + b"\x00" + bytes(4) + ping_pong * 3 + bytes([0, 0xff, 0xff]) * 4,
+        "phi-ping-pong-quic": phi + b"\x02" + bytes(4) + (bytes([9, 0, 0, 6, 0, 1, 3, 7, 0, 1, 1, 1, 0x10, 0, 1]) * 6),
+        "flood-of-pings": fixed + b"\x01" + bytes(4) + (bytes([2, 0, 0]) + bytes(8)) * 40,
+        "time-backwards": phi + b"\x00" + bytes([0, 0, 0x10, 0]) + bytes([0x10, 0xff, 0xff, 9, 0, 0, 0x12, 0x80, 0]) * 8,
+        "slow-frame": bytes([0, 1, 0, 1, 0x04, 0x01, 0, 0]) + b"\x01" + bytes(4) + bytes([8, 0, 1, 1, 0, 0x0f, 0xff]),
+    }
+    for name, data in engine.items():
+        write("heartbeat-engine", "seed-" + name, data)
 
 
 if __name__ == "__main__":
