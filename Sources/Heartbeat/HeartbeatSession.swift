@@ -5,7 +5,7 @@ public import Framing
 /// to be written at the next frame boundary.
 ///
 /// This is the seam for stacks that own their event loop: a SwiftNIO handler calls
-/// `receive(_:now:_:)` from `channelRead`, writes `pendingControlBytes` ahead of queued business
+/// `receive(_:now:_:)` from `channelRead`, writes `withPendingControlBytes` ahead of queued business
 /// frames (never inside one) and reports them with `controlBytesWritten(_:now:)`, and schedules a
 /// timer at `nextDeadline` that calls `tick(now:)`; after each call it drains `pollOutput()`.
 /// The `Transports` module does the same over Glibc sockets and an epoll loop. QUIC stacks, whose
@@ -23,7 +23,7 @@ public struct HeartbeatSession: Sendable {
         /// A peer declared dead answered again.
         case peerRecovered
         /// The engine wants the connection closed (ping abuse, slow frame); a GOAWAY with the
-        /// dialect's code is already in `pendingControlBytes`.
+        /// dialect's code is already among the pending control bytes.
         case closeRequested(CloseReason)
         /// The peer sent GOAWAY with this code and reason: it is closing.
         case peerGoAway(code: UInt64, reason: String)
@@ -47,7 +47,7 @@ public struct HeartbeatSession: Sendable {
     public let managesHTTP2Settings: Bool
 
     private var control: [UInt8] = []
-    /// Pongs not queued because `pendingControlBytes` already held `maxPendingControlBytes`: the
+    /// Pongs not queued because the pending control bytes already held `maxPendingControlBytes`: the
     /// peer pings but does not read our answers (spec/envelope.md §8, CVE-2019-9512).
     public private(set) var pongsDiscarded = 0
     /// The most control octets held unwritten before further pongs are discarded; pings, SETTINGS
@@ -91,7 +91,7 @@ public struct HeartbeatSession: Sendable {
     // MARK: Inputs
 
     /// Feeds bytes read from the peer. Heartbeats go to the engine (answers are queued in
-    /// `pendingControlBytes`); business frames go to `deliver` in order, with their payload
+    /// the pending control bytes); business frames go to `deliver` in order, with their payload
     /// borrowed for the call. Envelope frames of unknown type are skipped (spec/envelope.md §5.5);
     /// GOAWAY is reported as `.peerGoAway`.
     /// - Throws: the framing error; send a close with `error.code` (see `appendClose`).

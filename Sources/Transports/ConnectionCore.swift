@@ -29,6 +29,8 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
     private var closeDeadline: Timestamp?
     private var readingPaused = false
     private var applicationPaused = false
+    /// The peer sent GOAWAY: its EOF that follows is a graceful end.
+    private var peerSaidGoodbye = false
     private(set) var closedError: TransportError?
 
     init(transport: any Transport, configuration: ConnectionConfiguration, role: HeartbeatSession.Role, connectionID: UInt64) {
@@ -192,7 +194,7 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
             case .closeRequested(let reason):
                 if ending == nil { ending = .closedByPolicy(reason: reason.debugData) }
             case .peerGoAway(let code, let reason):
-                status.withLock { $0.peerGoAway = true }
+                peerSaidGoodbye = true
                 eventSink.yield(.peerGoAway(code: code, reason: reason))
             }
         }
@@ -285,7 +287,6 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
         closeWaiters.removeAll()
     }
 
-    private var peerSaidGoodbye: Bool { status.withLock { $0.peerGoAway } }
 }
 
 /// What other threads may read about a connection.
@@ -293,7 +294,6 @@ struct ConnectionStatus: Sendable {
     var state: HeartbeatState = .idle
     var lastRTT: RTTSnapshot?
     var counters = HeartbeatCounters()
-    var peerGoAway = false
     var closed: TransportError?
 
     mutating func update(from engine: HeartbeatEngine, event: HeartbeatEvent) {

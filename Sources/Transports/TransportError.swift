@@ -18,8 +18,6 @@ public enum TransportError: Error, Hashable, Sendable, CustomStringConvertible {
     case framing(FramingError)
     /// The heartbeat engine declared the peer dead.
     case peerDead(reason: String)
-    /// The peer sent GOAWAY / CONNECTION_CLOSE with this code and reason.
-    case peerClosed(code: UInt64, reason: String)
     /// We closed the connection because the peer broke a policy: pinged too often
     /// ("too_many_pings") or left a frame incomplete too long ("slow_frame").
     case closedByPolicy(reason: String)
@@ -47,7 +45,6 @@ public enum TransportError: Error, Hashable, Sendable, CustomStringConvertible {
         case .system(let errno, let operation): return "\(operation): \(errno) (errno \(errno.rawValue))"
         case .framing(let error): return "framing error: \(error)"
         case .peerDead(let reason): return "peer declared dead: \(reason)"
-        case .peerClosed(let code, let reason): return "peer closed the connection with code \(code): \(reason)"
         case .closedByPolicy(let reason): return "closed by us: the peer broke the policy (\(reason))"
         case .closed: return "the connection is closed"
         }
