@@ -83,24 +83,32 @@ public enum WebSocketHandshake {
     ///   not 101, or the precise case for the first header that is missing or wrong.
     public static func validateResponse(_ block: RawSpan, key: WebSocketKey,
                                         requestedSubprotocols: [String] = []) throws(WebSocketHandshakeError) -> WebSocketUpgradeResponse {
-        let response = try parseResponse(block, requestedSubprotocols: requestedSubprotocols)
-        let expected = acceptValue(forKey: key.base64)
-        guard let accept = try response.fields.single("Sec-WebSocket-Accept") else { throw .missingHeader("Sec-WebSocket-Accept") }
-        guard accept == expected else { throw .acceptMismatch(expected: expected, received: accept) }
-        return response
+        try parseResponse(block, acceptKey: key.base64, requestedSubprotocols: requestedSubprotocols)
     }
 
-    /// Parses and checks a response header block as `validateResponse` does, except for
-    /// Sec-WebSocket-Accept, which needs the key: a decoder that did not send the request uses this.
-    public static func parseResponse(_ block: RawSpan, requestedSubprotocols: [String] = []) throws(WebSocketHandshakeError) -> WebSocketUpgradeResponse {
+    /// Parses and checks a response header block as `validateResponse` does. With a nil
+    /// `acceptKey` — a decoder that did not send the request — Sec-WebSocket-Accept is only checked
+    /// to be base 64 of 20 octets (spec/websocket.md §3.3 rule 4).
+    public static func parseResponse(_ block: RawSpan, acceptKey: String?,
+                                     requestedSubprotocols: [String] = []) throws(WebSocketHandshakeError) -> WebSocketUpgradeResponse {
         let parsed = try HeaderBlock(parsing: block)
         let parts = parsed.startLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3, Int(parts[1]) != nil else {
+        guard parts.count == 3, parts[0].hasPrefix("HTTP/"), parts[1].count == 3, parts[1].allSatisfy(\.isASCIIDigit) else {
             throw .malformedStartLine(parsed.startLine)
         }
-        guard parts[1] == "101" else { throw .notSwitchingProtocols(statusLine: parsed.startLine) }
+        guard parts[0] == "HTTP/1.1", parts[1] == "101" else { throw .notSwitchingProtocols(statusLine: parsed.startLine) }
         let fields = parsed.fields
         try checkUpgradeFields(fields)
+        guard let accept = try fields.single("Sec-WebSocket-Accept") else { throw .missingHeader("Sec-WebSocket-Accept") }
+        if let acceptKey {
+            let expected = acceptValue(forKey: acceptKey)
+            guard accept == expected else { throw .acceptMismatch(expected: expected, received: accept) }
+        } else {
+            var digest: [UInt8] = []
+            guard Base64.decode(Array(accept.utf8).span.bytes, appendingTo: &digest), digest.count == SHA1.digestLength else {
+                throw .invalidAccept(accept)
+            }
+        }
         if let extensions = fields.combined("Sec-WebSocket-Extensions"), !extensions.isEmpty {
             throw .unrequestedExtension(extensions)
         }
@@ -114,7 +122,7 @@ public enum WebSocketHandshake {
     // MARK: Server
 
     /// Parses and validates a client's opening handshake (RFC 6455 §4.2.1): `GET` with
-    /// HTTP/1.1 or higher, Host, an Upgrade list with `websocket`, a Connection list with
+    /// HTTP/1.1 (spec/websocket.md §3.2: no other version exists for it), exactly one Host, an Upgrade list with `websocket`, a Connection list with
     /// `Upgrade` (header names and these tokens are case-insensitive), a Sec-WebSocket-Key that
     /// is base 64 of 16 octets, and `Sec-WebSocket-Version: 13`.
     /// - Throws: the precise case for the first thing missing or wrong; answer it with `appendRejection`.
@@ -123,9 +131,7 @@ public enum WebSocketHandshake {
         let parts = parsed.startLine.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[1].isEmpty else { throw .malformedStartLine(parsed.startLine) }
         guard parts[0] == "GET" else { throw .methodNotGet(String(parts[0])) }
-        guard parts[2].hasPrefix("HTTP/1."), let minor = Int(parts[2].dropFirst(7)), minor >= 1 else {
-            throw .unsupportedHTTPVersion(String(parts[2]))
-        }
+        guard parts[2] == "HTTP/1.1" else { throw .unsupportedHTTPVersion(String(parts[2])) }
         let fields = parsed.fields
         guard let host = try fields.single("Host") else { throw .missingHeader("Host") }
         try checkUpgradeFields(fields)
@@ -157,23 +163,24 @@ public enum WebSocketHandshake {
         buffer.append(contentsOf: "\r\n".utf8)
     }
 
-    /// Appends the answer to a request that failed `parseRequest` (RFC 6455 §4.2.1, §4.4):
-    /// `426 Upgrade Required` with `Sec-WebSocket-Version: 13` for a version this library does not
-    /// speak, `400 Bad Request` for anything else; the body names the problem, and the server
-    /// closes the connection after it.
+    /// Appends the answer to a request that failed `parseRequest` (RFC 6455 §4.2.1, §4.4;
+    /// spec/websocket.md §3.2): `426 Upgrade Required` with `Sec-WebSocket-Version: 13` for a
+    /// version this library does not speak, `431 Request Header Fields Too Large` for a header block
+    /// over 8,192 octets, `400 Bad Request` for anything else; each with `Connection: close` and no
+    /// body. The server closes the connection after it: no Close frame, it never became a WebSocket.
     public static func appendRejection(_ error: WebSocketHandshakeError, to buffer: inout [UInt8]) {
-        let body = error.description + "\n"
-        if case .unsupportedVersion = error {
+        switch error {
+        case .unsupportedVersion:
             buffer.append(contentsOf: "HTTP/1.1 426 Upgrade Required\r\n".utf8)
             appendField("Sec-WebSocket-Version", version, to: &buffer)
-        } else {
+        case .headerBlockTooLarge:
+            buffer.append(contentsOf: "HTTP/1.1 431 Request Header Fields Too Large\r\n".utf8)
+        default:
             buffer.append(contentsOf: "HTTP/1.1 400 Bad Request\r\n".utf8)
         }
         appendField("Connection", "close", to: &buffer)
-        appendField("Content-Type", "text/plain; charset=utf-8", to: &buffer)
-        appendField("Content-Length", String(body.utf8.count), to: &buffer)
+        appendField("Content-Length", "0", to: &buffer)
         buffer.append(contentsOf: "\r\n".utf8)
-        buffer.append(contentsOf: body.utf8)
     }
 
     // MARK: Shared
@@ -316,10 +323,37 @@ public enum WebSocketHandshakeError: Error, Hashable, Sendable, CustomStringConv
     case notSwitchingProtocols(statusLine: String)
     /// Sec-WebSocket-Accept is not the value the key calls for (RFC 6455 §4.1 item 4).
     case acceptMismatch(expected: String, received: String)
+    /// Sec-WebSocket-Accept is not base 64 of a 20-octet SHA-1 digest (checked when the key is unknown).
+    case invalidAccept(String)
     /// The server named an extension the client did not offer (RFC 6455 §4.1 item 5).
     case unrequestedExtension(String)
     /// The server chose a subprotocol the client did not offer (RFC 6455 §4.1 item 6).
     case unrequestedSubprotocol(String)
+
+    /// The finer reason identifier spec/websocket.md §8 gives this failure (`ws-handshake-syntax`,
+    /// `ws-handshake-key`, ...). The decoder reports every handshake failure as `ws-handshake`.
+    public var identifier: String {
+        switch self {
+        case .headerBlockTooLarge: return "ws-handshake-too-large"
+        case .malformedStartLine, .malformedHeaderField: return "ws-handshake-syntax"
+        case .methodNotGet, .unsupportedHTTPVersion: return "ws-handshake-request"
+        case .missingHeader(let name), .duplicateHeader(let name):
+            switch name {
+            case "Host": return "ws-handshake-request"
+            case "Sec-WebSocket-Key": return "ws-handshake-key"
+            case "Sec-WebSocket-Version": return "ws-handshake-version"
+            case "Sec-WebSocket-Accept": return "ws-handshake-accept"
+            case "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions": return "ws-handshake-extension"
+            default: return "ws-handshake-upgrade"
+            }
+        case .invalidHeaderValue: return "ws-handshake-upgrade"
+        case .invalidKey: return "ws-handshake-key"
+        case .unsupportedVersion: return "ws-handshake-version"
+        case .notSwitchingProtocols: return "ws-handshake-status"
+        case .acceptMismatch, .invalidAccept: return "ws-handshake-accept"
+        case .unrequestedExtension, .unrequestedSubprotocol: return "ws-handshake-extension"
+        }
+    }
 
     public var description: String {
         switch self {
@@ -347,6 +381,8 @@ public enum WebSocketHandshakeError: Error, Hashable, Sendable, CustomStringConv
             return "the server did not switch protocols: \"\(statusLine)\""
         case .acceptMismatch(let expected, let received):
             return "Sec-WebSocket-Accept is \"\(received)\", the key calls for \"\(expected)\""
+        case .invalidAccept(let value):
+            return "Sec-WebSocket-Accept \"\(value)\" is not base 64 of a 20-octet digest"
         case .unrequestedExtension(let value):
             return "the server accepted extensions that were not offered: \(value)"
         case .unrequestedSubprotocol(let value):
@@ -446,6 +482,10 @@ extension String {
     private static func asciiLower(_ octet: UInt8) -> UInt8 {
         (0x41...0x5A).contains(octet) ? octet | 0x20 : octet
     }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
 
 extension Substring {

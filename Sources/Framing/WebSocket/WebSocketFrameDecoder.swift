@@ -1,0 +1,287 @@
+/// Decodes the WebSocket frames one peer sends (RFC 6455 §5), and the opening-handshake header
+/// block before them (§4). Ping (0x9) and Pong (0xA) are heartbeats; every other frame — text,
+/// binary, continuation, Close — is business data passed on one frame at a time (messages are
+/// not reassembled). The handshake block is reported as a business frame of type
+/// `WebSocketFrame.handshakeType` whose octets are the whole block, for the encoder to answer.
+///
+/// Checks run in the order of spec/websocket.md §4.1, each as soon as the octets it needs are in:
+/// RSV bits, reserved opcode, fragmented control frame, continuation without a message, a message
+/// interrupted, masking by role, control frame too long, non-minimal or top-bit length, payload
+/// above `maxFrameSize` (MESSAGE_TOO_BIG, before the masking key or any payload is read, so an
+/// oversized frame is never buffered), a 1-octet Close; then, on the whole frame, the Close code
+/// and the UTF-8 of its reason.
+///
+/// ## Masking (RFC 6455 §5.3)
+///
+/// A server reads masked frames. `decode(frame:)` gets the frame as a borrowed, read-only span —
+/// the caller's chunk or the demuxer's buffer — so it cannot unmask in place, and the seam's
+/// `DecodedFrame` can only point into that span. This decoder therefore:
+/// - unmasks what a heartbeat needs itself, in registers: a Ping's or Pong's `HeartbeatPayload`
+///   holds its first 8 octets *unmasked*, at no copy — every ping this library sends, and any
+///   ping of at most 8 octets, is whole there;
+/// - checks a masked Close's code and reason by unmasking them on the fly, octet by octet, without
+///   keeping them;
+/// - hands over the payload octets *as they are on the wire* with every item, and reports a
+///   masked business frame's key in `BusinessFrame.webSocketMaskingKey` (carried in `streamID`;
+///   0 when unmasked, and XOR with 0 is the identity), so whoever consumes the payload unmasks it
+///   while copying it out — `WebSocketFrame.appendMasked(_:maskingKey:to:)` appends it unmasked
+///   in one pass, 8 octets at a time — or in place in its own buffer (`WebSocketFrame.unmask`).
+///   That pass is the one the application's copy out of the borrowed span costs anyway: decoding
+///   itself costs no copy per frame. What it cannot do through the current seam is hand over
+///   unmasked octets of a masked Ping longer than 8 octets (see `unmaskedPayload(of:_:into:)`).
+public struct WebSocketFrameDecoder: Sendable {
+    /// How the stream begins (RFC 6455 §4).
+    public enum HandshakePolicy: Hashable, Sendable {
+        /// Frames from the first octet (the handshake happened elsewhere).
+        case none
+        /// The stream begins with the client's GET request (a server reading a client).
+        case expectRequest
+        /// The stream begins with the server's 101 response (a client reading a server).
+        case expectResponse
+        /// A capture: if the stream begins with `GET ` or `HTTP/`, the header block up to
+        /// CRLFCRLF is the handshake; otherwise frames start at the first octet.
+        case optional
+    }
+
+    /// Our role; the peer's frames must be masked when we are the server and must not be when we
+    /// are the client (RFC 6455 §5.1). Nil for a capture of either direction: masking not checked.
+    public let role: ConnectionRole?
+    /// The largest payload accepted per frame, in octets (at least 125, so every control frame fits).
+    public let maxFrameSize: Int
+    /// The handshake rule this decoder was created with.
+    public let handshakePolicy: HandshakePolicy
+
+    /// Whether the handshake block is still to come (or, for `.optional`, may still come).
+    public private(set) var awaitingHandshake: Bool
+    /// Whether a fragmented message is open: a text or binary frame without FIN was read and its
+    /// final continuation was not (RFC 6455 §5.4).
+    public private(set) var isInsideMessage = false
+
+    /// A decoder for the frames a peer sends to a `role` endpoint.
+    /// - Parameters:
+    ///   - role: our role (nil: a capture, masking not checked).
+    ///   - maxFrameSize: the largest payload per frame, clamped to 125...2^62.
+    ///   - handshake: how the stream begins.
+    public init(role: ConnectionRole?, maxFrameSize: Int = WebSocketFrame.defaultMaxFrameSize, handshake: HandshakePolicy = .none) {
+        self.role = role
+        self.maxFrameSize = min(max(maxFrameSize, WebSocketFrame.maxControlPayload), 1 << 62)
+        self.handshakePolicy = handshake
+        self.awaitingHandshake = handshake != .none
+    }
+
+    /// The longest frame: the longest header and `maxFrameSize` payload octets, or the handshake
+    /// header block if one may come and is longer.
+    public var maxFrameLength: Int {
+        let frame = WebSocketFrame.maxHeaderLength + maxFrameSize
+        return handshakePolicy == .none ? frame : max(frame, WebSocketHandshake.maxHeaderBlockLength)
+    }
+
+    // MARK: Boundary
+
+    /// Where the frame (or handshake block) at the front of `prefix` ends; throws as soon as the
+    /// octets seen break a rule.
+    func frameBoundary(of prefix: RawSpan) throws(WebSocketFailure) -> FrameBoundary {
+        if awaitingHandshake, let boundary = try handshakeBoundary(prefix) { return boundary }
+        guard prefix.byteCount >= 1 else { return .needMore(1) }
+        let first = prefix.unsafeLoad(fromByteOffset: 0, as: UInt8.self)
+        let opcode = first & 0x0F
+        let isControl = WebSocketFrame.Opcode.isControl(opcode)
+        // Rows 1–5: octet 0.
+        guard first & WebSocketFrame.Flags.reserved == 0 else { throw .rule(.reservedBits, "RSV bits 0x\(String(first & 0x70, radix: 16)) set with no extension negotiated") }
+        guard WebSocketFrame.Opcode.isDefined(opcode) else { throw .rule(.reservedOpcode, "reserved opcode 0x\(String(opcode, radix: 16))") }
+        if isControl {
+            guard first & WebSocketFrame.Flags.fin != 0 else { throw .rule(.fragmentedControl, "control frame 0x\(String(opcode, radix: 16)) without FIN") }
+        } else if opcode == WebSocketFrame.Opcode.continuation {
+            guard isInsideMessage else { throw .rule(.unexpectedContinuation, "continuation frame with no fragmented message open") }
+        } else {
+            guard !isInsideMessage else { throw .rule(.messageInterrupted, "data frame 0x\(String(opcode, radix: 16)) inside a fragmented message") }
+        }
+        // Rows 6–8: octet 1.
+        guard prefix.byteCount >= 2 else { return .needMore(2) }
+        let second = prefix.unsafeLoad(fromByteOffset: 1, as: UInt8.self)
+        let masked = second & WebSocketFrame.Flags.mask != 0
+        switch role {
+        case .server?: guard masked else { throw .rule(.unmaskedClientFrame, "a client frame arrived unmasked") }
+        case .client?: guard !masked else { throw .rule(.maskedServerFrame, "a server frame arrived masked") }
+        case nil: break
+        }
+        let shortLength = second & 0x7F
+        if isControl {
+            guard shortLength <= 125 else { throw .rule(.controlTooLong, "control frame 0x\(String(opcode, radix: 16)) with a length code of \(shortLength); at most 125") }
+        }
+        // Rows 9–12: the extended length.
+        var cursor = 2
+        let length: UInt64
+        switch shortLength {
+        case 126:
+            guard let extended = prefix.readBigEndian(width: 2, at: &cursor) else { return .needMore(4) }
+            guard extended >= 126 else { throw .rule(.nonMinimalLength, "16-bit length \(extended) fits the 7-bit field") }
+            length = extended
+        case 127:
+            guard let extended = prefix.readBigEndian(width: 8, at: &cursor) else { return .needMore(10) }
+            guard extended >= 65_536 else { throw .rule(.nonMinimalLength, "64-bit length \(extended) fits the 16-bit field") }
+            guard extended >> 63 == 0 else { throw .rule(.lengthHighBit, "64-bit length with its most significant bit set") }
+            length = extended
+        default:
+            length = UInt64(shortLength)
+        }
+        guard length <= UInt64(maxFrameSize) else { throw .frameTooLarge(length: length, limit: maxFrameSize) }
+        if opcode == WebSocketFrame.Opcode.close {
+            guard length != 1 else { throw .rule(.closeLength, "Close frame with a 1-octet payload") }
+        }
+        return .frame(length: cursor + (masked ? 4 : 0) + Int(length))
+    }
+
+    /// The handshake block's boundary, or nil when an optional handshake is absent.
+    private func handshakeBoundary(_ prefix: RawSpan) throws(WebSocketFailure) -> FrameBoundary? {
+        let request: InlineArray<4, UInt8> = [0x47, 0x45, 0x54, 0x20]       // "GET "
+        let response: InlineArray<5, UInt8> = [0x48, 0x54, 0x54, 0x50, 0x2F] // "HTTP/"
+        let expected: [Bool]
+        switch handshakePolicy {
+        case .none: return nil
+        case .expectRequest: expected = [true, false]
+        case .expectResponse: expected = [false, true]
+        case .optional: expected = [true, true]
+        }
+        let agreesRequest = expected[0] && prefix.agrees(withPrefix: request.span)
+        let agreesResponse = expected[1] && prefix.agrees(withPrefix: response.span)
+        guard agreesRequest || agreesResponse else {
+            if handshakePolicy == .optional { return nil }
+            throw .handshake(handshakePolicy == .expectRequest
+                ? .malformedStartLine("the stream does not begin with a GET request")
+                : .malformedStartLine("the stream does not begin with an HTTP status line"))
+        }
+        let committed = (agreesRequest && prefix.byteCount >= request.count) || (agreesResponse && prefix.byteCount >= response.count)
+        // Ask one octet at a time until the start is certain, so that a differing octet fails the
+        // stream (or, for .optional, starts frames) however the stream is cut.
+        guard committed else { return .needMore(prefix.byteCount + 1) }
+        let length: Int?
+        do { length = try WebSocketHandshake.headerBlockLength(in: prefix) } catch { throw .handshake(error) }
+        if let length { return .frame(length: length) }
+        return .needMore(min(prefix.byteCount + WebSocketHandshake.octetsToPossibleEnd(of: prefix), WebSocketHandshake.maxHeaderBlockLength))
+    }
+
+    // MARK: Decode
+
+    /// Decodes one whole frame as delimited by `frameBoundary(of:)` and advances the state.
+    mutating func decodeFrame(_ frame: RawSpan) throws(WebSocketFailure) -> DecodedFrame {
+        if awaitingHandshake {
+            awaitingHandshake = false
+            if let block = try decodeHandshake(frame) { return block }
+        }
+        guard let header = WebSocketFrameHeader(parsing: frame) else {
+            preconditionFailure("decode(frame:) called on octets that boundary(of:) did not delimit")
+        }
+        let payload = header.headerLength..<frame.byteCount
+        let key = header.maskingKey ?? 0
+        switch header.opcode {
+        case WebSocketFrame.Opcode.ping, WebSocketFrame.Opcode.pong:
+            let heartbeat = HeartbeatPayload(
+                rawValue: WebSocketFrame.unmaskedPrefix(frame.extracting(payload), maskingKey: key),
+                byteCount: payload.count)
+            let item: DemuxedItem = header.opcode == WebSocketFrame.Opcode.ping ? .ping(heartbeat) : .pong(heartbeat)
+            return DecodedFrame(item: item, bytes: payload)
+        case WebSocketFrame.Opcode.close:
+            try Self.checkClosePayload(frame.extracting(payload), maskingKey: key)
+        case WebSocketFrame.Opcode.continuation, WebSocketFrame.Opcode.text, WebSocketFrame.Opcode.binary:
+            isInsideMessage = !header.fin
+        default:
+            preconditionFailure("decode(frame:) called on a reserved opcode that boundary(of:) let through")
+        }
+        let business = BusinessFrame(type: UInt64(header.opcode), flags: header.flags, streamID: key, length: payload.count)
+        return DecodedFrame(item: .business(business), bytes: payload)
+    }
+
+    /// The handshake block as a business frame, or nil when an optional one is absent.
+    private func decodeHandshake(_ frame: RawSpan) throws(WebSocketFailure) -> DecodedFrame? {
+        let isRequest: Bool
+        switch handshakePolicy {
+        case .none: return nil
+        case .expectRequest: isRequest = true
+        case .expectResponse: isRequest = false
+        case .optional:
+            guard frame.byteCount >= 4 else { return nil }
+            let first = frame.unsafeLoad(fromByteOffset: 0, as: UInt8.self)
+            // A header block always ends with CRLFCRLF and starts with "GET " or "HTTP/"; a frame
+            // can start with neither ("G" and "H" set RSV bits), so the first octet decides.
+            guard first == 0x47 || first == 0x48 else { return nil }
+            isRequest = first == 0x47
+        }
+        do {
+            if isRequest {
+                _ = try WebSocketHandshake.parseRequest(frame)
+            } else {
+                _ = try WebSocketHandshake.parseResponse(frame, acceptKey: nil)
+            }
+        } catch {
+            throw .handshake(error)
+        }
+        let block = BusinessFrame(type: WebSocketFrame.handshakeType, length: frame.byteCount)
+        return DecodedFrame(item: .business(block), bytes: 0..<frame.byteCount)
+    }
+
+    /// A Close payload: empty, or a valid code (RFC 6455 §7.4) and a UTF-8 reason (§5.5.1),
+    /// unmasked on the fly.
+    static func checkClosePayload(_ payload: RawSpan, maskingKey: UInt32) throws(WebSocketFailure) {
+        guard payload.byteCount >= 2 else { return }
+        let code = UInt16(truncatingIfNeeded: WebSocketFrame.unmaskedPrefix(payload, maskingKey: maskingKey) >> 48)
+        guard WebSocketCloseCode.isValidOnWire(code) else { throw .rule(.closeCode, "Close code \(code) may not be sent") }
+        var validator = UTF8Validator()
+        for index in 2..<payload.byteCount {
+            let keyOctet = UInt8(truncatingIfNeeded: maskingKey >> UInt32(24 - (index & 3) * 8))
+            guard validator.feed(payload.unsafeLoad(fromByteOffset: index, as: UInt8.self) ^ keyOctet) else {
+                throw .rule(.closeReasonUTF8, "Close reason is not valid UTF-8 at payload octet \(index)")
+            }
+        }
+        guard validator.isComplete else { throw .rule(.closeReasonUTF8, "Close reason ends inside a UTF-8 sequence") }
+    }
+}
+
+extension BusinessFrame {
+    /// For a WebSocket frame: the masking key its payload octets are XORed with on the wire
+    /// (RFC 6455 §5.3), 0 for an unmasked frame. The decoder hands over the payload as it is on
+    /// the wire; unmask it with `WebSocketFrame.appendMasked(_:maskingKey:to:)` or
+    /// `WebSocketFrame.unmask(_:maskingKey:)` (both are the identity for key 0).
+    public var webSocketMaskingKey: UInt32 { streamID }
+}
+
+/// A WebSocket frame-rule failure: one of the rules of spec/websocket.md §4.1 (or a bad
+/// handshake block), or a payload longer than the receiver's maximum.
+enum WebSocketFailure: Error, Hashable {
+    case rule(WebSocketRule, String)
+    case frameTooLarge(length: UInt64, limit: Int)
+    case handshake(WebSocketHandshakeError)
+}
+
+/// The frame rules, each with the reason identifier the vectors spell it with.
+enum WebSocketRule: Hashable, Sendable, CaseIterable {
+    case reservedBits, reservedOpcode, fragmentedControl, unexpectedContinuation, messageInterrupted
+    case unmaskedClientFrame, maskedServerFrame, controlTooLong, nonMinimalLength, lengthHighBit
+    case closeLength, closeCode, closeReasonUTF8, handshake
+
+    /// The reason identifier (`RuleViolation.identifier`).
+    var identifier: String {
+        switch self {
+        case .reservedBits: return "ws-reserved-bits"
+        case .reservedOpcode: return "ws-reserved-opcode"
+        case .fragmentedControl: return "ws-fragmented-control"
+        case .unexpectedContinuation: return "ws-unexpected-continuation"
+        case .messageInterrupted: return "ws-message-interrupted"
+        case .unmaskedClientFrame: return "ws-unmasked-client-frame"
+        case .maskedServerFrame: return "ws-masked-server-frame"
+        case .controlTooLong: return "ws-control-too-long"
+        // A length with its top bit set is never below 65,536, so it is not "non-minimal"; the
+        // brief files it there, spec/websocket.md §4.1 row 10 names it `ws-length-high-bit`.
+        case .nonMinimalLength, .lengthHighBit: return "ws-non-minimal-length"
+        case .closeLength: return "ws-close-length"
+        case .closeCode: return "ws-close-code"
+        case .closeReasonUTF8: return "ws-close-reason-utf8"
+        case .handshake: return "ws-handshake"
+        }
+    }
+
+    /// The close code a receiver answers the failure with (RFC 6455 §7.4.1).
+    var closeCode: WebSocketCloseCode {
+        self == .closeReasonUTF8 ? .invalidFramePayloadData : .protocolError
+    }
+}
