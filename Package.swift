@@ -39,6 +39,8 @@ let package = Package(
         .testTarget(name: "FramingTests", dependencies: ["Framing", "AllocationCounting"], swiftSettings: strict),
         .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat", "Simulation", "AllocationCounting"], swiftSettings: strict),
         .testTarget(name: "TransportsTests", dependencies: ["Transports", "AllocationCounting"], swiftSettings: strict),
+        // A dialect defined outside the library, through its public API only.
+        .testTarget(name: "ExternalDialectTests", dependencies: ["Framing", "Heartbeat", "Transports"], swiftSettings: strict),
         .testTarget(name: "hbTests", dependencies: ["hb", "Framing"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

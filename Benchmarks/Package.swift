@@ -12,6 +12,10 @@ let package = Package(
             dependencies: [.product(name: "Framing", package: "swift-heartbeat")]
         ),
         .executableTarget(
+            name: "ping-ack",
+            dependencies: [.product(name: "Framing", package: "swift-heartbeat")]
+        ),
+        .executableTarget(
             name: "cancellation-latency",
             dependencies: [
                 .product(name: "Transports", package: "swift-heartbeat"),

@@ -2,9 +2,12 @@
 /// else is business data, passed on whole. The frame's bytes come alongside as a borrowed span
 /// (see `StreamDemuxer.feed(_:_:)`).
 public enum DemuxedItem: Hashable, Sendable {
-    /// A heartbeat request to answer: an envelope PING, or an HTTP/2 PING without the ACK flag.
+    /// A heartbeat request to answer: an envelope PING, an HTTP/2 PING without the ACK flag, a
+    /// WebSocket Ping. The octets handed over with it are exactly its application payload, which
+    /// the answer echoes.
     case ping(HeartbeatPayload)
-    /// The answer to our heartbeat: an envelope PONG, or an HTTP/2 PING with the ACK flag.
+    /// The answer to a heartbeat: an envelope PONG, an HTTP/2 PING with the ACK flag, a WebSocket
+    /// Pong. The octets handed over with it are exactly its application payload.
     case pong(HeartbeatPayload)
     /// A QUIC PING frame (RFC 9000 §19.2). It has no payload: its answer is the peer's
     /// acknowledgement of the packet that carried it.
@@ -75,11 +78,14 @@ public struct DecodedFrame: Hashable, Sendable {
 
 /// A stream dialect's frame decoder, in single steps as SwiftNIO's decoders are: one call finds
 /// where the frame at the front of the input ends, another decodes that whole frame.
-/// `StreamDemuxer` drives it over chunks of any size; a new stream dialect (WebSocket, MQTT, ...)
-/// plugs in by conforming.
+/// `StreamDemuxer` drives it over chunks of any size; a stream dialect (`StreamDialect`) brings one.
 public protocol StreamFrameDecoder: Sendable {
     /// The dialect whose error codes this decoder's failures map to.
     static var dialect: Dialect { get }
+
+    /// The code to close with for a failure of one of the shared reasons (a `.violation` carries
+    /// its own code and is not passed here).
+    static func wireCode(for reason: FramingError.Reason) -> WireErrorCode
 
     /// The most octets one frame may take, header included: the demuxer never buffers more.
     var maxFrameLength: Int { get }

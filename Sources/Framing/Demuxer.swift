@@ -1,6 +1,8 @@
-/// A demuxer for a dialect chosen at run time: the TCP envelope and HTTP/2 as byte streams
-/// (`StreamDemuxer`), QUIC as packets (`QUICPacketDemuxer`). For the stream dialects `feed` takes
-/// chunks of any size; for QUIC each `feed` is one whole packet payload.
+/// A demuxer for a dialect chosen at run time: any stream dialect (`StreamDemuxer` over its
+/// decoder) or QUIC packets (`QUICPacketDemuxer`). For stream dialects `feed` takes chunks of any
+/// size; for QUIC each `feed` is one whole packet payload. It costs one dynamic call per `feed`;
+/// the per-frame work inside is the dialect's own, specialised code. Code that knows its dialect
+/// at compile time uses `StreamDemuxer` directly.
 ///
 /// ```swift
 /// var demuxer = Demuxer(dialect: .envelope)
@@ -14,84 +16,57 @@
 /// try demuxer.finish()                // throws .truncated if the stream stopped inside a frame
 /// ```
 public struct Demuxer: Sendable {
-    private enum Storage: Sendable {
-        case envelope(StreamDemuxer<EnvelopeFrameDecoder>)
-        case http2(StreamDemuxer<HTTP2FrameDecoder>)
-        case quic(QUICPacketDemuxer)
-    }
-
-    private var storage: Storage
-
-    /// A demuxer for the envelope.
-    public init(_ decoder: EnvelopeFrameDecoder) { storage = .envelope(StreamDemuxer(decoder)) }
-    /// A demuxer for HTTP/2.
-    public init(_ decoder: HTTP2FrameDecoder) { storage = .http2(StreamDemuxer(decoder)) }
-    /// A demuxer for QUIC packet payloads.
-    public init(_ demuxer: QUICPacketDemuxer) { storage = .quic(demuxer) }
-
-    /// A demuxer for `dialect` with its defaults: the envelope expects its preface, HTTP/2 skips a
-    /// client preface if present, both with a 16,384-octet maximum frame size unless `maxFrameSize` says otherwise.
-    public init(dialect: Dialect, maxFrameSize: Int? = nil) {
-        switch dialect {
-        case .envelope: self.init(EnvelopeFrameDecoder(maxFrameSize: maxFrameSize ?? EnvelopeFrame.defaultMaxFrameSize))
-        case .http2: self.init(HTTP2FrameDecoder(maxFrameSize: maxFrameSize ?? HTTP2Frame.defaultMaxFrameSize, preface: .optional))
-        case .quic: self.init(QUICPacketDemuxer())
-        }
-    }
+    private var base: any DemuxerBase
 
     /// The dialect being demultiplexed.
-    public var dialect: Dialect {
-        switch storage {
-        case .envelope: return .envelope
-        case .http2: return .http2
-        case .quic: return .quic
+    public let dialect: Dialect
+
+    /// A demuxer over a stream dialect's decoder.
+    public init<Decoder: StreamFrameDecoder>(_ decoder: Decoder) {
+        base = StreamDemuxer(decoder)
+        dialect = Decoder.dialect
+    }
+
+    /// A demuxer for QUIC packet payloads.
+    public init(_ demuxer: QUICPacketDemuxer) {
+        base = demuxer
+        dialect = .quic
+    }
+
+    /// A demuxer for a stream dialect, decoding what the peer sends to `role` (nil: a capture, see
+    /// `StreamDialect.makeDecoder(role:maxFrameSize:)`).
+    public init<D: StreamDialect>(_ streamDialect: D, role: ConnectionRole? = nil, maxFrameSize: Int? = nil) {
+        self.init(streamDialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
+    }
+
+    /// A demuxer for a built-in dialect with its capture defaults: the envelope expects its
+    /// preface, HTTP/2 skips a client preface if present, all with their default maximum frame
+    /// size unless `maxFrameSize` says otherwise. A dialect the registry does not know decodes
+    /// as QUIC would not: it is a programming error.
+    public init(dialect: Dialect, maxFrameSize: Int? = nil, role: ConnectionRole? = nil) {
+        if let stream = DialectRegistry.streamDialect(dialect) {
+            self.init(stream, role: role, maxFrameSize: maxFrameSize)
+        } else {
+            precondition(dialect == .quic, "\(dialect) is not a built-in dialect")
+            self.init(QUICPacketDemuxer())
         }
     }
 
     /// Octets held for a frame that has not ended yet (always 0 for QUIC).
-    public var bufferedByteCount: Int {
-        switch storage {
-        case .envelope(let demuxer): return demuxer.bufferedByteCount
-        case .http2(let demuxer): return demuxer.bufferedByteCount
-        case .quic: return 0
-        }
-    }
+    public var bufferedByteCount: Int { base.bufferedByteCount }
 
     /// Offset of the next frame's first octet since the first octet fed.
-    public var offset: Int {
-        switch storage {
-        case .envelope(let demuxer): return demuxer.offset
-        case .http2(let demuxer): return demuxer.offset
-        case .quic(let demuxer): return demuxer.offset
-        }
-    }
+    public var offset: Int { base.offset }
 
     /// The error that stopped the demuxer, if any.
-    public var failure: FramingError? {
-        switch storage {
-        case .envelope(let demuxer): return demuxer.failure
-        case .http2(let demuxer): return demuxer.failure
-        case .quic(let demuxer): return demuxer.failure
-        }
-    }
+    public var failure: FramingError? { base.failure }
+
+    /// Whether the input is a stream (chunks) rather than packets.
+    public var isStream: Bool { base.isStream }
 
     /// Feeds a chunk of the stream, or one QUIC packet payload; see `StreamDemuxer.feed(_:_:)`.
     public mutating func feed(_ bytes: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
-        // Each case moves its demuxer out of `storage` before mutating it, so that its buffer
-        // stays uniquely referenced and is never copied.
-        switch storage {
-        case .envelope(var demuxer):
-            storage = .quic(QUICPacketDemuxer())
-            defer { storage = .envelope(demuxer) }
-            try demuxer.feed(bytes, body)
-        case .http2(var demuxer):
-            storage = .quic(QUICPacketDemuxer())
-            defer { storage = .http2(demuxer) }
-            try demuxer.feed(bytes, body)
-        case .quic(var demuxer):
-            defer { storage = .quic(demuxer) }
-            try demuxer.feed(packet: bytes, body)
-        }
+        try base.feedAny(bytes, body)
     }
 
     /// Feeds bytes held in an array; see `feed(_:_:)`.
@@ -102,17 +77,35 @@ public struct Demuxer: Sendable {
     /// Declares the end of the input.
     /// - Throws: `.truncated` if a stream ended inside a frame, or the earlier failure.
     public mutating func finish() throws(FramingError) {
-        switch storage {
-        case .envelope(var demuxer):
-            storage = .quic(QUICPacketDemuxer())
-            defer { storage = .envelope(demuxer) }
-            try demuxer.finish()
-        case .http2(var demuxer):
-            storage = .quic(QUICPacketDemuxer())
-            defer { storage = .http2(demuxer) }
-            try demuxer.finish()
-        case .quic(let demuxer):
-            if let failure = demuxer.failure { throw failure }
-        }
+        try base.finishAny()
+    }
+}
+
+/// What `Demuxer` needs of the demuxer it wraps.
+private protocol DemuxerBase: Sendable {
+    var bufferedByteCount: Int { get }
+    var offset: Int { get }
+    var failure: FramingError? { get }
+    var isStream: Bool { get }
+    mutating func feedAny(_ bytes: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError)
+    mutating func finishAny() throws(FramingError)
+}
+
+extension StreamDemuxer: DemuxerBase {
+    var isStream: Bool { true }
+    mutating func feedAny(_ bytes: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
+        try feed(bytes, body)
+    }
+    mutating func finishAny() throws(FramingError) { try finish() }
+}
+
+extension QUICPacketDemuxer: DemuxerBase {
+    var bufferedByteCount: Int { 0 }
+    var isStream: Bool { false }
+    mutating func feedAny(_ bytes: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
+        try feed(packet: bytes, body)
+    }
+    mutating func finishAny() throws(FramingError) {
+        if let failure { throw failure }
     }
 }

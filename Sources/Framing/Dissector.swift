@@ -1,9 +1,9 @@
 /// Renders a capture as one line per item — human-readable text or JSON lines — for protocol
 /// implementers debugging a stream (`hb decode` prints these). The JSON lines are:
 ///
-/// - `{"item":"ping","ack":false,"payload":"<hex>"}`: an envelope PING or HTTP/2 PING
-///   (`"ack":true` for an HTTP/2 PING ACK); `{"item":"pong","payload":"<hex>"}`: an envelope PONG;
-///   `{"item":"ping"}`: a QUIC PING;
+/// - `{"item":"ping","payload":"<hex>"}` and `{"item":"pong","payload":"<hex>"}`: a heartbeat and
+///   its answer (envelope PING/PONG, WebSocket Ping/Pong); for HTTP/2, whose answer is a PING with
+///   ACK, `{"item":"ping","ack":false|true,"payload":"<hex>"}`; `{"item":"ping"}`: a QUIC PING;
 /// - `{"item":"business","type":N,"length":N}`: any other frame; the length is the HTTP/2 or
 ///   envelope payload length, or the whole QUIC frame's size (an ACK included);
 /// - `{"item":"error","code":"<NAME>","offset":N}`: the last line on failure, with the wire's error
@@ -23,25 +23,29 @@ public struct Dissector: Sendable {
     public private(set) var demuxer: Demuxer
     /// The rendering.
     public let format: Format
+    /// How frames are named.
+    public let vocabulary: DissectorVocabulary
     /// Items rendered so far.
     public private(set) var itemCount = 0
 
-    /// A dissector over `demuxer`.
-    public init(_ demuxer: Demuxer, format: Format) {
+    /// A dissector over `demuxer`, naming frames with `vocabulary` (nil: the built-in dialect's,
+    /// from `DialectRegistry`).
+    public init(_ demuxer: Demuxer, format: Format, vocabulary: DissectorVocabulary? = nil) {
         self.demuxer = demuxer
         self.format = format
+        self.vocabulary = vocabulary ?? DialectRegistry.vocabulary(demuxer.dialect)
     }
 
     /// Renders the items of the next bytes. Returns false after rendering an error (the input is
     /// malformed and nothing more will be read).
     public mutating func feed(_ bytes: RawSpan, _ emit: (String) -> Void) -> Bool {
-        let dialect = demuxer.dialect, format = self.format
+        let vocabulary = self.vocabulary, format = self.format
         var index = itemCount
         defer { itemCount = index }
         do {
             try demuxer.feed(bytes) { item, frame in
                 index += 1
-                emit(Self.line(for: item, frame: frame, dialect: dialect, format: format, index: index))
+                emit(Self.line(for: item, frame: frame, vocabulary: vocabulary, format: format, index: index))
             }
             return true
         } catch {
@@ -72,16 +76,17 @@ public struct Dissector: Sendable {
         }
     }
 
-    static func line(for item: DemuxedItem, frame: RawSpan, dialect: Dialect, format: Format, index: Int) -> String {
+    static func line(for item: DemuxedItem, frame: RawSpan, vocabulary: DissectorVocabulary, format: Format, index: Int) -> String {
         switch format {
         case .jsonl:
+            let ack = vocabulary.pongIsAcknowledgedPing
             switch item {
             case .ping(let payload):
-                return "{\"item\":\"ping\",\"ack\":false,\"payload\":\"\(payload)\"}"
-            case .pong(let payload) where dialect == .http2:
-                return "{\"item\":\"ping\",\"ack\":true,\"payload\":\"\(payload)\"}"
+                return ack || vocabulary.pingShowsAck ? "{\"item\":\"ping\",\"ack\":false,\"payload\":\"\(hex(payload, frame))\"}"
+                    : "{\"item\":\"ping\",\"payload\":\"\(hex(payload, frame))\"}"
             case .pong(let payload):
-                return "{\"item\":\"pong\",\"payload\":\"\(payload)\"}"
+                return ack ? "{\"item\":\"ping\",\"ack\":true,\"payload\":\"\(hex(payload, frame))\"}"
+                    : "{\"item\":\"pong\",\"payload\":\"\(hex(payload, frame))\"}"
             case .quicPing:
                 return "{\"item\":\"ping\"}"
             case .quicAck(let ack):
@@ -94,9 +99,13 @@ public struct Dissector: Sendable {
             let prefix = "#\(index) "
             switch item {
             case .ping(let payload):
-                return prefix + "PING payload=\(payload) (sequence \(payload.sequence), \(payload.timestampMilliseconds) ms)"
+                let layout = payload.byteCount == HeartbeatPayload.byteCount
+                    ? " (sequence \(payload.sequence), \(payload.timestampMilliseconds) ms)" : " (\(payload.byteCount) octets)"
+                return prefix + "\(vocabulary.ping) payload=\(hex(payload, frame))" + layout
             case .pong(let payload):
-                return prefix + (dialect == .http2 ? "PING ACK" : "PONG") + " payload=\(payload) (sequence \(payload.sequence))"
+                let layout = payload.byteCount == HeartbeatPayload.byteCount
+                    ? " (sequence \(payload.sequence))" : " (\(payload.byteCount) octets)"
+                return prefix + "\(vocabulary.pong) payload=\(hex(payload, frame))" + layout
             case .quicPing:
                 return prefix + "QUIC PING"
             case .quicAck(let ack):
@@ -105,44 +114,58 @@ public struct Dissector: Sendable {
                 let ecn = ack.ecnCounts.map { " ecn=\($0.ect0)/\($0.ect1)/\($0.ce)" } ?? ""
                 return prefix + "QUIC ACK largest=\(ack.largestAcknowledged) delay=\(ack.ackDelay) ranges=\(ranges.joined(separator: ","))\(ecn)"
             case .business(let business):
-                let name = frameName(business.type, dialect: dialect)
-                let http2 = dialect == .http2 ? " flags=0x\(String(business.flags, radix: 16)) stream=\(business.streamID)" : ""
-                return prefix + "\(name) type=0x\(String(business.type, radix: 16))\(http2) length=\(business.length)"
+                let name = vocabulary.frameName(business.type)
+                let header = vocabulary.showsFlagsAndStream ? " flags=0x\(String(business.flags, radix: 16)) stream=\(business.streamID)" : ""
+                return prefix + "\(name) type=0x\(String(business.type, radix: 16))\(header) length=\(business.length)"
             }
         }
     }
 
-    static func frameName(_ type: UInt64, dialect: Dialect) -> String {
-        switch dialect {
-        case .envelope:
-            let names = ["DATA", "PING", "PONG", "GOAWAY"]
-            return type < UInt64(names.count) ? names[Int(type)] : "UNKNOWN"
-        case .http2:
-            let names = ["DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS", "PUSH_PROMISE", "PING", "GOAWAY",
-                         "WINDOW_UPDATE", "CONTINUATION"]
-            return type < UInt64(names.count) ? names[Int(type)] : "UNKNOWN"
-        case .quic:
-            switch type {
-            case 0x04: return "RESET_STREAM"
-            case 0x05: return "STOP_SENDING"
-            case 0x06: return "CRYPTO"
-            case 0x07: return "NEW_TOKEN"
-            case 0x08...0x0f: return "STREAM"
-            case 0x10: return "MAX_DATA"
-            case 0x11: return "MAX_STREAM_DATA"
-            case 0x12, 0x13: return "MAX_STREAMS"
-            case 0x14: return "DATA_BLOCKED"
-            case 0x15: return "STREAM_DATA_BLOCKED"
-            case 0x16, 0x17: return "STREAMS_BLOCKED"
-            case 0x18: return "NEW_CONNECTION_ID"
-            case 0x19: return "RETIRE_CONNECTION_ID"
-            case 0x1a: return "PATH_CHALLENGE"
-            case 0x1b: return "PATH_RESPONSE"
-            case 0x1c, 0x1d: return "CONNECTION_CLOSE"
-            case 0x1e: return "HANDSHAKE_DONE"
-            case 0x30, 0x31: return "DATAGRAM"
-            default: return "UNKNOWN"
-            }
+    /// The heartbeat's whole payload as hex: from the octets handed over with it.
+    private static func hex(_ payload: HeartbeatPayload, _ frame: RawSpan) -> String {
+        guard !payload.isWhole else { return payload.description }
+        var text = ""
+        text.reserveCapacity(2 * frame.byteCount)
+        for index in 0..<frame.byteCount {
+            let octet = frame.unsafeLoad(fromByteOffset: index, as: UInt8.self)
+            if octet < 16 { text += "0" }
+            text += String(octet, radix: 16)
         }
+        return text
+    }
+}
+
+/// How a dissector names a dialect's frames for people: brought by each dialect (a stream
+/// dialect's `vocabulary`, `QUICPacketDemuxer.vocabulary`), so the dissector holds no list of them.
+public struct DissectorVocabulary: Sendable {
+    /// The text name of a heartbeat request (`PING`).
+    public var ping: String
+    /// The text name of its answer (`PONG`, `PING ACK`).
+    public var pong: String
+    /// Whether the answer is the request with an ACK flag (HTTP/2): JSON lines then render both
+    /// as `"item":"ping"` with an `"ack"` field, as the wire has them.
+    public var pongIsAcknowledgedPing: Bool
+    /// Whether a ping's JSON line carries `"ack":false` although its answer is another frame type
+    /// (the envelope's lines, kept as they were first published).
+    public var pingShowsAck: Bool
+    /// Whether business frames show HTTP/2-style flags and stream fields in text.
+    public var showsFlagsAndStream: Bool
+    /// The name of a business frame type (`DATA`, `HEADERS`, `UNKNOWN`).
+    public var frameName: @Sendable (UInt64) -> String
+
+    /// A vocabulary.
+    public init(ping: String = "PING", pong: String = "PONG", pongIsAcknowledgedPing: Bool = false,
+                pingShowsAck: Bool = false, showsFlagsAndStream: Bool = false, frameName: @escaping @Sendable (UInt64) -> String = { _ in "FRAME" }) {
+        self.ping = ping
+        self.pong = pong
+        self.pongIsAcknowledgedPing = pongIsAcknowledgedPing
+        self.pingShowsAck = pingShowsAck
+        self.showsFlagsAndStream = showsFlagsAndStream
+        self.frameName = frameName
+    }
+
+    /// The name at `type` in `names`, or `UNKNOWN`.
+    public static func name(_ type: UInt64, in names: [String]) -> String {
+        type < UInt64(names.count) ? names[Int(type)] : "UNKNOWN"
     }
 }

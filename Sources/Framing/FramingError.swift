@@ -9,16 +9,25 @@ public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
     /// frame (or of the preface).
     public var offset: Int
 
-    /// Creates an error; `offset` is the start of the offending frame.
-    public init(_ reason: Reason, dialect: Dialect, offset: Int) {
+    /// The code to send in the dialect's close frame (HTTP/2 GOAWAY, QUIC CONNECTION_CLOSE,
+    /// envelope GOAWAY, WebSocket Close).
+    public var code: WireErrorCode
+
+    /// Creates an error; `offset` is the start of the offending frame and `code` what the dialect
+    /// maps `reason` to.
+    public init(_ reason: Reason, dialect: Dialect, code: WireErrorCode, offset: Int) {
         self.reason = reason
         self.dialect = dialect
+        self.code = code
         self.offset = offset
     }
 
-    /// The code to send in the dialect's close frame (HTTP/2 GOAWAY, QUIC CONNECTION_CLOSE,
-    /// envelope GOAWAY).
-    public var code: WireErrorCode { reason.code(in: dialect) }
+    /// Creates an error of one of the built-in dialects, its code mapped by that dialect (see
+    /// `DialectRegistry`); a dialect the registry does not know gets the reason's own code or
+    /// `INTERNAL_ERROR`.
+    public init(_ reason: Reason, dialect: Dialect, offset: Int) {
+        self.init(reason, dialect: dialect, code: reason.code(in: dialect), offset: offset)
+    }
 
     /// One line a person can act on: the code, what was wrong, and where.
     public var description: String {
@@ -65,6 +74,15 @@ public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
         case malformedGoAway
         /// The input ended inside a frame (or inside the preface).
         case truncated
+        /// A rule of one dialect that the cases above do not name, with its own identifier and
+        /// wire code: how a dialect in its own folder, or outside this package, states its rules.
+        case violation(RuleViolation)
+
+        /// The code a `violation` carries; nil for the shared cases, which each dialect maps.
+        public var ruleCode: WireErrorCode? {
+            if case .violation(let violation) = self { return violation.code }
+            return nil
+        }
 
         /// A stable kebab-case name for the reason, as the test vectors spell it (spec/vectors/README.md).
         public var identifier: String {
@@ -87,38 +105,7 @@ public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
             case .retirePriorToTooLarge: return "retire-prior-to-too-large"
             case .malformedGoAway: return "malformed-goaway"
             case .truncated: return "truncated"
-            }
-        }
-
-        /// The wire error code this reason maps to in `dialect`.
-        public func code(in dialect: Dialect) -> WireErrorCode {
-            switch dialect {
-            case .envelope: return .envelope(envelopeCode)
-            case .http2: return .http2(http2Code)
-            case .quic: return .quic(quicCode)
-            }
-        }
-
-        var envelopeCode: EnvelopeErrorCode {
-            switch self {
-            case .prefaceMismatch: return .prefaceError
-            case .unsupportedVersion: return .versionError
-            case .frameTooLarge, .heartbeatLength, .malformedGoAway: return .frameSizeError
-            default: return .protocolError
-            }
-        }
-
-        var http2Code: HTTP2ErrorCode {
-            switch self {
-            case .frameTooLarge, .heartbeatLength: return .frameSizeError
-            default: return .protocolError
-            }
-        }
-
-        var quicCode: QUICTransportErrorCode {
-            switch self {
-            case .nonMinimalFrameType: return .protocolViolation
-            default: return .frameEncodingError
+            case .violation(let violation): return violation.identifier
             }
         }
 
@@ -160,7 +147,26 @@ public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
                 return "GOAWAY payload is too short to hold its error code"
             case .truncated:
                 return "the input ended inside a frame"
+            case .violation(let violation):
+                return violation.detail
             }
         }
+    }
+}
+
+/// A broken rule of one dialect, named by the dialect itself (see `FramingError.Reason.violation`).
+public struct RuleViolation: Hashable, Sendable {
+    /// A stable kebab-case name, as the dialect's test vectors spell it (e.g. `ws-reserved-bits`).
+    public var identifier: String
+    /// One sentence for people: what was wrong.
+    public var detail: String
+    /// The code to close the connection with, in the dialect's code space.
+    public var code: WireErrorCode
+
+    /// A violation of the rule `identifier`, closed with `code`.
+    public init(_ identifier: String, _ detail: String, code: WireErrorCode) {
+        self.identifier = identifier
+        self.detail = detail
+        self.code = code
     }
 }

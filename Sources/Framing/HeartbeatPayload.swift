@@ -1,21 +1,53 @@
-/// The 8-byte opaque payload of a PING that the matching PONG (or HTTP/2 PING ACK) echoes unchanged.
+/// The opaque payload of a ping, which the matching pong echoes unchanged.
 ///
-/// The wire treats it as 8 opaque octets (RFC 9113 §6.7; spec/envelope.md §5.2). This library's
-/// engine fills it with a 32-bit sequence number followed by a 32-bit send timestamp in
-/// milliseconds, both big-endian; a peer may put anything there and gets it back verbatim.
+/// Our own pings carry 8 octets (RFC 9113 §6.7; spec/envelope.md §5.2): a 32-bit sequence number
+/// followed by a 32-bit send timestamp in milliseconds, both big-endian; a peer may put anything
+/// there and gets it back verbatim. Dialects whose pings carry nothing (MQTT, RESP) use `empty`;
+/// WebSocket pings carry 0 to 125 octets. The first eight octets are kept inline, so a payload is
+/// two words and never allocates; a longer payload's octets come with its item as a span.
 public struct HeartbeatPayload: Hashable, Sendable, CustomStringConvertible {
-    /// The 8 octets read as one big-endian integer: octet 0 is the most significant.
+    /// The first `min(byteCount, 8)` octets read as one big-endian integer: octet 0 is the most
+    /// significant octet of the value. With fewer than 8 octets the low-order octets are 0.
     public var rawValue: UInt64
+    /// The payload's length in octets on the wire (0 for payload-less pings).
+    public var byteCount: Int
 
-    /// The payload whose octets, read big-endian, are `rawValue`.
+    /// The 8-octet payload whose octets, read big-endian, are `rawValue`.
     @inlinable
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public init(rawValue: UInt64) {
+        self.rawValue = rawValue
+        self.byteCount = HeartbeatPayload.byteCount
+    }
 
     /// The recommended layout: `sequence` in octets 0–3, `timestampMilliseconds` in octets 4–7.
     @inlinable
     public init(sequence: UInt32, timestampMilliseconds: UInt32) {
-        self.rawValue = UInt64(sequence) << 32 | UInt64(timestampMilliseconds)
+        self.init(rawValue: UInt64(sequence) << 32 | UInt64(timestampMilliseconds))
     }
+
+    /// The payload of `octets`: its first 8 octets kept, its whole length recorded.
+    @inlinable
+    public init(prefixOf octets: RawSpan) {
+        var value: UInt64 = 0
+        for index in 0..<Swift.min(octets.byteCount, HeartbeatPayload.byteCount) {
+            value |= UInt64(octets.unsafeLoad(fromByteOffset: index, as: UInt8.self)) << UInt64(56 - 8 * index)
+        }
+        self.rawValue = value
+        self.byteCount = octets.byteCount
+    }
+
+    /// The payload of a ping that carries nothing.
+    public static let empty = HeartbeatPayload(rawValue: 0, byteCount: 0)
+
+    @usableFromInline
+    init(rawValue: UInt64, byteCount: Int) {
+        self.rawValue = rawValue
+        self.byteCount = byteCount
+    }
+
+    /// Whether every octet is held inline (at most 8); otherwise only the first 8 are.
+    @inlinable
+    public var isWhole: Bool { byteCount <= HeartbeatPayload.byteCount }
 
     /// Octets 0–3, big-endian: the sender's sequence number in the recommended layout.
     @inlinable
@@ -25,13 +57,24 @@ public struct HeartbeatPayload: Hashable, Sendable, CustomStringConvertible {
     @inlinable
     public var timestampMilliseconds: UInt32 { UInt32(truncatingIfNeeded: rawValue) }
 
-    /// Size of the payload on the wire, in octets.
+    /// Size of our own pings' payload on the wire, in octets.
     public static let byteCount = 8
 
-    /// Sixteen lowercase hexadecimal digits, octet 0 first.
+    /// The octets held, as lowercase hexadecimal, octet 0 first (sixteen digits for our pings).
     public var description: String {
-        let digits = String(rawValue, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        let held = Swift.min(byteCount, HeartbeatPayload.byteCount)
+        guard held > 0 else { return "" }
+        let digits = String(rawValue >> UInt64(64 - 8 * held), radix: 16)
+        return String(repeating: "0", count: 2 * held - digits.count) + digits
+    }
+
+    /// Calls `body` with the octets held inline (all of them when `isWhole`), without allocating.
+    @inlinable
+    public func withOctets<R>(_ body: (RawSpan) throws -> R) rethrows -> R {
+        var bigEndian = rawValue.bigEndian
+        return try withUnsafeBytes(of: &bigEndian) { raw in
+            try body(UnsafeRawBufferPointer(rebasing: raw[0..<Swift.min(byteCount, HeartbeatPayload.byteCount)]).bytes)
+        }
     }
 }
 
@@ -45,7 +88,7 @@ extension HeartbeatPayload {
         self.init(rawValue: value)
     }
 
-    /// Appends the 8 octets, big-endian.
+    /// Appends the 8 octets of an 8-octet payload, big-endian.
     func append(to buffer: inout [UInt8]) {
         buffer.appendBigEndian(rawValue, width: HeartbeatPayload.byteCount)
     }

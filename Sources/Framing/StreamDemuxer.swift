@@ -139,7 +139,8 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
     }
 
     private mutating func fail(_ reason: FramingError.Reason) -> FramingError {
-        let error = FramingError(reason, dialect: Decoder.dialect, offset: offset)
+        let error = FramingError(reason, dialect: Decoder.dialect,
+                                 code: reason.ruleCode ?? Decoder.wireCode(for: reason), offset: offset)
         failure = error
         pending = []
         pendingTarget = 0

@@ -116,69 +116,37 @@ public enum EnvelopeErrorCode: UInt64, Hashable, Sendable, CaseIterable {
 }
 
 /// An error code in one dialect's own code space, ready to be sent in that dialect's close frame
-/// (HTTP/2 GOAWAY, QUIC CONNECTION_CLOSE, the envelope's GOAWAY).
-public enum WireErrorCode: Hashable, Sendable, CustomStringConvertible {
-    case envelope(EnvelopeErrorCode)
-    case http2(HTTP2ErrorCode)
-    case quic(QUICTransportErrorCode)
-
+/// (HTTP/2 GOAWAY, QUIC CONNECTION_CLOSE, the envelope's GOAWAY, a WebSocket Close): the number on
+/// the wire and the name its specification gives it. Open, so that a dialect defined outside this
+/// package brings its own codes.
+public struct WireErrorCode: Hashable, Sendable, CustomStringConvertible {
     /// The numeric code as sent on the wire.
-    public var value: UInt64 {
-        switch self {
-        case .envelope(let code): return code.rawValue
-        case .http2(let code): return UInt64(code.rawValue)
-        case .quic(let code): return code.rawValue
-        }
-    }
-
+    public var value: UInt64
     /// The code's name as its specification spells it, e.g. `PROTOCOL_VIOLATION`.
-    public var name: String {
-        switch self {
-        case .envelope(let code): return code.name
-        case .http2(let code): return code.name
-        case .quic(let code): return code.name
-        }
+    public var name: String
+
+    /// A code with its wire value and specified name.
+    @inlinable
+    public init(value: UInt64, name: String) {
+        self.value = value
+        self.name = name
     }
 
-    /// The dialect whose code space this code belongs to.
-    public var dialect: Dialect {
-        switch self {
-        case .envelope: return .envelope
-        case .http2: return .http2
-        case .quic: return .quic
-        }
+    /// An envelope code (spec/envelope.md §7).
+    public static func envelope(_ code: EnvelopeErrorCode) -> WireErrorCode {
+        WireErrorCode(value: code.rawValue, name: code.name)
+    }
+
+    /// An HTTP/2 code (RFC 9113 §7).
+    public static func http2(_ code: HTTP2ErrorCode) -> WireErrorCode {
+        WireErrorCode(value: UInt64(code.rawValue), name: code.name)
+    }
+
+    /// A QUIC transport code (RFC 9000 §20.1).
+    public static func quic(_ code: QUICTransportErrorCode) -> WireErrorCode {
+        WireErrorCode(value: code.rawValue, name: code.name)
     }
 
     /// `NAME (0xN)`.
     public var description: String { "\(name) (0x\(String(value, radix: 16)))" }
-
-    /// The code that closes a connection whose peer is abusive (too many pings): HTTP/2
-    /// ENHANCE_YOUR_CALM, as gRPC sends with "too_many_pings"; the envelope's ENHANCE_YOUR_CALM;
-    /// QUIC has no such code, so PROTOCOL_VIOLATION.
-    public static func enhanceYourCalm(_ dialect: Dialect) -> WireErrorCode {
-        switch dialect {
-        case .envelope: return .envelope(.enhanceYourCalm)
-        case .http2: return .http2(.enhanceYourCalm)
-        case .quic: return .quic(.protocolViolation)
-        }
-    }
-
-    /// The code for closing a connection whose peer broke the framing rules in a way no more
-    /// specific code names.
-    public static func protocolError(_ dialect: Dialect) -> WireErrorCode {
-        switch dialect {
-        case .envelope: return .envelope(.protocolError)
-        case .http2: return .http2(.protocolError)
-        case .quic: return .quic(.protocolViolation)
-        }
-    }
-
-    /// The code for a graceful close.
-    public static func noError(_ dialect: Dialect) -> WireErrorCode {
-        switch dialect {
-        case .envelope: return .envelope(.noError)
-        case .http2: return .http2(.noError)
-        case .quic: return .quic(.noError)
-        }
-    }
 }

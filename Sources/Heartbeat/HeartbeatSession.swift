@@ -1,8 +1,23 @@
 public import Framing
 
-/// The sans-IO heart of one stream connection (TCP envelope or HTTP/2): a demuxer and a
-/// `HeartbeatEngine` wired together, and the heartbeat frames they produce, encoded and waiting
-/// to be written at the next frame boundary.
+/// What a `HeartbeatSession` reports besides business data.
+public enum HeartbeatSessionOutput: Hashable, Sendable {
+    /// An observable engine event (state change, RTT sample, missed pong, ...).
+    case event(HeartbeatEvent)
+    /// The engine declared the peer dead.
+    case peerDead(PeerDeathReason)
+    /// A peer declared dead answered again.
+    case peerRecovered
+    /// The engine wants the connection closed (ping abuse, slow frame); the dialect's close frame
+    /// with its code is already among the pending control bytes.
+    case closeRequested(CloseReason)
+    /// The peer sent its close frame (GOAWAY, WebSocket Close) with this code and reason: it is closing.
+    case peerGoAway(code: UInt64, reason: String)
+}
+
+/// The sans-IO heart of one stream connection, for any `StreamDialect`: the dialect's demuxer and
+/// encoder and a `HeartbeatEngine` wired together, and the heartbeat frames they produce, encoded
+/// and waiting to be written at the next frame boundary.
 ///
 /// This is the seam for stacks that own their event loop: a SwiftNIO handler calls
 /// `receive(_:now:_:)` from `channelRead`, writes `withPendingControlBytes` ahead of queued business
@@ -12,136 +27,116 @@ public import Framing
 /// packets carry whole frames and whose "pong" is an acknowledgement, use `QUICPacketDemuxer` and
 /// `HeartbeatEngine` directly.
 ///
-/// Once created it allocates nothing while heartbeats flow.
-public struct HeartbeatSession: Sendable {
+/// Generic over the dialect, so the per-frame path is the dialect's own code, with no dynamic
+/// dispatch. Once created it allocates nothing while heartbeats flow (a peer's pings longer than
+/// 8 octets, which WebSocket allows, are kept in one bounded buffer reserved on the first).
+public struct HeartbeatSession<D: StreamDialect>: Sendable {
     /// What the session reports besides business data.
-    public enum Output: Hashable, Sendable {
-        /// An observable engine event (state change, RTT sample, missed pong, ...).
-        case event(HeartbeatEvent)
-        /// The engine declared the peer dead.
-        case peerDead(PeerDeathReason)
-        /// A peer declared dead answered again.
-        case peerRecovered
-        /// The engine wants the connection closed (ping abuse, slow frame); a GOAWAY with the
-        /// dialect's code is already among the pending control bytes.
-        case closeRequested(CloseReason)
-        /// The peer sent GOAWAY with this code and reason: it is closing.
-        case peerGoAway(code: UInt64, reason: String)
-    }
+    public typealias Output = HeartbeatSessionOutput
+    /// Which side of the connection this is.
+    public typealias Role = ConnectionRole
 
-    /// Which side of the connection this is (HTTP/2 only: the client sends the connection preface).
-    public enum Role: Hashable, Sendable {
-        case client
-        case server
-    }
-
-    /// The dialect spoken: `.envelope` or `.http2`.
-    public let dialect: Dialect
+    /// The dialect spoken.
+    public let dialect: D
     /// The liveness engine.
     public private(set) var engine: HeartbeatEngine
     /// The inbound demuxer.
-    public private(set) var demuxer: Demuxer
-    /// Whether the session acts as a minimal HTTP/2 endpoint: sends its preface and an empty
-    /// SETTINGS, and acknowledges the peer's SETTINGS (which are then not passed on). Leave it off
-    /// when a real HTTP/2 stack sits above and does that itself.
-    public let managesHTTP2Settings: Bool
+    public private(set) var demuxer: StreamDemuxer<D.Decoder>
+    /// The outbound encoder.
+    public private(set) var encoder: D.Encoder
 
     private var control: [UInt8] = []
     /// Pongs not queued because the pending control bytes already held `maxPendingControlBytes`: the
     /// peer pings but does not read our answers (spec/envelope.md §8, CVE-2019-9512).
     public private(set) var pongsDiscarded = 0
-    /// The most control octets held unwritten before further pongs are discarded; pings, SETTINGS
-    /// acknowledgements and GOAWAY are always queued (they are bounded by the engine and by the
+    /// The most control octets held unwritten before further pongs are discarded; pings, replies to
+    /// control frames and close frames are always queued (they are bounded by the engine and by the
     /// connection's life).
-    public static let maxPendingControlBytes = 4096
+    public static var maxPendingControlBytes: Int { 4096 }
     /// Offset in `control` just past a PING not yet reported written, to time it from its write.
     private var unwrittenPing: (payload: HeartbeatPayload, end: Int)?
     private var outputs: [Output] = []
     private var outputHead = 0
+    /// Payloads of the peer's pings longer than 8 octets, oldest first, each as a length octet and
+    /// its octets, until their pongs are encoded. Bounded by `maxLongPingBytes`.
+    private var longPings: [UInt8] = []
+    private static var maxLongPingBytes: Int { 8 * 256 }
 
-    /// A session that starts at `now`. The connection preface this side must send (envelope: its
-    /// preface; HTTP/2 client managing settings: preface and SETTINGS) is already pending.
-    public init(dialect: Dialect, role: Role, configuration: HeartbeatConfiguration = .init(),
-                connectionID: UInt64 = 0, maxFrameSize: Int? = nil, managesHTTP2Settings: Bool = false,
-                now: Timestamp) {
-        precondition(dialect.isStream, "HeartbeatSession runs the stream dialects; drive QUIC with QUICPacketDemuxer and HeartbeatEngine")
+    /// A session that starts at `now`. The preface or opening handshake this side must send is
+    /// already pending.
+    /// - Parameters:
+    ///   - dialect: the wire format.
+    ///   - role: which end of the connection this is.
+    ///   - configuration: the engine's settings; its `randomSeed` also seeds the dialect's encoder.
+    ///   - connectionID: copied into every event.
+    ///   - maxFrameSize: the largest inbound payload accepted; nil for the dialect's default.
+    public init(dialect: D, role: Role, configuration: HeartbeatConfiguration = .init(),
+                connectionID: UInt64 = 0, maxFrameSize: Int? = nil, now: Timestamp) {
         self.dialect = dialect
-        self.managesHTTP2Settings = managesHTTP2Settings
-        engine = HeartbeatEngine(configuration: configuration, connectionID: connectionID, dialect: dialect, now: now)
-        switch dialect {
-        case .envelope:
-            demuxer = Demuxer(EnvelopeFrameDecoder(maxFrameSize: maxFrameSize ?? EnvelopeFrame.defaultMaxFrameSize))
-        default:
-            demuxer = Demuxer(HTTP2FrameDecoder(maxFrameSize: maxFrameSize ?? HTTP2Frame.defaultMaxFrameSize,
-                                                preface: role == .server ? .required : .none))
-        }
+        engine = HeartbeatEngine(configuration: configuration, connectionID: connectionID, dialect: dialect.dialect, now: now)
+        demuxer = StreamDemuxer(dialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
+        encoder = dialect.makeEncoder(role: role, randomSeed: configuration.randomSeed ^ connectionID)
         control.reserveCapacity(256)
         outputs.reserveCapacity(32)
-        switch dialect {
-        case .envelope:
-            EnvelopeFrame.appendPreface(to: &control)
-        default:
-            if managesHTTP2Settings {
-                if role == .client { HTTP2Frame.appendClientPreface(to: &control) }
-                HTTP2Frame.appendHeader(length: 0, type: HTTP2Frame.FrameType.settings, flags: 0, streamID: 0, to: &control)
-            }
-        }
+        encoder.appendPreface(to: &control)
     }
 
     // MARK: Inputs
 
-    /// Feeds bytes read from the peer. Heartbeats go to the engine (answers are queued in
-    /// the pending control bytes); business frames go to `deliver` in order, with their payload
-    /// borrowed for the call. Envelope frames of unknown type are skipped (spec/envelope.md §5.5);
-    /// GOAWAY is reported as `.peerGoAway`.
+    /// Feeds bytes read from the peer. Heartbeats go to the engine (answers are queued in the
+    /// pending control bytes); business frames go to the dialect's encoder, which says whether they
+    /// are delivered (to `deliver`, in order, payload borrowed for the call), consumed, ignored or a
+    /// close, and queues any reply.
     /// - Throws: the framing error; send a close with `error.code` (see `appendClose`).
     public mutating func receive(_ bytes: RawSpan, now: Timestamp, _ deliver: (BusinessFrame, RawSpan) -> Void) throws(FramingError) {
+        // Work on local copies moved out of self so the closure below may mutate them while the
+        // demuxer is being fed.
         var engine = self.engine
+        var encoder = self.encoder
         var control = self.control
         var outputs = self.outputs
-        // Work on local copies moved out of self so the closure below may mutate them.
+        var longPings = self.longPings
         self.control = []
         self.outputs = []
+        self.longPings = []
         defer {
             self.engine = engine
+            self.encoder = encoder
             self.control = control
             self.outputs = outputs
+            self.longPings = longPings
         }
-        let dialect = self.dialect
-        let managesSettings = managesHTTP2Settings
+        var rejected: FramingError.Reason?
         var failure: FramingError?
-        do {
+        do throws(FramingError) {
             try demuxer.feed(bytes) { item, payload in
+                guard rejected == nil else { return }
                 switch item {
                 case .ping(let heartbeat):
+                    if !heartbeat.isWhole { Self.keepLongPing(payload, in: &longPings) }
                     engine.receivedPing(heartbeat, now: now)
                 case .pong(let heartbeat):
                     engine.receivedPong(heartbeat, now: now)
                 case .business(let frame):
-                    switch (dialect, frame.type) {
-                    case (.envelope, EnvelopeFrame.FrameType.data):
+                    let disposition: InboundDisposition
+                    do throws(FramingError.Reason) {
+                        disposition = try encoder.inbound(frame, payload: payload, reply: &control)
+                    } catch {
+                        rejected = error
+                        return
+                    }
+                    switch disposition {
+                    case .deliver:
                         engine.receivedTraffic(now: now)
                         deliver(frame, payload)
-                    case (.envelope, EnvelopeFrame.FrameType.goAway):
-                        if let goAway = try? EnvelopeGoAway(payload: payload) {
-                            outputs.append(.peerGoAway(code: goAway.code, reason: goAway.reason))
+                    case .consumed, .ignored:
+                        break
+                    case .peerClosing(let code, let reason, let alsoDeliver):
+                        outputs.append(.peerGoAway(code: code, reason: reason))
+                        if alsoDeliver {
+                            engine.receivedTraffic(now: now)
+                            deliver(frame, payload)
                         }
-                    case (.envelope, _):
-                        break  // unknown type: ignored, the format can grow
-                    case (_, UInt64(HTTP2Frame.FrameType.settings)) where managesSettings:
-                        if frame.flags & HTTP2Frame.Flags.ack == 0 {
-                            HTTP2Frame.appendHeader(length: 0, type: HTTP2Frame.FrameType.settings, flags: HTTP2Frame.Flags.ack,
-                                                    streamID: 0, to: &control)
-                        }
-                    case (_, UInt64(HTTP2Frame.FrameType.goAway)):
-                        if let goAway = try? HTTP2GoAway(payload: payload) {
-                            outputs.append(.peerGoAway(code: UInt64(goAway.errorCode), reason: goAway.debugData))
-                        }
-                        engine.receivedTraffic(now: now)
-                        deliver(frame, payload)
-                    default:
-                        engine.receivedTraffic(now: now)
-                        deliver(frame, payload)
                     }
                 case .quicPing, .quicAck:
                     break
@@ -150,28 +145,33 @@ public struct HeartbeatSession: Sendable {
         } catch {
             failure = error
         }
+        if let rejected {
+            // Found by the encoder after the frame was delimited: reported at the chunk's end.
+            failure = FramingError(rejected, dialect: dialect.dialect,
+                                   code: rejected.ruleCode ?? D.Decoder.wireCode(for: rejected), offset: demuxer.offset)
+        }
         engine.inboundFrameProgress(hasPartialFrame: demuxer.bufferedByteCount > 0, now: now)
-        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing, pongsDiscarded: &pongsDiscarded)
+        Self.drain(&engine, &encoder, &control, &outputs, &longPings, &unwrittenPing, &pongsDiscarded)
         if let failure { throw failure }
     }
 
     /// Runs the engine's timers due at `now`: pings, missed pongs, the slow-frame rule.
     public mutating func tick(now: Timestamp) {
         engine.tick(now: now)
-        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing, pongsDiscarded: &pongsDiscarded)
+        drainSelf()
     }
 
     /// We wrote business data to the peer (resets ping-policing strikes, as gRPC does).
     public mutating func sentBusinessData(now: Timestamp) {
         engine.sentTraffic(now: now)
-        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing, pongsDiscarded: &pongsDiscarded)
+        drainSelf()
     }
 
     /// Bytes are waiting in the kernel unread (we paused reading for back-pressure): the peer is
     /// sending, which counts as traffic.
     public mutating func peerBytesWaiting(now: Timestamp) {
         engine.receivedTraffic(now: now)
-        Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing, pongsDiscarded: &pongsDiscarded)
+        drainSelf()
     }
 
     // MARK: Outputs
@@ -181,6 +181,9 @@ public struct HeartbeatSession: Sendable {
 
     /// Whether heartbeat frames wait to be written.
     public var hasControlBytes: Bool { !control.isEmpty }
+
+    /// The codes this dialect closes with.
+    public var closeCodes: CloseCodes { encoder.closeCodes }
 
     /// The encoded heartbeat and control frames waiting to be written, whole frames only: write
     /// them at a frame boundary of the outbound stream, ahead of queued business frames.
@@ -197,7 +200,7 @@ public struct HeartbeatSession: Sendable {
             if ping.end <= count {
                 unwrittenPing = nil
                 engine.pingWritten(ping.payload, now: now)
-                Self.drain(&engine, into: &control, &outputs, dialect: dialect, unwrittenPing: &unwrittenPing, pongsDiscarded: &pongsDiscarded)
+                drainSelf()
             } else {
                 unwrittenPing = (ping.payload, ping.end - count)
             }
@@ -217,40 +220,82 @@ public struct HeartbeatSession: Sendable {
         return outputs[outputHead]
     }
 
-    /// Queues the dialect's close frame: envelope GOAWAY or HTTP/2 GOAWAY with `code` and a reason.
-    public mutating func appendClose(code: UInt64, reason: String) {
-        Self.appendClose(dialect: dialect, code: code, reason: reason, to: &control)
+    /// Queues the dialect's close frame (GOAWAY, Close) with `code` and a reason.
+    public mutating func appendClose(code: WireErrorCode, reason: String) {
+        encoder.appendClose(code: code, reason: reason, to: &control)
     }
 
-    private static func appendClose(dialect: Dialect, code: UInt64, reason: String, to control: inout [UInt8]) {
-        switch dialect {
-        case .envelope: EnvelopeFrame.appendGoAway(code: code, reason: reason, to: &control)
-        default:
-            HTTP2Frame.appendGoAway(lastStreamID: 0, code: HTTP2ErrorCode(rawValue: UInt32(truncatingIfNeeded: code)) ?? .internalError,
-                                    debugData: reason, to: &control)
+    /// Encodes `payload` as the dialect's business frames, split at `maxDataPayload`, appending
+    /// them to `buffer` (for a dialect whose application writes whole frames, as it is).
+    public mutating func encodeData(_ payload: RawSpan, to buffer: inout [UInt8]) {
+        let limit = encoder.maxDataPayload
+        var start = 0
+        repeat {
+            let end = start + Swift.min(limit, payload.byteCount - start)
+            encoder.appendData(payload.extracting(start..<end), to: &buffer)
+            start = end
+        } while start < payload.byteCount
+    }
+
+    // MARK: Internals
+
+    private mutating func drainSelf() {
+        Self.drain(&engine, &encoder, &control, &outputs, &longPings, &unwrittenPing, &pongsDiscarded)
+    }
+
+    private static func keepLongPing(_ payload: RawSpan, in longPings: inout [UInt8]) {
+        let length = Swift.min(payload.byteCount, 255)
+        if longPings.capacity == 0 { longPings.reserveCapacity(maxLongPingBytes) }
+        // Full: forget the oldest; its pong, if still queued, is then discarded.
+        while !longPings.isEmpty && longPings.count + 1 + length > maxLongPingBytes {
+            longPings.removeFirst(1 + Int(longPings[0]))
         }
+        longPings.append(UInt8(length))
+        payload.extracting(0..<length).withUnsafeBytes { longPings.append(contentsOf: $0) }
     }
 
-    private static func drain(_ engine: inout HeartbeatEngine, into control: inout [UInt8], _ outputs: inout [Output],
-                              dialect: Dialect, unwrittenPing: inout (payload: HeartbeatPayload, end: Int)?,
-                              pongsDiscarded: inout Int) {
+    /// Encodes the pong for `payload`: inline when whole, else from the oldest kept long ping with
+    /// the same first octets (older ones, whose pongs the engine dropped, are forgotten).
+    private static func appendPong(_ payload: HeartbeatPayload, _ encoder: inout D.Encoder, _ control: inout [UInt8],
+                                   _ longPings: inout [UInt8]) -> Bool {
+        if payload.isWhole {
+            payload.withOctets { encoder.appendPong(echoing: $0, to: &control) }
+            return true
+        }
+        while !longPings.isEmpty {
+            let length = Int(longPings[0])
+            let matches = longPings.span.bytes.extracting(1..<(1 + length)).withUnsafeBytes { octets in
+                HeartbeatPayload(prefixOf: octets.bytes) == payload
+            }
+            if matches {
+                encoder.appendPong(echoing: longPings.span.bytes.extracting(1..<(1 + length)), to: &control)
+            }
+            longPings.removeFirst(1 + length)
+            if matches { return true }
+        }
+        return false
+    }
+
+    private static func drain(_ engine: inout HeartbeatEngine, _ encoder: inout D.Encoder, _ control: inout [UInt8],
+                              _ outputs: inout [Output], _ longPings: inout [UInt8],
+                              _ unwrittenPing: inout (payload: HeartbeatPayload, end: Int)?, _ pongsDiscarded: inout Int) {
         while let action = engine.pollAction() {
             switch action {
             case .sendPing(let payload):
-                dialect.appendPing(payload, to: &control)
+                encoder.appendPing(payload, to: &control)
                 unwrittenPing = (payload, control.count)
             case .sendPong(let payload):
-                guard control.count < maxPendingControlBytes else {
+                guard control.count < maxPendingControlBytes,
+                      appendPong(payload, &encoder, &control, &longPings) else {
                     pongsDiscarded += 1
                     continue
                 }
-                dialect.appendPong(payload, to: &control)
             case .peerDead(let reason):
                 outputs.append(.peerDead(reason))
             case .peerRecovered:
                 outputs.append(.peerRecovered)
             case .close(let reason):
-                appendClose(dialect: dialect, code: reason.wireCode(for: dialect), reason: reason.debugData, to: &control)
+                encoder.appendClose(code: reason.closeCode(in: encoder.closeCodes), reason: reason.debugData, to: &control)
                 outputs.append(.closeRequested(reason))
             }
         }

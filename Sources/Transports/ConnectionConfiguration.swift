@@ -3,21 +3,20 @@ public import Heartbeat
 
 /// How a connection is framed, kept alive and buffered.
 public struct ConnectionConfiguration: Sendable {
-    /// The wire format: `.envelope` or `.http2` (QUIC runs over its own stack, see `Transport`).
-    public var dialect: Dialect
+    /// The wire format: any stream dialect — `.envelope`, `.http2`, `.webSocket`, or one of the
+    /// application's own (QUIC runs over its own stack, see `Transport`). It is opened once per
+    /// connection; the per-frame path runs specialised for it.
+    public var dialect: any StreamDialect
     /// The liveness engine's settings.
     public var heartbeat: HeartbeatConfiguration
     /// The largest inbound frame payload accepted; nil for the dialect's default (16,384).
     public var maxFrameSize: Int?
-    /// For HTTP/2: act as a minimal endpoint (send the preface and SETTINGS, acknowledge the
-    /// peer's SETTINGS). Turn off when the application speaks HTTP/2 itself over `write`.
-    public var managesHTTP2Settings: Bool
     /// Business octets queued for writing above which `write` suspends (back-pressure).
     public var writeBufferLimit: Int
     /// Inbound business octets waiting for the application above which reading stops.
     public var inboundBufferLimit: Int
-    /// Close the connection when the engine declares the peer dead (with the envelope's
-    /// LIVENESS_TIMEOUT GOAWAY, or HTTP/2 GOAWAY NO_ERROR). When false the engine keeps probing
+    /// Close the connection when the engine declares the peer dead (with the dialect's close frame
+    /// and its `livenessTimeout` code: the envelope's LIVENESS_TIMEOUT, HTTP/2 GOAWAY NO_ERROR). When false the engine keeps probing
     /// and a recovery is reported.
     public var closeOnPeerDead: Bool
     /// How long `close()` waits for queued writes to drain before closing anyway.
@@ -30,15 +29,13 @@ public struct ConnectionConfiguration: Sendable {
     public var userTimeout: Duration?
 
     /// A configuration for `dialect` with the engine's defaults.
-    public init(dialect: Dialect = .envelope, heartbeat: HeartbeatConfiguration = .init(), maxFrameSize: Int? = nil,
-                managesHTTP2Settings: Bool = true, writeBufferLimit: Int = 1 << 20, inboundBufferLimit: Int = 1 << 20,
+    public init(dialect: some StreamDialect = EnvelopeDialect(), heartbeat: HeartbeatConfiguration = .init(), maxFrameSize: Int? = nil,
+                writeBufferLimit: Int = 1 << 20, inboundBufferLimit: Int = 1 << 20,
                 closeOnPeerDead: Bool = true, closeTimeout: Duration = .seconds(2), noDelay: Bool = true,
                 keepAlive: TCPKeepAlive? = nil, userTimeout: Duration? = nil) {
-        precondition(dialect.isStream, "connections run the stream dialects (.envelope, .http2)")
         self.dialect = dialect
         self.heartbeat = heartbeat
         self.maxFrameSize = maxFrameSize
-        self.managesHTTP2Settings = managesHTTP2Settings
         self.writeBufferLimit = writeBufferLimit
         self.inboundBufferLimit = inboundBufferLimit
         self.closeOnPeerDead = closeOnPeerDead

@@ -1,10 +1,33 @@
 import Framing
 import Heartbeat
 
+/// What `HeartbeatConnection` needs of its connection's machinery, whatever the dialect.
+protocol ConnectionCoreProtocol: AnyObject, Sendable {
+    var eventLoop: EventLoop { get }
+    var configuration: ConnectionConfiguration { get }
+    var inbound: InboundQueue { get }
+    var events: AsyncStream<ConnectionEvent> { get }
+    var status: Lock<ConnectionStatus> { get }
+    func start()
+    func enqueue(_ bytes: [UInt8], _ writer: Handoff<Void>)
+    func close(_ waiter: Handoff<Void>)
+    func setApplicationPaused(_ paused: Bool)
+}
+
+/// Makes the machinery for `configuration`'s dialect: the one place where the dialect, chosen at
+/// run time, becomes a type, so that everything per frame below runs specialised for it.
+func makeConnectionCore(transport: any Transport, configuration: ConnectionConfiguration, role: ConnectionRole,
+                        connectionID: UInt64) -> any ConnectionCoreProtocol {
+    func make<D: StreamDialect>(_ dialect: D) -> any ConnectionCoreProtocol {
+        ConnectionCore(dialect: dialect, transport: transport, configuration: configuration, role: role, connectionID: connectionID)
+    }
+    return make(configuration.dialect)
+}
+
 /// One connection's machinery on its loop's thread: the transport, the sans-IO `HeartbeatSession`,
 /// the outbound queue, and the hand-off to the application. All of it is confined to the loop
 /// thread; `HeartbeatConnection` reaches it through `eventLoop.execute`.
-final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sendable {
+final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportSink, EventLoopTimerHandler, @unchecked Sendable {
     let eventLoop: EventLoop
     let configuration: ConnectionConfiguration
     let inbound: InboundQueue
@@ -14,7 +37,7 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
     let status = Lock(ConnectionStatus())
 
     private let transport: any Transport
-    private var session: HeartbeatSession
+    private var session: HeartbeatSession<D>
     private var timerSlot = -1
 
     /// Business frames encoded and waiting, with the octets of the head already written.
@@ -33,13 +56,12 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
     private var peerSaidGoodbye = false
     private(set) var closedError: TransportError?
 
-    init(transport: any Transport, configuration: ConnectionConfiguration, role: HeartbeatSession.Role, connectionID: UInt64) {
+    init(dialect: D, transport: any Transport, configuration: ConnectionConfiguration, role: ConnectionRole, connectionID: UInt64) {
         self.transport = transport
         self.eventLoop = transport.eventLoop
         self.configuration = configuration
-        session = HeartbeatSession(dialect: configuration.dialect, role: role, configuration: configuration.heartbeat,
-                                   connectionID: connectionID, maxFrameSize: configuration.maxFrameSize,
-                                   managesHTTP2Settings: configuration.managesHTTP2Settings, now: EventLoop.now())
+        session = HeartbeatSession(dialect: dialect, role: role, configuration: configuration.heartbeat,
+                                   connectionID: connectionID, maxFrameSize: configuration.maxFrameSize, now: EventLoop.now())
         (events, eventSink) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .bufferingNewest(1024))
         inbound = InboundQueue(limit: configuration.inboundBufferLimit)
         let loop = transport.eventLoop
@@ -63,23 +85,10 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
     func enqueue(_ bytes: [UInt8], _ writer: Handoff<Void>) {
         if let closedError { return writer.fail(closedError) }
         guard closeDeadline == nil else { return writer.fail(TransportError.closed) }
-        switch configuration.dialect {
-        case .envelope:
-            let limit = EnvelopeFrame.defaultMaxFrameSize
-            var start = 0
-            repeat {
-                let end = min(start + limit, bytes.count)
-                var frame: [UInt8] = []
-                frame.reserveCapacity(end - start + 16)
-                bytes.withUnsafeBytes { all in
-                    EnvelopeFrame.appendFrame(payload: UnsafeRawBufferPointer(rebasing: all[start..<end]).bytes, to: &frame)
-                }
-                append(frame)
-                start = end
-            } while start < bytes.count
-        default:
-            append(bytes)  // whole HTTP/2 frames from the application
-        }
+        var frames: [UInt8] = []
+        frames.reserveCapacity(bytes.count + 16)
+        bytes.withUnsafeBytes { session.encodeData($0.bytes, to: &frames) }
+        append(frames)
         session.sentBusinessData(now: EventLoop.now())
         flush()
         if let closedError { return writer.fail(closedError) }
@@ -94,7 +103,7 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
         if closedError != nil { return waiter.succeed(()) }
         closeWaiters.append(waiter)
         guard closeDeadline == nil else { return }
-        session.appendClose(code: WireErrorCode.noError(configuration.dialect).value, reason: "")
+        session.appendClose(code: session.closeCodes.noError, reason: "")
         closeDeadline = EventLoop.now() + configuration.closeTimeout
         flush()
         finishCloseIfDrained()
@@ -137,7 +146,7 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
             }
         } catch {
             eventSink.yield(.closed(.framing(error)))
-            session.appendClose(code: error.code.value, reason: error.reason.description)
+            session.appendClose(code: error.code, reason: error.reason.description)
             flush()
             return terminate(.framing(error))
         }
@@ -185,9 +194,7 @@ final class ConnectionCore: TransportSink, EventLoopTimerHandler, @unchecked Sen
                 eventSink.yield(.heartbeat(event))
             case .peerDead(let reason):
                 guard configuration.closeOnPeerDead, ending == nil else { break }
-                if configuration.dialect == .envelope {
-                    session.appendClose(code: EnvelopeErrorCode.livenessTimeout.rawValue, reason: "\(reason)")
-                }
+                session.appendClose(code: session.closeCodes.livenessTimeout, reason: "\(reason)")
                 ending = .peerDead(reason: "\(reason)")
             case .peerRecovered:
                 break

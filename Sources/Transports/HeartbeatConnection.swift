@@ -1,3 +1,4 @@
+public import Framing
 public import Heartbeat
 
 /// A connection kept alive by heartbeats: a transport, a dialect's demuxer and a liveness engine.
@@ -20,7 +21,7 @@ public import Heartbeat
 /// more than the frame being written. Everything runs on one `EventLoop` thread, shared by every
 /// connection on it.
 public final class HeartbeatConnection: Sendable {
-    let core: ConnectionCore
+    let core: any ConnectionCoreProtocol
 
     /// The loop that runs this connection.
     public var eventLoop: EventLoop { core.eventLoop }
@@ -31,18 +32,18 @@ public final class HeartbeatConnection: Sendable {
     /// Liveness events (the newest 1,024 are kept if nobody reads them), ending after `.closed`.
     public var events: AsyncStream<ConnectionEvent> { core.events }
 
-    init(core: ConnectionCore) {
+    init(core: any ConnectionCoreProtocol) {
         self.core = core
     }
 
     /// Runs a connection over `transport` (which must be open). Use it for transports other than
     /// sockets, e.g. `MemoryTransport`.
     public static func start(over transport: sending any Transport, configuration: ConnectionConfiguration,
-                             role: HeartbeatSession.Role, connectionID: UInt64 = 0) async -> HeartbeatConnection {
+                             role: ConnectionRole, connectionID: UInt64 = 0) async -> HeartbeatConnection {
         let box = UncheckedBox(transport)
         // Cannot fail: the hand-off completes on the loop before anything else can happen.
         return try! await Handoff<HeartbeatConnection>.run(on: transport.eventLoop) { handoff in
-            let core = ConnectionCore(transport: box.value, configuration: configuration, role: role, connectionID: connectionID)
+            let core = makeConnectionCore(transport: box.value, configuration: configuration, role: role, connectionID: connectionID)
             core.start()
             handoff.succeed(HeartbeatConnection(core: core))
         }

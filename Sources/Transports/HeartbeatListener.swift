@@ -107,7 +107,7 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
             }
             try? Connector.configure(client, family: family, configuration)
             let transport = SocketTransport(socket: client, eventLoop: loop)
-            let core = ConnectionCore(transport: transport, configuration: configuration, role: .server, connectionID: nextConnectionID)
+            let core = makeConnectionCore(transport: transport, configuration: configuration, role: .server, connectionID: nextConnectionID)
             nextConnectionID += 1
             core.start()
             output.yield(HeartbeatConnection(core: core))

@@ -98,17 +98,6 @@ enum ExitStatus {
     static let usage: Int32 = 2
 }
 
-/// Parses the `--dialect` value: `tcp` (the envelope), `http2`, `quic` where allowed.
-func parseDialect(_ text: String?, allowQUIC: Bool) throws(UsageError) -> Framing.Dialect {
-    switch text {
-    case "tcp", "envelope": return .envelope
-    case "http2", "h2": return .http2
-    case "quic" where allowQUIC: return .quic
-    case nil: throw UsageError("--dialect is required")
-    default: throw UsageError("unknown dialect \"\(text!)\" (expected \(allowQUIC ? "tcp, http2 or quic" : "tcp or http2"))")
-    }
-}
-
 /// Parses seconds with a fraction, e.g. `0.5`, into a Duration.
 func parseSeconds(_ text: String) -> Duration? {
     guard let value = Double(text), value.isFinite, value > 0, value <= 86_400 else { return nil }

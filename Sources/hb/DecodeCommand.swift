@@ -42,20 +42,17 @@ enum DecodeCommand {
             descriptor = STDIN_FILENO
         }
         defer { if descriptor != STDIN_FILENO { close(descriptor) } }
-        var dissector = dissector(dialect: dialect, format: format, maxFrameSize: maxFrameSize, preface: preface)
+        var dissector = dissector(dialect: dialect.dialect, format: format, maxFrameSize: maxFrameSize, preface: preface)
         return decode(from: descriptor, &dissector)
     }
 
-    /// The dissector for the command's options.
+    /// The dissector for the command's options: a capture of either direction, the preface or
+    /// handshake optional where the dialect can tell (the envelope's unless `preface` is false).
     static func dissector(dialect: Dialect, format: Dissector.Format, maxFrameSize: Int?, preface: Bool = true) -> Dissector {
-        switch dialect {
-        case .envelope:
-            return Dissector(Demuxer(EnvelopeFrameDecoder(maxFrameSize: maxFrameSize ?? EnvelopeFrame.defaultMaxFrameSize, expectPreface: preface)), format: format)
-        case .http2:
-            return Dissector(Demuxer(HTTP2FrameDecoder(maxFrameSize: maxFrameSize ?? HTTP2Frame.defaultMaxFrameSize, preface: .optional)), format: format)
-        case .quic:
-            return Dissector(Demuxer(QUICPacketDemuxer()), format: format)
+        guard dialect != .envelope || preface else {
+            return Dissector(Demuxer(EnvelopeDialect(expectsPreface: false), maxFrameSize: maxFrameSize), format: format)
         }
+        return Dissector(Demuxer(dialect: dialect, maxFrameSize: maxFrameSize), format: format)
     }
 
     /// Reads `descriptor` to its end through `dissector`: in chunks for the stream dialects (the
@@ -63,7 +60,7 @@ enum DecodeCommand {
     static func decode(from descriptor: CInt, _ dissector: inout Dissector) -> Int32 {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var packet: [UInt8] = []
-        let isPacket = dissector.demuxer.dialect == .quic
+        let isPacket = !dissector.demuxer.isStream
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {

@@ -35,7 +35,7 @@ enum ProbeCommand {
         }
     }
 
-    static func probe(_ target: String, dialect: Dialect, count: Int, interval: Duration, ackTimeout: Duration) async throws -> Int32 {
+    static func probe(_ target: String, dialect: CommandLineDialect, count: Int, interval: Duration, ackTimeout: Duration) async throws -> Int32 {
         let address = try SocketAddress(parsing: target)
         let loop = try EventLoop()
         defer { loop.shutdown() }
@@ -48,10 +48,11 @@ enum ProbeCommand {
         heartbeat.circuitBreakerThreshold = Int.max / 2
         heartbeat.trafficCountsAsLiveness = false
         heartbeat.backoff = BackoffSchedule(steps: [BackoffStep(failures: 1, delay: interval, jitter: 0)])
-        var configuration = ConnectionConfiguration(dialect: dialect, heartbeat: heartbeat)
+        guard let stream = dialect.stream else { throw UsageError("hb probe cannot run \(dialect.dialect)") }
+        var configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
         configuration.closeOnPeerDead = false
         let connection = try await HeartbeatConnection.connect(to: address, configuration: configuration, on: loop)
-        say("PROBE \(target) (\(address)) \(dialect == .envelope ? "TCP envelope" : "HTTP/2") PING, \(count) pings every \(fixed(interval.secondsValue, 3)) s")
+        say("PROBE \(target) (\(address)) \(dialect.title) PING, \(count) pings every \(fixed(interval.secondsValue, 3)) s")
         // Drain business frames (SETTINGS, WINDOW_UPDATE, ...) so reading never stops.
         let drain = Task { do { for try await _ in connection.inbound {} } catch {} }
         var sent = 0, answered = 0, missed = 0

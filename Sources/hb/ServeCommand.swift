@@ -34,9 +34,10 @@ enum ServeCommand {
             heartbeat.ackTimeout = ackTimeout
             // Probes ping every second or faster; police only real floods.
             heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .milliseconds(100), maxPingStrikes: 10, maxPendingPongs: 4)
-            let configuration = ConnectionConfiguration(dialect: dialect, heartbeat: heartbeat)
+            guard let stream = dialect.stream else { throw UsageError("hb serve cannot run \(dialect.dialect)") }
+            let configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
             let listener = try await HeartbeatListener.bind(to: try SocketAddress(host: host, port: port), configuration: configuration, on: loop)
-            say("hb serve: listening on \(listener.localAddress) (\(dialect == .envelope ? "TCP envelope" : "HTTP/2 cleartext, prior knowledge"))")
+            say("hb serve: listening on \(listener.localAddress) (\(dialect.title))")
             let stop = installSignalHandlers {
                 say("hb serve: stopping")
                 exit(ExitStatus.success)
@@ -55,21 +56,12 @@ enum ServeCommand {
         }
     }
 
-    static func serve(_ connection: HeartbeatConnection, name: String, dialect: Dialect) async {
+    static func serve(_ connection: HeartbeatConnection, name: String, dialect: CommandLineDialect) async {
         say("\(name): connected")
         let echo = Task {
             do {
                 for try await frame in connection.inbound {
-                    switch dialect {
-                    case .envelope:
-                        try await connection.write(frame.payload)
-                    default:
-                        guard frame.header.type == UInt64(HTTP2Frame.FrameType.data) else { continue }
-                        var bytes: [UInt8] = []
-                        HTTP2Frame.appendFrame(type: HTTP2Frame.FrameType.data, flags: frame.header.flags, streamID: frame.header.streamID,
-                                               payload: frame.payload.span.bytes, to: &bytes)
-                        try await connection.write(bytes)
-                    }
+                    if let reply = dialect.echo(frame) { try await connection.write(reply) }
                 }
             } catch {}
         }

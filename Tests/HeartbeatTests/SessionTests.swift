@@ -6,14 +6,14 @@ import Testing
 /// The sans-IO session: bytes in, heartbeat frames and outputs out.
 @Suite struct SessionTests {
     /// Takes all pending control octets as written at `now`, returning them.
-    func takeControl(_ session: inout HeartbeatSession, now: Timestamp) -> [UInt8] {
+    func takeControl<D>(_ session: inout HeartbeatSession<D>, now: Timestamp) -> [UInt8] {
         let bytes = session.withPendingControlBytes { $0.withUnsafeBytes { Array($0) } }
         session.controlBytesWritten(bytes.count, now: now)
         return bytes
     }
 
-    func outputs(_ session: inout HeartbeatSession) -> [HeartbeatSession.Output] {
-        var all: [HeartbeatSession.Output] = []
+    func outputs<D>(_ session: inout HeartbeatSession<D>) -> [HeartbeatSessionOutput] {
+        var all: [HeartbeatSessionOutput] = []
         while let output = session.pollOutput() { all.append(output) }
         return all
     }
@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func http2SessionManagesSettingsWhenAsked() throws {
-        var session = HeartbeatSession(dialect: .http2, role: .client, managesHTTP2Settings: true, now: at(0))
+        var session = HeartbeatSession(dialect: .http2, role: .client, now: at(0))
         let opening = takeControl(&session, now: at(0))
         #expect(Array(opening.prefix(24)) == Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8))
         #expect(try items(Array(opening.dropFirst(24)), dialect: .http2) == [.business(BusinessFrame(type: 4, length: 0))])
@@ -84,7 +84,7 @@ import Testing
     @Test func slowPartialFrameClosesWithEnhanceYourCalm() throws {
         var configuration = fixedConfiguration()
         configuration.slowFrameTimeout = .seconds(5)
-        var session = HeartbeatSession(dialect: .http2, role: .client, configuration: configuration, now: at(0))
+        var session = HeartbeatSession(dialect: HTTP2Dialect(managesSettings: false), role: .client, configuration: configuration, now: at(0))
         var header: [UInt8] = []
         HTTP2Frame.appendHeader(length: 1000, type: HTTP2Frame.FrameType.data, flags: 0, streamID: 1, to: &header)
         try session.receive(header.span.bytes, now: at(1)) { _, _ in }  // a frame begun, never finished
@@ -97,7 +97,7 @@ import Testing
 
     @Test(.enabled(if: allocationCountingIsAvailable, "allocations are not counted under a sanitizer"))
     func steadyStateAllocatesNothing() throws {
-        var session = HeartbeatSession(dialect: .http2, role: .client, configuration: fixedConfiguration(), now: at(0))
+        var session = HeartbeatSession(dialect: HTTP2Dialect(managesSettings: false), role: .client, configuration: fixedConfiguration(), now: at(0))
         _ = takeControl(&session, now: at(0))
         var wire: [UInt8] = []
         wire.reserveCapacity(64)
@@ -135,7 +135,7 @@ extension SessionTests {
     @Test func aMillionPingsFromAPeerThatNeverReadsKeepOurMemoryBounded() throws {
         var configuration = fixedConfiguration()
         configuration.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)  // no policer: only the bound protects us
-        var session = HeartbeatSession(dialect: .http2, role: .server, configuration: configuration, now: at(0))
+        var session = HeartbeatSession(dialect: HTTP2Dialect(managesSettings: false), role: .server, configuration: configuration, now: at(0))
         var preface: [UInt8] = []
         HTTP2Frame.appendClientPreface(to: &preface)
         try session.receive(preface.span.bytes, now: at(0)) { _, _ in }
@@ -148,7 +148,7 @@ extension SessionTests {
             while session.pollOutput() != nil {}
         }
         #expect(session.engine.counters.pingsReceived == 1_000_000)
-        #expect(largest <= HeartbeatSession.maxPendingControlBytes + Dialect.http2.maxHeartbeatLength)
+        #expect(largest <= HeartbeatSession<HTTP2Dialect>.maxPendingControlBytes + session.encoder.maxHeartbeatLength)
         // Coalesced in the engine (at most maxPendingPongs wait per read) or discarded at the bound.
         #expect(session.engine.counters.pongsDropped + session.pongsDiscarded > 990_000)
         #expect(session.pongsDiscarded > 0)
@@ -160,7 +160,7 @@ extension SessionTests {
         EnvelopeFrame.appendPreface(to: &flood)
         for index in 0..<1_000_000 { EnvelopeFrame.appendPing(HeartbeatPayload(rawValue: UInt64(index)), to: &flood) }
         try session.receive(flood.span.bytes, now: at(1)) { _, _ in }
-        var outputs: [HeartbeatSession.Output] = []
+        var outputs: [HeartbeatSessionOutput] = []
         while let output = session.pollOutput() { outputs.append(output) }
         #expect(outputs.contains(.closeRequested(.tooManyPings)))
         #expect(session.engine.state == .closed)

@@ -102,3 +102,9 @@ func procEntries(_ directory: String) -> Int {
     }
     return count
 }
+
+/// The built-in stream dialect behind an identity, for tests parameterised over dialects.
+func streamDialect(_ dialect: Dialect) -> any StreamDialect {
+    guard let stream = DialectRegistry.streamDialect(dialect) else { preconditionFailure("\(dialect) is not a stream dialect") }
+    return stream
+}

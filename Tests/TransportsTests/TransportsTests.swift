@@ -19,7 +19,7 @@ extension TransportSuites {
         func echoAndRTTOverLoopback(_ dialect: Dialect, _ address: String) async throws {
             let loop = try EventLoop()
             defer { loop.shutdown() }
-            let configuration = ConnectionConfiguration(dialect: dialect, heartbeat: fastHeartbeats())
+            let configuration = ConnectionConfiguration(dialect: streamDialect(dialect), heartbeat: fastHeartbeats())
             let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: address), configuration: configuration, on: loop)
             let server = Task {
                 for await connection in listener.connections {

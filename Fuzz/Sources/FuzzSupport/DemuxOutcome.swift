@@ -130,7 +130,7 @@ func checkSticky(_ demuxer: inout Demuxer, _ error: FramingError) {
 /// An error belongs to the demuxer's dialect, points inside the input, and can be described.
 func checkError(_ error: FramingError, _ setup: DemuxerSetup, inputLength: Int) {
     check(error.dialect == setup.dialect, "error \(error) from a \(setup.dialect) demuxer")
-    check(error.code.dialect == setup.dialect, "error code \(error.code) is not in \(setup.dialect)'s code space")
+    check(error.code == error.reason.code(in: setup.dialect), "error code \(error.code) is not \(setup.dialect)'s code for \(error.reason)")
     check(error.offset >= 0 && error.offset < inputLength, "error offset \(error.offset) outside the \(inputLength) octets fed")
     check(!error.description.isEmpty && !error.reason.identifier.isEmpty, "error without a description")
 }

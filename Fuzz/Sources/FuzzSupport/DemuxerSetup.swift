@@ -38,7 +38,8 @@ public struct DemuxerSetup: CustomStringConvertible {
             maxFrameSize = decoder.maxFrameSize
             maxFrameLength = decoder.maxFrameLength
             make = options & 3 == 3 ? { Demuxer(dialect: .http2, maxFrameSize: requested) } : { Demuxer(decoder) }
-        case .quic:
+        default:
+            precondition(dialect == .quic, "no fuzz setup for \(dialect)")
             maxFrameSize = 0
             maxFrameLength = 0
             make = { Demuxer(dialect: .quic) }

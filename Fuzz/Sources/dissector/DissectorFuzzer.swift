@@ -32,12 +32,7 @@ public func dissectorFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
 }
 
 func dissect(_ capture: [UInt8], dialect: Dialect, format: Dissector.Format, chunk: Int) -> (lines: [String], ok: Bool) {
-    let demuxer: Demuxer
-    switch dialect {
-    case .envelope: demuxer = Demuxer(EnvelopeFrameDecoder())
-    case .http2: demuxer = Demuxer(HTTP2FrameDecoder(preface: .optional))
-    case .quic: demuxer = Demuxer(QUICPacketDemuxer())
-    }
+    let demuxer = Demuxer(dialect: dialect)
     var dissector = Dissector(demuxer, format: format)
     var lines: [String] = []
     var index = 0

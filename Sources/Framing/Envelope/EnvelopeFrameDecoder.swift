@@ -1,7 +1,6 @@
 /// Decodes the TCP envelope (spec/envelope.md): the 8-octet preface, then frames of
 /// type (varint) · length (varint) · payload.
 public struct EnvelopeFrameDecoder: StreamFrameDecoder {
-    public static var dialect: Dialect { .envelope }
 
     /// The largest payload accepted, in octets (spec/envelope.md §4). Bigger frames fail with
     /// FRAME_SIZE_ERROR as soon as their length is read.

@@ -3,7 +3,6 @@
 /// rules that a heartbeat layer must: SETTINGS_MAX_FRAME_SIZE (§4.2), PING's length and stream
 /// (§6.7), and that nothing interrupts a header block (§6.10).
 public struct HTTP2FrameDecoder: StreamFrameDecoder {
-    public static var dialect: Dialect { .http2 }
 
     /// What to do with the client connection preface (RFC 9113 §3.4).
     public enum PrefacePolicy: Hashable, Sendable {

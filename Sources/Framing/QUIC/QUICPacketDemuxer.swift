@@ -23,7 +23,8 @@ public struct QUICPacketDemuxer: Sendable {
                 if let item { body(item, packet.extracting(cursor..<end)) }
                 cursor = end
             } catch {
-                let failure = FramingError(error, dialect: .quic, offset: offset + cursor)
+                let failure = FramingError(error, dialect: .quic, code: error.ruleCode ?? Self.wireCode(for: error),
+                                           offset: offset + cursor)
                 self.failure = failure
                 throw failure
             }
@@ -35,4 +36,56 @@ public struct QUICPacketDemuxer: Sendable {
     public mutating func feed(packet: [UInt8], _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
         try feed(packet: packet.span.bytes, body)
     }
+}
+
+extension QUICPacketDemuxer {
+    /// The transport error code a failure maps to (RFC 9000 §12.4): PROTOCOL_VIOLATION for a
+    /// non-minimal frame type, FRAME_ENCODING_ERROR otherwise.
+    public static func wireCode(for reason: FramingError.Reason) -> WireErrorCode {
+        switch reason {
+        case .nonMinimalFrameType: return .quic(.protocolViolation)
+        default: return .quic(.frameEncodingError)
+        }
+    }
+}
+
+extension QUICPacketDemuxer {
+    /// The transport codes QUIC closes with (CONNECTION_CLOSE 0x1c): there is no "calm down" code,
+    /// so abuse closes with PROTOCOL_VIOLATION; a dead peer is closed silently (idle timeout) or NO_ERROR.
+    public static var closeCodes: CloseCodes {
+        CloseCodes(noError: .quic(.noError), protocolError: .quic(.protocolViolation),
+                   enhanceYourCalm: .quic(.protocolViolation), livenessTimeout: .quic(.noError))
+    }
+
+    /// How the dissector names QUIC frames (RFC 9000 §19, RFC 9221 §4).
+    public static var vocabulary: DissectorVocabulary {
+        DissectorVocabulary { type in
+            switch type {
+            case 0x04: return "RESET_STREAM"
+            case 0x05: return "STOP_SENDING"
+            case 0x06: return "CRYPTO"
+            case 0x07: return "NEW_TOKEN"
+            case 0x08...0x0f: return "STREAM"
+            case 0x10: return "MAX_DATA"
+            case 0x11: return "MAX_STREAM_DATA"
+            case 0x12, 0x13: return "MAX_STREAMS"
+            case 0x14: return "DATA_BLOCKED"
+            case 0x15: return "STREAM_DATA_BLOCKED"
+            case 0x16, 0x17: return "STREAMS_BLOCKED"
+            case 0x18: return "NEW_CONNECTION_ID"
+            case 0x19: return "RETIRE_CONNECTION_ID"
+            case 0x1a: return "PATH_CHALLENGE"
+            case 0x1b: return "PATH_RESPONSE"
+            case 0x1c, 0x1d: return "CONNECTION_CLOSE"
+            case 0x1e: return "HANDSHAKE_DONE"
+            case 0x30, 0x31: return "DATAGRAM"
+            default: return "UNKNOWN"
+            }
+        }
+    }
+}
+
+extension Dialect {
+    /// QUIC (RFC 9000), named `quic`: fed one packet payload at a time.
+    public static let quic = Dialect(name: "quic")
 }

@@ -1,0 +1,86 @@
+/// This library's raw-TCP envelope (spec/envelope.md) as a plug-in dialect: a preface each way,
+/// then type–length–payload frames; PING/PONG echo an 8-octet payload; GOAWAY closes.
+public struct EnvelopeDialect: StreamDialect {
+    /// Whether the peer's stream begins with the preface (false: decode from a frame boundary).
+    public var expectsPreface: Bool
+
+    /// The envelope; `expectsPreface` false decodes a stream captured after its preface.
+    public init(expectsPreface: Bool = true) { self.expectsPreface = expectsPreface }
+
+    public var dialect: Dialect { .envelope }
+    public var liveness: LivenessModel { .echo }
+
+    public func makeDecoder(role: ConnectionRole?, maxFrameSize: Int?) -> EnvelopeFrameDecoder {
+        EnvelopeFrameDecoder(maxFrameSize: maxFrameSize ?? EnvelopeFrame.defaultMaxFrameSize, expectPreface: expectsPreface)
+    }
+
+    public func makeEncoder(role: ConnectionRole, randomSeed: UInt64) -> EnvelopeFrameEncoder { EnvelopeFrameEncoder() }
+
+    public var vocabulary: DissectorVocabulary {
+        DissectorVocabulary(pingShowsAck: true) { DissectorVocabulary.name($0, in: ["DATA", "PING", "PONG", "GOAWAY"]) }
+    }
+}
+
+extension StreamDialect where Self == EnvelopeDialect {
+    /// The TCP envelope (spec/envelope.md).
+    public static var envelope: EnvelopeDialect { EnvelopeDialect() }
+}
+
+extension Dialect {
+    /// The TCP envelope (spec/envelope.md), named `tcp`.
+    public static let envelope = Dialect(name: "tcp")
+}
+
+/// What one envelope endpoint sends: its preface, PING/PONG, DATA split at 16,384 octets, GOAWAY.
+public struct EnvelopeFrameEncoder: StreamFrameEncoder {
+    /// An encoder.
+    public init() {}
+
+    public var closeCodes: CloseCodes {
+        CloseCodes(noError: .envelope(.noError), protocolError: .envelope(.protocolError),
+                   enhanceYourCalm: .envelope(.enhanceYourCalm), livenessTimeout: .envelope(.livenessTimeout))
+    }
+    public var maxHeartbeatLength: Int { 2 + HeartbeatPayload.byteCount }
+    /// Every receiver accepts 16,384-octet payloads; the spec negotiates nothing larger.
+    public var maxDataPayload: Int { EnvelopeFrame.defaultMaxFrameSize }
+
+    public mutating func appendPreface(to buffer: inout [UInt8]) { EnvelopeFrame.appendPreface(to: &buffer) }
+    public mutating func appendPing(_ payload: HeartbeatPayload, to buffer: inout [UInt8]) {
+        EnvelopeFrame.appendPing(payload, to: &buffer)
+    }
+    public mutating func appendPong(echoing payload: RawSpan, to buffer: inout [UInt8]) {
+        EnvelopeFrame.appendFrame(type: EnvelopeFrame.FrameType.pong, payload: payload, to: &buffer)
+    }
+    public mutating func appendClose(code: WireErrorCode, reason: String, to buffer: inout [UInt8]) {
+        EnvelopeFrame.appendGoAway(code: code.value, reason: reason, to: &buffer)
+    }
+    public mutating func appendData(_ payload: RawSpan, to buffer: inout [UInt8]) {
+        EnvelopeFrame.appendFrame(payload: payload, to: &buffer)
+    }
+
+    /// DATA is delivered; GOAWAY reports the peer closing; other types are skipped (§5.5).
+    public mutating func inbound(_ frame: BusinessFrame, payload: RawSpan, reply: inout [UInt8]) throws(FramingError.Reason) -> InboundDisposition {
+        switch frame.type {
+        case EnvelopeFrame.FrameType.data:
+            return .deliver
+        case EnvelopeFrame.FrameType.goAway:
+            let goAway = try EnvelopeGoAway(payload: payload)
+            return .peerClosing(code: goAway.code, reason: goAway.reason, deliver: false)
+        default:
+            return .ignored
+        }
+    }
+}
+
+extension EnvelopeFrameDecoder {
+    public static var dialect: Dialect { .envelope }
+
+    public static func wireCode(for reason: FramingError.Reason) -> WireErrorCode {
+        switch reason {
+        case .prefaceMismatch: return .envelope(.prefaceError)
+        case .unsupportedVersion: return .envelope(.versionError)
+        case .frameTooLarge, .heartbeatLength, .malformedGoAway: return .envelope(.frameSizeError)
+        default: return .envelope(.protocolError)
+        }
+    }
+}
