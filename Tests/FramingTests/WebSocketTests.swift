@@ -207,3 +207,238 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         }
     }
 }
+
+// MARK: - Frames
+
+private func octets(_ hex: String) -> [UInt8] {
+    let digits = Array(hex.filter { !$0.isWhitespace })
+    return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
+}
+
+/// An item with its octets unmasked (the decoder hands over the wire's octets and, for business
+/// frames, the key), for comparing with what was sent.
+private struct WSItem: Equatable, CustomStringConvertible {
+    var item: DemuxedItem
+    var payload: [UInt8]
+
+    init(_ item: DemuxedItem, _ payload: [UInt8]) {
+        self.item = item
+        self.payload = payload
+    }
+
+    init(_ item: DemuxedItem, wire bytes: RawSpan, maskingKey: UInt32) {
+        var payload: [UInt8] = []
+        WebSocketFrame.appendMasked(bytes, maskingKey: maskingKey, to: &payload)
+        if case .business(var frame) = item {
+            frame.streamID = 0
+            self.init(.business(frame), payload)
+        } else {
+            self.init(item, payload)
+        }
+    }
+
+    var description: String { "\(item) \(payload.count) octets" }
+}
+
+/// The masking key of each frame in `stream` (0 when unmasked), in order, from `start`; stops at
+/// the first frame that is cut short.
+private func maskingKeys(_ stream: [UInt8], from start: Int = 0) -> [UInt32] {
+    var keys: [UInt32] = []
+    var index = start
+    while index < stream.count {
+        let rest = Array(stream[index...])
+        guard let header = WebSocketFrameHeader(parsing: rest.span.bytes),
+              header.payloadLength <= UInt64(rest.count - header.headerLength) else { break }
+        keys.append(header.maskingKey ?? 0)
+        index += header.headerLength + Int(header.payloadLength)
+    }
+    return keys
+}
+
+/// Decodes `stream`, cut into `chunks`, through `StreamDemuxer`, and unmasks each item's octets
+/// with its frame's key: a business frame's must be the key it reports.
+private func decodeWS(_ decoder: WebSocketFrameDecoder, _ stream: [UInt8], chunks: [[UInt8]]? = nil,
+                      handshakeLength: Int = 0) -> (items: [WSItem], error: FramingError?) {
+    var keys: [UInt32] = handshakeLength > 0 ? [0] : []
+    keys += maskingKeys(stream, from: handshakeLength)
+    var demuxer = StreamDemuxer(decoder)
+    var items: [WSItem] = []
+    var keyMismatches = 0
+    do {
+        for chunk in chunks ?? [stream] {
+            try demuxer.feed(chunk) { item, bytes in
+                let key = items.count < keys.count ? keys[items.count] : 0
+                if case .business(let frame) = item, frame.webSocketMaskingKey != key { keyMismatches += 1 }
+                items.append(WSItem(item, wire: bytes, maskingKey: key))
+            }
+        }
+        try demuxer.finish()
+    } catch {
+        return (items, error)
+    }
+    #expect(keyMismatches == 0)
+    return (items, nil)
+}
+
+/// RFC 6455 §5.7's examples, decoded and encoded.
+@Suite struct WebSocketExampleTests {
+    static let hello = bytes("Hello")
+
+    @Test func singleFrameUnmaskedText() {
+        let (items, error) = decodeWS(WebSocketFrameDecoder(role: .client), octets("81 05 48 65 6c 6c 6f"))
+        #expect(error == nil)
+        #expect(items == [WSItem(.business(BusinessFrame(type: 1, flags: 0x80, length: 5)), Self.hello)])
+    }
+
+    @Test func singleFrameMaskedText() {
+        let wire = octets("81 85 37 fa 21 3d 7f 9f 4d 51 58")
+        let (items, error) = decodeWS(WebSocketFrameDecoder(role: .server), wire)
+        #expect(error == nil)
+        #expect(items == [WSItem(.business(BusinessFrame(type: 1, flags: 0x80, length: 5)), Self.hello)])
+        var encoded: [UInt8] = []
+        WebSocketFrame.appendFrame(opcode: WebSocketFrame.Opcode.text, payload: Self.hello.span.bytes, maskingKey: 0x37fa213d, to: &encoded)
+        #expect(encoded == wire)
+    }
+
+    @Test func fragmentedUnmaskedText() {
+        let (items, error) = decodeWS(WebSocketFrameDecoder(role: .client), octets("01 03 48 65 6c 80 02 6c 6f"))
+        #expect(error == nil)
+        #expect(items == [WSItem(.business(BusinessFrame(type: 1, flags: 0, length: 3)), bytes("Hel")),
+                          WSItem(.business(BusinessFrame(type: 0, flags: 0x80, length: 2)), bytes("lo"))])
+    }
+
+    @Test func unmaskedPingAndMaskedPong() {
+        let ping = decodeWS(WebSocketFrameDecoder(role: .client), octets("89 05 48 65 6c 6c 6f"))
+        #expect(ping.error == nil)
+        #expect(ping.items == [WSItem(.ping(HeartbeatPayload(prefixOf: Self.hello.span.bytes)), Self.hello)])
+        let wire = octets("8a 85 37 fa 21 3d 7f 9f 4d 51 58")
+        let pong = decodeWS(WebSocketFrameDecoder(role: .server), wire)
+        #expect(pong.error == nil)
+        // The decoder unmasks the heartbeat payload itself; the octets are unmasked with the header's key.
+        #expect(pong.items == [WSItem(.pong(HeartbeatPayload(prefixOf: Self.hello.span.bytes)), Self.hello)])
+        var encoded: [UInt8] = []
+        WebSocketFrame.appendPong(payload: Self.hello.span.bytes, maskingKey: 0x37fa213d, to: &encoded)
+        #expect(encoded == wire)
+    }
+
+    @Test func binary256And64KiBUseTheExtendedLengths() {
+        for (count, header) in [(256, "82 7e 01 00"), (65_536, "82 7f 00 00 00 00 00 01 00 00")] {
+            let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            var encoded: [UInt8] = []
+            WebSocketFrame.appendFrame(opcode: WebSocketFrame.Opcode.binary, payload: payload.span.bytes, maskingKey: nil, to: &encoded)
+            #expect(Array(encoded.prefix(octets(header).count)) == octets(header))
+            let (items, error) = decodeWS(WebSocketFrameDecoder(role: .client), encoded)
+            #expect(error == nil)
+            #expect(items == [WSItem(.business(BusinessFrame(type: 2, flags: 0x80, length: count)), payload)])
+        }
+    }
+}
+
+/// Every framing rule: the reason, its close code, and the offset of the offending frame.
+@Suite struct WebSocketRuleTests {
+    struct Case: CustomStringConvertible, Sendable {
+        var name: String
+        var role: ConnectionRole?
+        var hex: String
+        var reason: String
+        var code: UInt64
+        var offset: Int
+        var items: Int
+        var maxFrameSize = WebSocketFrame.defaultMaxFrameSize
+        var description: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "rsv1", role: .client, hex: "c1 00", reason: "ws-reserved-bits", code: 1002, offset: 0, items: 0),
+        Case(name: "rsv3 after a frame", role: .client, hex: "82 00 92 00", reason: "ws-reserved-bits", code: 1002, offset: 2, items: 1),
+        Case(name: "rsv before opcode", role: .client, hex: "f3 00", reason: "ws-reserved-bits", code: 1002, offset: 0, items: 0),
+        Case(name: "opcode 0x3", role: .client, hex: "83 00", reason: "ws-reserved-opcode", code: 1002, offset: 0, items: 0),
+        Case(name: "opcode 0x7", role: .client, hex: "87 00", reason: "ws-reserved-opcode", code: 1002, offset: 0, items: 0),
+        Case(name: "opcode 0xb", role: .client, hex: "8b 00", reason: "ws-reserved-opcode", code: 1002, offset: 0, items: 0),
+        Case(name: "opcode 0xf", role: .client, hex: "8f 00", reason: "ws-reserved-opcode", code: 1002, offset: 0, items: 0),
+        Case(name: "ping without FIN", role: .client, hex: "09 00", reason: "ws-fragmented-control", code: 1002, offset: 0, items: 0),
+        Case(name: "close without FIN inside a message", role: .client, hex: "01 01 61 08 00", reason: "ws-fragmented-control", code: 1002, offset: 3, items: 1),
+        Case(name: "continuation first", role: .client, hex: "80 00", reason: "ws-unexpected-continuation", code: 1002, offset: 0, items: 0),
+        Case(name: "continuation after final", role: .client, hex: "02 01 61 80 01 62 80 00", reason: "ws-unexpected-continuation", code: 1002, offset: 6, items: 2),
+        Case(name: "text inside a message, after a ping", role: .client, hex: "02 01 61 89 00 81 00", reason: "ws-message-interrupted", code: 1002, offset: 5, items: 2),
+        Case(name: "unmasked client frame", role: .server, hex: "82 00", reason: "ws-unmasked-client-frame", code: 1002, offset: 0, items: 0),
+        Case(name: "unmasked oversized client ping", role: .server, hex: "89 7e 00 c8", reason: "ws-unmasked-client-frame", code: 1002, offset: 0, items: 0),
+        Case(name: "masked server frame", role: .client, hex: "82 80 00 00 00 00", reason: "ws-masked-server-frame", code: 1002, offset: 0, items: 0),
+        Case(name: "ping of 126", role: .client, hex: "89 7e 00 7e", reason: "ws-control-too-long", code: 1002, offset: 0, items: 0),
+        Case(name: "close with a 64-bit length", role: .server, hex: "88 ff", reason: "ws-control-too-long", code: 1002, offset: 0, items: 0),
+        Case(name: "16-bit length 125", role: .client, hex: "82 7e 00 7d", reason: "ws-non-minimal-length", code: 1002, offset: 0, items: 0),
+        Case(name: "16-bit length 0", role: .client, hex: "82 7e 00 00", reason: "ws-non-minimal-length", code: 1002, offset: 0, items: 0),
+        Case(name: "64-bit length 65535", role: .client, hex: "82 7f 00 00 00 00 00 00 ff ff", reason: "ws-non-minimal-length", code: 1002, offset: 0, items: 0),
+        Case(name: "64-bit length 5, masked", role: .server, hex: "82 ff 00 00 00 00 00 00 00 05", reason: "ws-non-minimal-length", code: 1002, offset: 0, items: 0),
+        Case(name: "64-bit length top bit", role: .client, hex: "82 7f 80 00 00 00 00 00 00 00", reason: "ws-non-minimal-length", code: 1002, offset: 0, items: 0),
+        Case(name: "65537 over the default", role: .client, hex: "82 7f 00 00 00 00 00 01 00 01", reason: "frame-too-large", code: 1009, offset: 0, items: 0),
+        Case(name: "2^62 over the default", role: .client, hex: "82 7f 40 00 00 00 00 00 00 00", reason: "frame-too-large", code: 1009, offset: 0, items: 0),
+        Case(name: "1001 over 1000, after a ping", role: .server, hex: "89 80 01 02 03 04 82 fe 03 e9", reason: "frame-too-large", code: 1009, offset: 6, items: 1, maxFrameSize: 1000),
+        Case(name: "close of 1", role: .client, hex: "88 01 03", reason: "ws-close-length", code: 1002, offset: 0, items: 0),
+        Case(name: "close code 999", role: .client, hex: "88 02 03 e7", reason: "ws-close-code", code: 1002, offset: 0, items: 0),
+        Case(name: "close code 1004", role: .client, hex: "88 02 03 ec", reason: "ws-close-code", code: 1002, offset: 0, items: 0),
+        Case(name: "close code 1005", role: .client, hex: "88 02 03 ed", reason: "ws-close-code", code: 1002, offset: 0, items: 0),
+        Case(name: "close code 1006", role: .client, hex: "88 02 03 ee", reason: "ws-close-code", code: 1002, offset: 0, items: 0),
+        Case(name: "close code 1015", role: .client, hex: "88 02 03 f7", reason: "ws-close-code", code: 1002, offset: 0, items: 0),
+        Case(name: "close code 2999", role: .client, hex: "88 02 0b b7", reason: "ws-close-code", code: 1002, offset: 0, items: 0),
+        Case(name: "close code 5000", role: .client, hex: "88 02 13 88", reason: "ws-close-code", code: 1002, offset: 0, items: 0),
+        Case(name: "masked close code 0 after a ping", role: .server, hex: "89 80 00 00 00 00 88 82 12 34 56 78 12 34", reason: "ws-close-code", code: 1002, offset: 6, items: 1),
+        Case(name: "close reason 0xff", role: .client, hex: "88 03 03 e8 ff", reason: "ws-close-reason-utf8", code: 1007, offset: 0, items: 0),
+        Case(name: "close reason overlong", role: .client, hex: "88 04 03 e8 c0 af", reason: "ws-close-reason-utf8", code: 1007, offset: 0, items: 0),
+        Case(name: "close reason surrogate", role: .client, hex: "88 05 03 e8 ed a0 80", reason: "ws-close-reason-utf8", code: 1007, offset: 0, items: 0),
+        Case(name: "close reason above U+10FFFF", role: .client, hex: "88 06 03 e8 f4 90 80 80", reason: "ws-close-reason-utf8", code: 1007, offset: 0, items: 0),
+        Case(name: "close reason cut off", role: .client, hex: "88 04 03 e8 e2 82", reason: "ws-close-reason-utf8", code: 1007, offset: 0, items: 0),
+        Case(name: "masked close reason not UTF-8", role: .server, hex: "88 83 00 00 00 01 03 e8 fe", reason: "ws-close-reason-utf8", code: 1007, offset: 0, items: 0),
+        Case(name: "truncated header", role: .client, hex: "82", reason: "truncated", code: 1002, offset: 0, items: 0),
+        Case(name: "truncated masking key", role: .server, hex: "82 85 01 02", reason: "truncated", code: 1002, offset: 0, items: 0),
+        Case(name: "truncated payload", role: .client, hex: "89 00 82 05 61 62", reason: "truncated", code: 1002, offset: 2, items: 1),
+    ]
+
+    @Test(arguments: cases)
+    func ruleFailsPreciselyWholeSplitAndBytewise(_ rule: Case) throws {
+        let stream = octets(rule.hex)
+        let decoder = WebSocketFrameDecoder(role: rule.role, maxFrameSize: rule.maxFrameSize)
+        let whole = decodeWS(decoder, stream)
+        let error = try #require(whole.error, "\(rule.name) passed")
+        #expect(error.reason.identifier == rule.reason, "\(rule.name): \(error)")
+        #expect(error.code.value == rule.code, "\(rule.name): \(error)")
+        #expect(error.offset == rule.offset, "\(rule.name): \(error)")
+        #expect(error.dialect == .webSocket)
+        #expect(whole.items.count == rule.items, "\(rule.name)")
+        let bytewise = decodeWS(decoder, stream, chunks: stream.map { [$0] })
+        #expect(bytewise.error == error && bytewise.items == whole.items, "\(rule.name) one octet at a time")
+        for split in 0...stream.count {
+            let halves = decodeWS(decoder, stream, chunks: [Array(stream[..<split]), Array(stream[split...])])
+            #expect(halves.error == error && halves.items == whole.items, "\(rule.name) split at \(split)")
+        }
+    }
+
+    @Test func codeNames() {
+        #expect(WireErrorCode.webSocket(.protocolError).name == "PROTOCOL_ERROR")
+        #expect(WireErrorCode.webSocket(.invalidFramePayloadData).name == "INVALID_FRAME_PAYLOAD_DATA")
+        #expect(WireErrorCode.webSocket(.policyViolation).name == "POLICY_VIOLATION")
+        #expect(WireErrorCode.webSocket(.messageTooBig) == WireErrorCode(value: 1009, name: "MESSAGE_TOO_BIG"))
+        #expect(WireErrorCode.webSocket(.internalError).name == "INTERNAL_ERROR")
+        #expect(WireErrorCode.webSocket(.normalClosure).name == "NORMAL_CLOSURE")
+    }
+
+    @Test func controlFramesBetweenFragmentsAndValidCloses() {
+        let stream = octets("02 01 61  89 00  8a 02 01 02  88 00  80 01 62  88 02 03 e8  88 02 0f a0  88 02 13 87  88 05 03 e9 c3 a9 21")
+        let (items, error) = decodeWS(WebSocketFrameDecoder(role: .client), stream)
+        #expect(error == nil)
+        #expect(items.map(\.item) == [
+            .business(BusinessFrame(type: 2, flags: 0, length: 1)), .ping(HeartbeatPayload(prefixOf: [UInt8]().span.bytes)),
+            .pong(HeartbeatPayload(prefixOf: [UInt8]([1, 2]).span.bytes)), .business(BusinessFrame(type: 8, flags: 0x80, length: 0)),
+            .business(BusinessFrame(type: 0, flags: 0x80, length: 1)), .business(BusinessFrame(type: 8, flags: 0x80, length: 2)),
+            .business(BusinessFrame(type: 8, flags: 0x80, length: 2)), .business(BusinessFrame(type: 8, flags: 0x80, length: 2)),
+            .business(BusinessFrame(type: 8, flags: 0x80, length: 5)),
+        ])
+    }
+
+    @Test func maxFrameSizeIsAtLeast125AndConfigurable() {
+        #expect(WebSocketFrameDecoder(role: .client, maxFrameSize: 3).maxFrameSize == 125)
+        #expect(WebSocketFrameDecoder(role: .client, maxFrameSize: 1 << 20).maxFrameLength == 14 + (1 << 20))
+        let exactly1000 = [0x82, 0x7e, 0x03, 0xe8] + [UInt8](repeating: 0x61, count: 1000)
+        #expect(decodeWS(WebSocketFrameDecoder(role: .client, maxFrameSize: 1000), exactly1000).error == nil)
+    }
+}

@@ -169,11 +169,17 @@ public enum WebSocketHandshake {
     /// over 8,192 octets, `400 Bad Request` for anything else; each with `Connection: close` and no
     /// body. The server closes the connection after it: no Close frame, it never became a WebSocket.
     public static func appendRejection(_ error: WebSocketHandshakeError, to buffer: inout [UInt8]) {
-        switch error {
-        case .unsupportedVersion:
+        appendRejection(status: error.httpStatus, to: &buffer)
+    }
+
+    /// Appends a rejection with `status`: 426 (with `Sec-WebSocket-Version: 13`), 431, or any
+    /// other 4xx/5xx (sent as `400 Bad Request` unless it is one of these).
+    public static func appendRejection(status: Int, to buffer: inout [UInt8]) {
+        switch status {
+        case 426:
             buffer.append(contentsOf: "HTTP/1.1 426 Upgrade Required\r\n".utf8)
             appendField("Sec-WebSocket-Version", version, to: &buffer)
-        case .headerBlockTooLarge:
+        case 431:
             buffer.append(contentsOf: "HTTP/1.1 431 Request Header Fields Too Large\r\n".utf8)
         default:
             buffer.append(contentsOf: "HTTP/1.1 400 Bad Request\r\n".utf8)
