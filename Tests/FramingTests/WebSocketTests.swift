@@ -442,3 +442,219 @@ private func decodeWS(_ decoder: WebSocketFrameDecoder, _ stream: [UInt8], chunk
         #expect(decodeWS(WebSocketFrameDecoder(role: .client, maxFrameSize: 1000), exactly1000).error == nil)
     }
 }
+
+/// Encoder → decoder round trips, both roles, and the demuxer's chunking invariance.
+@Suite struct WebSocketRoundTripTests {
+    /// A client's frames (masked, fresh key each) read by a server's decoder, and a server's read
+    /// by a client's: every item comes back with its octets, however the stream is cut.
+    @Test(arguments: [ConnectionRole.client, .server], 0..<12 as Range<UInt64>)
+    func framesRoundTrip(sender: ConnectionRole, seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        var encoder = WebSocketDialect(performsHandshake: false).makeEncoder(role: sender, randomSeed: seed)
+        let receiver: ConnectionRole = sender == .client ? .server : .client
+        let decoder = WebSocketDialect(performsHandshake: false).makeDecoder(role: receiver, maxFrameSize: nil)
+        var stream: [UInt8] = []
+        var expected: [WSItem] = []
+        let sizes = [0, 1, 7, 8, 9, 125, 126, 127, 65_535, 65_536]
+        for _ in 0..<Int.random(in: 1...24, using: &random) {
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0:
+                let payload = HeartbeatPayload(rawValue: random.next())
+                encoder.appendPing(payload, to: &stream)
+                expected.append(WSItem(.ping(payload), payload.withOctets { Array($0.withUnsafeBytes { Array($0) }) }))
+            case 1:
+                let octets = random.bytes(Int.random(in: 0...125, using: &random))
+                encoder.appendPong(echoing: octets.span.bytes, to: &stream)
+                expected.append(WSItem(.pong(HeartbeatPayload(prefixOf: octets.span.bytes)), octets))
+            default:
+                let size = Bool.random(using: &random) ? sizes.randomElement(using: &random)! : Int.random(in: 0...70_000, using: &random)
+                let data = random.bytes(min(size, encoder.maxDataPayload))
+                encoder.appendData(data.span.bytes, to: &stream)
+                expected.append(WSItem(.business(BusinessFrame(type: 2, flags: 0x80, length: data.count)), data))
+            }
+        }
+        let whole = decodeWS(decoder, stream)
+        #expect(whole.error == nil)
+        #expect(whole.items == expected)
+        let chunked = decodeWS(decoder, stream, chunks: random.chunks(of: stream))
+        #expect(chunked.error == nil && chunked.items == expected)
+    }
+
+    @Test(arguments: [0, 1, 125, 126, 65_535, 65_536])
+    func everyLengthEncodingOneOctetAtATime(size: Int) {
+        for role in [ConnectionRole.client, .server] {
+            var stream: [UInt8] = []
+            let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 5) }
+            let key: UInt32? = role == .server ? 0xA1B2_C3D4 : nil
+            WebSocketFrame.appendFrame(opcode: WebSocketFrame.Opcode.binary, payload: payload.span.bytes, maskingKey: key, to: &stream)
+            WebSocketFrame.appendHeartbeat(opcode: WebSocketFrame.Opcode.ping, HeartbeatPayload(rawValue: 0x0102_0304_0506_0708), maskingKey: key, to: &stream)
+            #expect(stream.count == WebSocketFrame.headerLength(payloadLength: size, masked: key != nil) + size + (key == nil ? 10 : 14))
+            let decoder = WebSocketFrameDecoder(role: role, maxFrameSize: 65_536)
+            let whole = decodeWS(decoder, stream)
+            #expect(whole.error == nil)
+            #expect(whole.items == [WSItem(.business(BusinessFrame(type: 2, flags: 0x80, length: size)), payload),
+                                    WSItem(.ping(HeartbeatPayload(rawValue: 0x0102_0304_0506_0708)), [1, 2, 3, 4, 5, 6, 7, 8])])
+            let bytewise = decodeWS(decoder, stream, chunks: stream.map { [$0] })
+            #expect(bytewise.error == nil && bytewise.items == whole.items)
+        }
+    }
+
+    @Test func maskingIsItsOwnInverseAtEveryAlignment() {
+        let payload = (0..<67).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        for count in 0...payload.count {
+            let slice = Array(payload[..<count])
+            var masked: [UInt8] = [0xEE]   // an odd start, so the 8-octet stores are unaligned
+            WebSocketFrame.appendMasked(slice.span.bytes, maskingKey: 0x37FA_213D, to: &masked)
+            #expect(masked.count == count + 1)
+            for index in 0..<count {
+                let keyOctet: UInt8 = [0x37, 0xFA, 0x21, 0x3D][index % 4]
+                #expect(masked[index + 1] == slice[index] ^ keyOctet)
+            }
+            var unmasked = Array(masked.dropFirst())
+            WebSocketFrame.unmask(&unmasked, maskingKey: 0x37FA_213D)
+            #expect(unmasked == slice)
+        }
+    }
+
+    @Test func closeReasonIsTruncatedAtACharacterBoundary() throws {
+        let reason = String(repeating: "a", count: 122) + "é" + "tail"   // "é" would straddle octet 123
+        for key: UInt32? in [nil, 0x1234_5678] {
+            var frame: [UInt8] = []
+            WebSocketFrame.appendClose(code: 1001, reason: reason, maskingKey: key, to: &frame)
+            let parsed = WebSocketFrameHeader(parsing: frame.span.bytes)
+            let header = try #require(parsed)
+            #expect(header.payloadLength == 2 + 122)
+            let close = WebSocketClose(payload: frame.span.bytes.extracting(header.headerLength...), maskingKey: header.maskingKey ?? 0)
+            #expect(close.code == 1001 && close.reason == String(repeating: "a", count: 122))
+            let decoded = decodeWS(WebSocketFrameDecoder(role: key == nil ? .client : .server), frame)
+            #expect(decoded.error == nil)
+        }
+        var empty: [UInt8] = []
+        WebSocketFrame.appendClose(code: nil, reason: "ignored", maskingKey: nil, to: &empty)
+        #expect(empty == [0x88, 0x00])
+    }
+}
+
+private func payload(of item: DemuxedItem) -> HeartbeatPayload {
+    switch item {
+    case .ping(let payload), .pong(let payload): return payload
+    default: return .empty
+    }
+}
+
+/// The handshake through the demuxer, and the encoder's answers (RFC 6455 §4, §5.5.1).
+@Suite struct WebSocketSessionTests {
+    /// A client and a server encoder/decoder pair run the opening handshake, exchange a ping and
+    /// pong, and close, each feeding what the other wrote.
+    @Test func handshakePingPongAndClose() throws {
+        let dialect = WebSocketDialect(host: "example.com", path: "/live")
+        var client = dialect.makeEncoder(role: .client, randomSeed: 1)
+        var server = dialect.makeEncoder(role: .server, randomSeed: 2)
+        var serverReads = StreamDemuxer(dialect.makeDecoder(role: .server, maxFrameSize: nil))
+        var clientReads = StreamDemuxer(dialect.makeDecoder(role: .client, maxFrameSize: nil))
+
+        var toServer: [UInt8] = []
+        client.appendPreface(to: &toServer)
+        client.appendPing(HeartbeatPayload(rawValue: 7), to: &toServer)   // not before the 101
+        var toClient: [UInt8] = []
+        server.appendPing(HeartbeatPayload(rawValue: 7), to: &toClient)   // not before the 101
+        #expect(toClient.isEmpty)
+        var failure: FramingError.Reason?
+        // The server reads the request one octet at a time and answers it.
+        for octet in toServer {
+            try serverReads.feed([octet]) { item, bytes in
+                guard case .business(let frame) = item else { Issue.record("\(item) before the handshake"); return }
+                do throws(FramingError.Reason) {
+                    #expect(try server.inbound(frame, payload: bytes, reply: &toClient) == .consumed)
+                } catch { failure = error }
+            }
+        }
+        #expect(failure == nil && server.isOpen)
+        #expect(String(decoding: toClient.prefix(34), as: UTF8.self) == "HTTP/1.1 101 Switching Protocols\r\n")
+        // The client checks the 101, then pings; the server pongs; the client reads the pong.
+        try clientReads.feed(toClient) { item, bytes in
+            guard case .business(let frame) = item else { Issue.record("\(item) before the handshake"); return }
+            var reply: [UInt8] = []
+            do throws(FramingError.Reason) {
+                #expect(try client.inbound(frame, payload: bytes, reply: &reply) == .consumed)
+            } catch { failure = error }
+            #expect(reply.isEmpty)
+        }
+        #expect(failure == nil && client.isOpen)
+        let ping = HeartbeatPayload(sequence: 1, timestampMilliseconds: 3000)
+        toServer = []
+        client.appendPing(ping, to: &toServer)
+        #expect(toServer.count == WebSocketFrame.maxHeartbeatLength && toServer[1] == 0x88)   // masked, 8 octets
+        toClient = []
+        try serverReads.feed(toServer) { item, bytes in
+            #expect(item == .ping(ping))
+            payload(of: item).withOctets { server.appendPong(echoing: $0, to: &toClient) }
+        }
+        #expect(toClient == octets("8a 08 00 00 00 01 00 00 0b b8"))
+        try clientReads.feed(toClient) { item, _ in #expect(item == .pong(ping)) }
+
+        // The client closes; the server echoes the code and reports the peer closing.
+        var close: [UInt8] = []
+        client.appendClose(code: client.closeCodes.noError, reason: "bye", to: &close)
+        #expect(client.sentClose)
+        var echo: [UInt8] = []
+        try serverReads.feed(close) { item, bytes in
+            guard case .business(let frame) = item else { Issue.record("not a Close: \(item)"); return }
+            do throws(FramingError.Reason) {
+                #expect(try server.inbound(frame, payload: bytes, reply: &echo) == .peerClosing(code: 1000, reason: "bye", deliver: false))
+            } catch { failure = error }
+        }
+        #expect(echo == [0x88, 0x02, 0x03, 0xE8])
+        // Nothing after our Close.
+        var after: [UInt8] = []
+        server.appendPing(HeartbeatPayload(rawValue: 1), to: &after)
+        server.appendPong(echoing: [UInt8]().span.bytes, to: &after)
+        #expect(after.isEmpty)
+    }
+
+    @Test func clientRejectsAWrongAccept() throws {
+        let dialect = WebSocketDialect()
+        var client = dialect.makeEncoder(role: .client, randomSeed: 1)
+        var request: [UInt8] = []
+        client.appendPreface(to: &request)
+        var response: [UInt8] = []
+        WebSocketHandshake.appendAcceptance(key: WebSocketKey(randomSeed: 99).base64, to: &response)
+        var reads = StreamDemuxer(dialect.makeDecoder(role: .client, maxFrameSize: nil))
+        var thrown: FramingError.Reason?
+        try reads.feed(response) { item, bytes in
+            guard case .business(let frame) = item else { return }
+            var reply: [UInt8] = []
+            do throws(FramingError.Reason) { _ = try client.inbound(frame, payload: bytes, reply: &reply) } catch { thrown = error }
+        }
+        let reason = try #require(thrown)
+        #expect(reason.identifier == "ws-handshake")
+        #expect(reason.ruleCode?.name == "HANDSHAKE_ERROR")
+        #expect(!client.isOpen)
+    }
+
+    @Test func serverAnswersABadRequestWithHTTP() throws {
+        let dialect = WebSocketDialect()
+        var server = dialect.makeEncoder(role: .server, randomSeed: 1)
+        var reads = StreamDemuxer(dialect.makeDecoder(role: .server, maxFrameSize: nil))
+        let request = WebSocketHandshakeTests.replacing("Sec-WebSocket-Version", with: "Sec-WebSocket-Version: 8")
+        let error = #expect(throws: FramingError.self) { try reads.feed(request) { _, _ in } }
+        #expect(error?.reason.identifier == "ws-handshake")
+        #expect(error?.offset == 0)
+        var answer: [UInt8] = []
+        server.appendClose(code: try #require(error).code, reason: "", to: &answer)
+        #expect(String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"))
+    }
+
+    @Test func optionalHandshakeInACapture() {
+        let request = WebSocketHandshakeTests.request(WebSocketHandshakeTests.goodRequestLines)
+        let frames = octets("81 85 37 fa 21 3d 7f 9f 4d 51 58")
+        let decoder = WebSocketDialect().makeDecoder(role: nil, maxFrameSize: nil)
+        let withHandshake = decodeWS(decoder, request + frames, chunks: (request + frames).map { [$0] }, handshakeLength: request.count)
+        #expect(withHandshake.error == nil)
+        #expect(withHandshake.items.map(\.item) == [.business(BusinessFrame(type: WebSocketFrame.handshakeType, length: request.count)),
+                                                    .business(BusinessFrame(type: 1, flags: 0x80, length: 5))])
+        #expect(withHandshake.items.first?.payload == request)
+        let framesOnly = decodeWS(decoder, frames, chunks: frames.map { [$0] })
+        #expect(framesOnly.error == nil && framesOnly.items.map(\.item) == [.business(BusinessFrame(type: 1, flags: 0x80, length: 5))])
+    }
+}

@@ -89,7 +89,9 @@ extension WebSocketHandshakeError {
 /// answer), Ping and Pong, binary frames for the application's data, and Close; and its answers
 /// to the peer's handshake and Close.
 ///
-/// Once the handshake is done, nothing here allocates: with `maxHeartbeatLength` reserved, pings
+/// Until the handshake is done (`isOpen`), pings, pongs and data append nothing: a client may
+/// send no frame before it has validated the 101 (RFC 6455 §4.1), and a server's frames must not
+/// precede its 101 in the stream. Once it is done, nothing here allocates: with `maxHeartbeatLength` reserved, pings
 /// and pongs are encoded in place, masked (by a client) as they are appended.
 public struct WebSocketFrameEncoder: StreamFrameEncoder {
     /// Which end this is: a client masks, a server does not (RFC 6455 §5.1).
@@ -147,7 +149,7 @@ public struct WebSocketFrameEncoder: StreamFrameEncoder {
 
     /// A Ping carrying the payload's octets (our 8).
     public mutating func appendPing(_ payload: HeartbeatPayload, to buffer: inout [UInt8]) {
-        guard !sentClose else { return }
+        guard isOpen, !sentClose else { return }
         let key = nextMaskingKey()
         if payload.byteCount == HeartbeatPayload.byteCount {
             WebSocketFrame.appendHeartbeat(opcode: WebSocketFrame.Opcode.ping, payload, maskingKey: key, to: &buffer)
@@ -158,7 +160,7 @@ public struct WebSocketFrameEncoder: StreamFrameEncoder {
 
     /// A Pong echoing the Ping's application data (at most 125 octets), octet for octet.
     public mutating func appendPong(echoing payload: RawSpan, to buffer: inout [UInt8]) {
-        guard !sentClose else { return }
+        guard isOpen, !sentClose else { return }
         WebSocketFrame.appendPong(payload: payload.extracting(0..<min(payload.byteCount, WebSocketFrame.maxControlPayload)),
                                   maskingKey: nextMaskingKey(), to: &buffer)
     }
@@ -181,7 +183,7 @@ public struct WebSocketFrameEncoder: StreamFrameEncoder {
 
     /// One binary frame (RFC 6455 §5.6), masked by a client.
     public mutating func appendData(_ payload: RawSpan, to buffer: inout [UInt8]) {
-        guard !sentClose else { return }
+        guard isOpen, !sentClose else { return }
         WebSocketFrame.appendFrame(opcode: WebSocketFrame.Opcode.binary, payload: payload, maskingKey: nextMaskingKey(), to: &buffer)
     }
 

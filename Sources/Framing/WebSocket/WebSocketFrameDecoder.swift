@@ -81,7 +81,7 @@ public struct WebSocketFrameDecoder: Sendable {
     /// Where the frame (or handshake block) at the front of `prefix` ends; throws as soon as the
     /// octets seen break a rule.
     func frameBoundary(of prefix: RawSpan) throws(WebSocketFailure) -> FrameBoundary {
-        if awaitingHandshake, let boundary = try handshakeBoundary(prefix) { return boundary }
+        if awaitingHandshake, handshakePolicy != .none, let boundary = try handshakeBoundary(prefix) { return boundary }
         guard prefix.byteCount >= 1 else { return .needMore(1) }
         let first = prefix.unsafeLoad(fromByteOffset: 0, as: UInt8.self)
         let opcode = first & 0x0F
@@ -132,29 +132,21 @@ public struct WebSocketFrameDecoder: Sendable {
         return .frame(length: cursor + (masked ? 4 : 0) + Int(length))
     }
 
-    /// The handshake block's boundary, or nil when an optional handshake is absent.
+    /// The handshake block's boundary, or nil when an optional handshake is absent. An expected
+    /// block is whatever precedes the first CRLFCRLF (its start line is checked by `decode`); an
+    /// optional one must begin with `GET ` or `HTTP/`.
     private func handshakeBoundary(_ prefix: RawSpan) throws(WebSocketFailure) -> FrameBoundary? {
-        let request: InlineArray<4, UInt8> = [0x47, 0x45, 0x54, 0x20]       // "GET "
-        let response: InlineArray<5, UInt8> = [0x48, 0x54, 0x54, 0x50, 0x2F] // "HTTP/"
-        let expected: [Bool]
-        switch handshakePolicy {
-        case .none: return nil
-        case .expectRequest: expected = [true, false]
-        case .expectResponse: expected = [false, true]
-        case .optional: expected = [true, true]
+        if handshakePolicy == .optional {
+            let request: InlineArray<4, UInt8> = [0x47, 0x45, 0x54, 0x20]       // "GET "
+            let response: InlineArray<5, UInt8> = [0x48, 0x54, 0x54, 0x50, 0x2F] // "HTTP/"
+            let agreesRequest = prefix.agrees(withPrefix: request.span)
+            let agreesResponse = prefix.agrees(withPrefix: response.span)
+            guard agreesRequest || agreesResponse else { return nil }
+            // Ask one octet at a time until the start is certain, so that a differing octet
+            // starts frames however the stream is cut.
+            let committed = (agreesRequest && prefix.byteCount >= request.count) || (agreesResponse && prefix.byteCount >= response.count)
+            guard committed else { return .needMore(prefix.byteCount + 1) }
         }
-        let agreesRequest = expected[0] && prefix.agrees(withPrefix: request.span)
-        let agreesResponse = expected[1] && prefix.agrees(withPrefix: response.span)
-        guard agreesRequest || agreesResponse else {
-            if handshakePolicy == .optional { return nil }
-            throw .handshake(handshakePolicy == .expectRequest
-                ? .malformedStartLine("the stream does not begin with a GET request")
-                : .malformedStartLine("the stream does not begin with an HTTP status line"))
-        }
-        let committed = (agreesRequest && prefix.byteCount >= request.count) || (agreesResponse && prefix.byteCount >= response.count)
-        // Ask one octet at a time until the start is certain, so that a differing octet fails the
-        // stream (or, for .optional, starts frames) however the stream is cut.
-        guard committed else { return .needMore(prefix.byteCount + 1) }
         let length: Int?
         do { length = try WebSocketHandshake.headerBlockLength(in: prefix) } catch { throw .handshake(error) }
         if let length { return .frame(length: length) }
