@@ -154,11 +154,6 @@ struct PingTable: Sendable {
 }
 
 extension PingTable {
-    /// The earliest deadline of an awaited ping, without mutating access from a getter.
-    func peekEarliestAwaiting() -> Int64? {
-        earliestAwaiting()?.deadline
-    }
-
     /// When the oldest awaited ping was sent.
     func oldestAwaitingSentAt() -> Int64? {
         guard awaitingCount > 0 else { return nil }
