@@ -75,7 +75,8 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     public init(dialect: D, role: Role, configuration: HeartbeatConfiguration = .init(),
                 connectionID: UInt64 = 0, maxFrameSize: Int? = nil, now: Timestamp) {
         self.dialect = dialect
-        engine = HeartbeatEngine(configuration: configuration, connectionID: connectionID, dialect: dialect.dialect, now: now)
+        engine = HeartbeatEngine(configuration: configuration, connectionID: connectionID, dialect: dialect.dialect,
+                                 liveness: dialect.liveness, now: now)
         demuxer = StreamDemuxer(dialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
         encoder = dialect.makeEncoder(role: role, randomSeed: configuration.randomSeed ^ connectionID)
         control.reserveCapacity(256)
