@@ -41,15 +41,10 @@ public struct Demuxer: Sendable {
 
     /// A demuxer for a built-in dialect with its capture defaults: the envelope expects its
     /// preface, HTTP/2 skips a client preface if present, all with their default maximum frame
-    /// size unless `maxFrameSize` says otherwise. A dialect the registry does not know decodes
-    /// as QUIC would not: it is a programming error.
+    /// size unless `maxFrameSize` says otherwise. A dialect the registry does not know is a
+    /// programming error.
     public init(dialect: Dialect, maxFrameSize: Int? = nil, role: ConnectionRole? = nil) {
-        if let stream = DialectRegistry.streamDialect(dialect) {
-            self.init(stream, role: role, maxFrameSize: maxFrameSize)
-        } else {
-            precondition(dialect == .quic, "\(dialect) is not a built-in dialect")
-            self.init(QUICPacketDemuxer())
-        }
+        self = DialectRegistry.demuxer(for: dialect, role: role, maxFrameSize: maxFrameSize)
     }
 
     /// Octets held for a frame that has not ended yet (always 0 for QUIC).

@@ -4,12 +4,16 @@ public import Framing
 public enum HeartbeatState: Hashable, Sendable, CustomStringConvertible {
     /// The peer is believed alive and no pong is awaited; the next ping waits for its time.
     case idle
-    /// At least one ping awaits its pong and the peer is believed alive.
+    /// At least one ping awaits its pong and the peer is believed alive. Never in the
+    /// unilateral model.
     case awaitingPong
     /// A pong was missed (fewer than `missedPongsBeforeDead` in a row): waiting to retry.
+    /// Never in the unilateral model, where nothing is awaited.
     case backingOff
     /// The peer was declared dead. Probing goes on under the backoff and the circuit breaker; a
-    /// pong (or counted traffic) brings the state back to idle.
+    /// pong (or counted traffic) brings the state back to idle. In the unilateral model: nothing
+    /// was heard from the peer for N intervals; beats go on, and anything heard brings it back
+    /// to idle.
     case failed
     /// The engine asked the adapter to close (policing, slow frame). Terminal: every input is ignored.
     case closed
@@ -32,11 +36,16 @@ public enum PeerDeathReason: Hashable, Sendable, CustomStringConvertible {
     /// `missedPongs` consecutive pongs were judged missed by φ-accrual; `timeout` was the last
     /// wait the detector allowed (its φ threshold, or the ack-timeout cap).
     case suspicion(missedPongs: Int, timeout: Duration)
+    /// Unilateral model: nothing at all (heartbeat, answer or business data) was heard from the
+    /// peer for `intervals` ping intervals; `elapsed` is the silence measured when it was noticed
+    /// (at least `intervals` × `pingInterval`, more when the tick came late).
+    case silence(intervals: Int, elapsed: Duration)
 
     public var description: String {
         switch self {
         case .ackTimeout(let missed): return "\(missed) pong(s) missed (fixed ack timeout)"
         case .suspicion(let missed, let timeout): return "\(missed) pong(s) missed (phi-accrual, timeout \(timeout))"
+        case .silence(let intervals, let elapsed): return "nothing heard for \(elapsed) (\(intervals) interval(s) allowed)"
         }
     }
 }
@@ -45,9 +54,13 @@ public enum PeerDeathReason: Hashable, Sendable, CustomStringConvertible {
 /// after every input.
 public enum HeartbeatAction: Hashable, Sendable {
     /// Send a ping with this payload at the next frame boundary. For QUIC, send a PING frame and
-    /// report the packet number with ``HeartbeatEngine/pingWritten(_:packetNumber:now:)``.
+    /// report the packet number with ``HeartbeatEngine/pingWritten(_:packetNumber:now:)``. In the
+    /// in-order and unilateral models the wire's ping carries no payload (MQTT PINGREQ, AMQP
+    /// heartbeat frame): the adapter encodes a payload-less ping, and the payload only names the
+    /// ping in the engine's events and in `pingWritten`.
     case sendPing(HeartbeatPayload)
-    /// Answer the peer's ping: send a pong (HTTP/2: PING with ACK) echoing this payload.
+    /// Answer the peer's ping: send a pong (HTTP/2: PING with ACK) echoing this payload. Never
+    /// asked for in the unilateral model.
     case sendPong(HeartbeatPayload)
     /// The peer is considered dead. Most adapters close the connection; one that keeps it may
     /// go on driving the engine, which keeps probing and reports ``peerRecovered``.
@@ -97,7 +110,9 @@ public struct HeartbeatEvent: Hashable, Sendable {
     public enum Kind: Hashable, Sendable {
         /// The state changed.
         case stateChanged(from: HeartbeatState, to: HeartbeatState)
-        /// A ping was sent; its pong is missed if not in by `deadline`.
+        /// A ping was sent; its pong is missed if not in by `deadline`. Unilateral model: a beat
+        /// was sent, and `deadline` is when the peer is declared dead unless it is heard from
+        /// before (already past while it is dead).
         case pingSent(HeartbeatPayload, deadline: Timestamp)
         /// A ping fell due while `maxOutstandingPings` were awaited, and was skipped.
         case pingSkipped
@@ -124,7 +139,7 @@ public struct HeartbeatEvent: Hashable, Sendable {
 
 /// Running totals of one engine, all since it was created.
 public struct HeartbeatCounters: Hashable, Sendable {
-    /// Pings the engine asked to send (regular and retries).
+    /// Pings the engine asked to send (regular and retries; unilateral model: every beat).
     public var pingsSent = 0
     /// Pings not sent because `maxOutstandingPings` were awaited.
     public var pingsSkipped = 0
@@ -138,11 +153,12 @@ public struct HeartbeatCounters: Hashable, Sendable {
     public var pongsMissed = 0
     /// Awaited pings dropped when the engine closed.
     public var pingsAbandoned = 0
-    /// Pongs matching no remembered ping.
+    /// Pongs matching no remembered ping (in-order model: pongs with no ping left to answer).
     public var unknownPongs = 0
     /// Pongs for an already answered ping.
     public var duplicatePongs = 0
-    /// Pongs for a ping already judged missed.
+    /// Pongs for a ping already judged missed (in-order model: pongs that paid the debt of a
+    /// ping judged missed, or of one too old to be remembered).
     public var latePongs = 0
     /// RTT samples taken.
     public var rttSamples = 0
@@ -164,6 +180,9 @@ public struct HeartbeatCounters: Hashable, Sendable {
     public var eventsDropped = 0
     /// Actions dropped because eight were waiting unpolled (the adapter must drain after each input).
     public var actionsDropped = 0
+    /// Unilateral model only: arrivals from the peer (its pings, pongs, acknowledgements and
+    /// business data), each of which restarts the silence clock. 0 in the other models.
+    public var peerArrivals = 0
 
     /// All zero.
     public init() {}

@@ -1,4 +1,6 @@
-/// How the engine decides that an awaited pong is missed.
+/// How the engine decides that an awaited pong is missed. Applies to the echo, acknowledgement
+/// and in-order liveness models; the unilateral model awaits no pong and declares the peer dead
+/// by its fixed N-intervals rule whatever this says.
 public enum FailureDetectorPolicy: Hashable, Sendable {
     /// A pong is missed when it has not arrived ``HeartbeatConfiguration/ackTimeout`` after its ping.
     case fixedTimeout
@@ -8,7 +10,8 @@ public enum FailureDetectorPolicy: Hashable, Sendable {
 }
 
 /// Limits on a peer's pings, so that a ping flood cannot cost us more than a bounded effort
-/// (gRPC's server-side keepalive enforcement; CVE-2019-9512).
+/// (gRPC's server-side keepalive enforcement; CVE-2019-9512). Applies in every liveness model
+/// (the unilateral model polices the peer's beats but queues no pong for them).
 public struct PingPolicy: Hashable, Sendable {
     /// A peer ping that arrives sooner than this after the previous one, with no business data
     /// sent or received in between, is a strike. `.zero` disables policing.
@@ -34,9 +37,16 @@ public struct PingPolicy: Hashable, Sendable {
 /// The defaults come from the simulation in docs/heartbeat.md: ping every 30 s, decide a pong is
 /// missed by φ-accrual (capped by a 3 s `ackTimeout`), declare the peer dead after 3 consecutive
 /// missed pongs, retrying after 100 ms ±20 %.
+///
+/// The engine's ``LivenessModel`` decides which settings matter: in the unilateral model nothing
+/// is awaited, so `ackTimeout`, `failureDetector`, `missedPongsBeforeDead`,
+/// `maxOutstandingPings`, `backoff` and the circuit breaker play no part, and
+/// `trafficCountsAsLiveness` is taken as `true`. Every setting applies to the other three models.
 public struct HeartbeatConfiguration: Hashable, Sendable {
     /// Time between pings while the peer answers (> 0). Pings are due at whole multiples of it
-    /// after the schedule's anchor, so late ticks do not drift the schedule.
+    /// after the schedule's anchor, so late ticks do not drift the schedule (all models).
+    /// Unilateral model: the beat interval, and N of them without hearing from the peer declare
+    /// it dead.
     public var pingInterval: Duration
     /// The longest wait for a pong (> 0): the timeout of the fixed policy and the cap of φ-accrual.
     public var ackTimeout: Duration
@@ -46,7 +56,8 @@ public struct HeartbeatConfiguration: Hashable, Sendable {
     public var missedPongsBeforeDead: Int
     /// Whether inbound business data proves the peer alive. Then a ping is sent only after
     /// `pingInterval` without inbound data (as gRPC and SwiftNIO do), and data answers an
-    /// awaited ping as a pong would.
+    /// awaited ping as a pong would. The unilateral model ignores it: there, inbound data always
+    /// counts as hearing from the peer, and never moves our beats.
     public var trafficCountsAsLiveness: Bool
     /// Pings awaiting their pong at one time, 1 to 4. A ping that falls due at the limit is
     /// skipped (and counted).
@@ -60,7 +71,7 @@ public struct HeartbeatConfiguration: Hashable, Sendable {
     /// Limits on the peer's pings.
     public var pingPolicy: PingPolicy
     /// Close with ``CloseReason/slowFrame`` when an inbound frame stays incomplete this long;
-    /// `nil` disables the rule.
+    /// `nil` disables the rule. Applies in every liveness model.
     public var slowFrameTimeout: Duration?
     /// The peer's `max_ack_delay` (QUIC transport parameter, RFC 9000 §18.2; default 25 ms): the
     /// most ACK delay that is subtracted from an RTT sample (RFC 9002 §5.3).

@@ -15,6 +15,50 @@ public import Framing
 /// States: `idle` → `awaitingPong` (ping sent) → `idle` (pong in time); a missed pong →
 /// `backingOff` → retry → … → `failed` after ``HeartbeatConfiguration/missedPongsBeforeDead``;
 /// a pong in `failed` → `idle`; policing or the slow-frame rule → `closed` (terminal).
+///
+/// ## Liveness models
+///
+/// The engine is created with the dialect's ``LivenessModel`` (``liveness``):
+/// - ``LivenessModel/echo``: a pong is matched to its ping by the echoed payload.
+/// - ``LivenessModel/acknowledgement``: as `echo`, and ``receivedAcknowledgement(packetNumber:ackDelay:now:)``
+///   matches QUIC acknowledgements by the packet number given to ``pingWritten(_:packetNumber:now:)``.
+///   (The two models behave the same; either accepts pongs and acknowledgements.)
+/// - ``LivenessModel/inOrder``: the payload of a pong is ignored. The peer answers every ping in
+///   order, so the k-th pong answers the k-th ping we sent. A ping judged missed (or excused by
+///   traffic) is still owed its pong: the next pong pays that debt first and is counted late
+///   (or, for an excused ping, gives an RTT sample) — it is *not* credited to a newer awaited
+///   ping. Crediting it to the newer ping would take the late pong of ping k for the answer to
+///   ping k+1, give an RTT sample that is too short (and teach φ-accrual a too-short timeout),
+///   and shift every later pong by one ping for the rest of the connection. Only a pong with no
+///   ping owed at all is unknown. The cost of this choice: a peer that silently skipped a ping
+///   would have every later pong counted one ping behind; MQTT (PINGREQ "MUST" be answered) and
+///   RESP (every command is answered, in order) do not skip. Missed pongs are judged oldest
+///   first: the oldest awaited ping is missed at its deadline, the next one only after it.
+/// - ``LivenessModel/unilateral(deadAfterIntervals:)``: a beat (`.sendPing`) goes out every
+///   `pingInterval` on the schedule whatever happens; nothing is awaited. Everything heard from
+///   the peer — pings, pongs, acknowledgements and business data, whatever
+///   `trafficCountsAsLiveness` says — restarts the silence clock; after N intervals of silence
+///   the peer is declared dead (``PeerDeathReason/silence(intervals:elapsed:)``, state
+///   `failed`) and anything heard brings it back (`peerRecovered`, state `idle`). Peer pings are
+///   not answered. Inbound traffic does not move our beats.
+///
+/// Which features apply to which model:
+/// - Pong matching, RTT samples, `maxOutstandingPings`, ack timeout, missed pongs: echo,
+///   acknowledgement, in-order. Not unilateral (nothing answers, so there is no round trip).
+/// - φ-accrual: echo, acknowledgement, in-order (learned from ping→pong times). Not unilateral:
+///   the detector is not created (``phiDetector`` is `nil`) and the fixed N-intervals rule
+///   decides. The inter-arrival times of the peer's beats were considered as φ's history and
+///   rejected: the φ settings are tuned for round trips (first estimate, minimum deviation,
+///   acceptable pause of a few hundred ms), so a steady peer would be declared dead after a
+///   single beat came a second late — far earlier than the N intervals the dialect negotiated
+///   and the peer relies on (AMQP 0-9-1 §4.2.7) — and business data, which also counts as
+///   heard, has no inter-arrival law at all.
+/// - Backoff with jitter and the circuit breaker: echo, acknowledgement, in-order (they time
+///   retries after missed pongs). Not unilateral: beats keep the regular schedule.
+/// - Policing of the peer's pings and the pending-pong bound: all four models (unilateral
+///   polices but queues no pong).
+/// - The slow-frame rule, events, counters, the no-drift schedule and zero allocations: all
+///   four models.
 public struct HeartbeatEngine: Sendable {
     /// The settings the engine was created with.
     public let configuration: HeartbeatConfiguration
@@ -22,6 +66,8 @@ public struct HeartbeatEngine: Sendable {
     public let connectionID: UInt64
     /// The wire format, copied into every event.
     public let dialect: Dialect
+    /// How pongs (or their absence) prove the peer alive; see the type's documentation.
+    public let liveness: LivenessModel
 
     /// Where liveness stands.
     public private(set) var state: HeartbeatState = .idle
@@ -29,9 +75,9 @@ public struct HeartbeatEngine: Sendable {
     public private(set) var counters = HeartbeatCounters()
     /// RTT statistics of the answered pings.
     public private(set) var rtt = RTTEstimator()
-    /// The φ-accrual detector, when that policy is configured.
+    /// The φ-accrual detector, when that policy is configured (never in the unilateral model).
     public private(set) var phiDetector: PhiAccrualDetector?
-    /// Consecutive missed pongs (0 after any success).
+    /// Consecutive missed pongs (0 after any success; always 0 in the unilateral model).
     public private(set) var consecutiveMissedPongs = 0
     /// Current policing strikes against the peer.
     public private(set) var policingStrikes = 0
@@ -48,6 +94,14 @@ public struct HeartbeatEngine: Sendable {
     private let slowFrameNanoseconds: Int64
     private let minimumPeerPingNanoseconds: Int64
     private let maxAckDelayNanoseconds: Int64
+    /// In-order model: pongs are matched by arrival order, not by payload.
+    private let isInOrder: Bool
+    /// Unilateral model: beats go out regardless, nothing is awaited.
+    private let isUnilateral: Bool
+    /// Unilateral model: N, the intervals of silence that declare the peer dead.
+    private let deadAfterIntervals: Int
+    /// Unilateral model: N × pingInterval (saturating); `never` in the other models.
+    private let silenceNanoseconds: Int64
 
     private static let never = Int64.max
     /// Pings are due at `scheduleAnchor + k·pingInterval`.
@@ -59,34 +113,62 @@ public struct HeartbeatEngine: Sendable {
     private var latestNow: Int64
     private var sequence: UInt32 = 0
     private var lastAckTimeout: Int64 = 0
+    /// Unilateral model: when the peer was last heard from (the engine's creation at first).
+    private var lastHeardAt: Int64
+    /// In-order model: the ordinal of the latest ping a pong has answered (or paid late).
+    private var answeredThrough: UInt64 = 0
 
-    /// An engine for a connection that starts at `now`; the first ping is due one `pingInterval` later.
+    /// An engine for a connection that starts at `now`; the first ping is due one `pingInterval`
+    /// later. `liveness` is the dialect's model (``LivenessModel/unilateral(deadAfterIntervals:)``
+    /// needs N ≥ 1); in the unilateral model the silence clock also starts at `now`.
     public init(configuration: HeartbeatConfiguration = .init(), connectionID: UInt64 = 0,
-                dialect: Dialect, now: Timestamp) {
+                dialect: Dialect, liveness: LivenessModel = .echo, now: Timestamp) {
         configuration.validate()
         self.configuration = configuration
         self.connectionID = connectionID
         self.dialect = dialect
+        self.liveness = liveness
         self.breaker = CircuitBreaker(
             failureThreshold: configuration.circuitBreakerThreshold, coolDown: configuration.circuitBreakerCoolDown)
         self.random = SplitMix64(seed: configuration.randomSeed)
-        if case .phiAccrual(let phi) = configuration.failureDetector {
+        pingIntervalNanoseconds = configuration.pingInterval.nanosecondCount
+        switch liveness {
+        case .echo, .acknowledgement:
+            isInOrder = false
+            isUnilateral = false
+            deadAfterIntervals = 0
+            silenceNanoseconds = HeartbeatEngine.never
+        case .inOrder:
+            isInOrder = true
+            isUnilateral = false
+            deadAfterIntervals = 0
+            silenceNanoseconds = HeartbeatEngine.never
+        case .unilateral(let intervals):
+            precondition(intervals >= 1, "unilateral deadAfterIntervals must be >= 1")
+            isInOrder = false
+            isUnilateral = true
+            deadAfterIntervals = intervals
+            let (silence, overflow) = pingIntervalNanoseconds.multipliedReportingOverflow(by: Int64(intervals))
+            silenceNanoseconds = overflow ? HeartbeatEngine.never : silence
+        }
+        if !isUnilateral, case .phiAccrual(let phi) = configuration.failureDetector {
             self.phiDetector = PhiAccrualDetector(configuration: phi)
         }
-        pingIntervalNanoseconds = configuration.pingInterval.nanosecondCount
         ackTimeoutNanoseconds = configuration.ackTimeout.nanosecondCount
         slowFrameNanoseconds = configuration.slowFrameTimeout?.nanosecondCount ?? HeartbeatEngine.never
         minimumPeerPingNanoseconds = configuration.pingPolicy.minimumPeerPingInterval.nanosecondCount
         maxAckDelayNanoseconds = configuration.maxAckDelay.nanosecondCount
         scheduleAnchor = now.nanoseconds
         latestNow = now.nanoseconds
+        lastHeardAt = now.nanoseconds
         nextPingAt = now.nanoseconds.addingSaturating(pingIntervalNanoseconds)
     }
 
     // MARK: - Outputs
 
     /// The next thing the adapter must do, or `nil` when there is nothing left. Call it until it
-    /// returns `nil` after every input; at most eight actions and `maxPendingPongs` pongs wait.
+    /// returns `nil` after every input; at most eight actions and `maxPendingPongs` pongs wait
+    /// (no pong ever, in the unilateral model).
     public mutating func pollAction() -> HeartbeatAction? {
         if let action = actions.popFirst() { return action }
         if let payload = pendingPongs.popFirst() {
@@ -103,25 +185,26 @@ public struct HeartbeatEngine: Sendable {
     /// later than every `now` the engine has seen.
     public var nextDeadline: Timestamp? {
         guard state != .closed else { return nil }
-        var deadline = Swift.min(nextPingAt, slowFrameDeadline)
-        if let awaited = pings.peekEarliestAwaiting() { deadline = Swift.min(deadline, awaited) }
+        var deadline = Swift.min(Swift.min(nextPingAt, slowFrameDeadline), silenceDeadline)
+        if let awaited = nextAwaitedDeadline() { deadline = Swift.min(deadline, awaited.deadline) }
         return deadline == HeartbeatEngine.never ? nil : Timestamp(nanoseconds: deadline)
     }
 
     /// Whether the peer is believed alive (not declared dead, and not closed).
     public var isPeerAlive: Bool { state != .failed && state != .closed }
-    /// Pings awaiting their pong.
+    /// Pings awaiting their pong (always 0 in the unilateral model).
     public var outstandingPings: Int { pings.awaitingCount }
     /// Pongs waiting to be polled.
     public var pendingPongCount: Int { pendingPongs.count }
     /// The circuit breaker's state.
     public var circuitState: CircuitState { breaker.state }
     /// The wait the next ping would get before its pong counts as missed: `ackTimeout` for the
-    /// fixed policy, the φ-accrual timeout capped by `ackTimeout` otherwise.
+    /// fixed policy, the φ-accrual timeout capped by `ackTimeout` otherwise. Meaningless in the
+    /// unilateral model, where no pong is awaited.
     public var currentAckTimeout: Duration { .nanoseconds(ackTimeoutForNextPing) }
 
     /// φ-accrual suspicion that the oldest awaited pong is not coming, at `now`; 0 when no pong is
-    /// awaited, `nil` under the fixed policy.
+    /// awaited, `nil` under the fixed policy and in the unilateral model.
     public func suspicion(at now: Timestamp) -> Double? {
         guard let phiDetector else { return nil }
         guard let oldest = pings.oldestAwaitingSentAt() else { return 0 }
@@ -130,13 +213,15 @@ public struct HeartbeatEngine: Sendable {
 
     // MARK: - Inputs
 
-    /// Runs every timer due at or before `now`: pings due, pongs missed, the slow-frame rule.
+    /// Runs every timer due at or before `now`: pings (or beats) due, pongs missed, the silence
+    /// rule of the unilateral model, the slow-frame rule.
     public mutating func tick(now: Timestamp) {
         advance(to: now)
     }
 
     /// The peer sent a ping: a pong with the same payload is queued (bounded), and the ping is
-    /// policed.
+    /// policed. Unilateral model: the ping is policed and restarts the silence clock, and no pong
+    /// is queued (nothing answers a beat).
     public mutating func receivedPing(_ payload: HeartbeatPayload, now: Timestamp) {
         let now = advance(to: now)
         guard state != .closed else { return }
@@ -160,6 +245,10 @@ public struct HeartbeatEngine: Sendable {
             lastPeerPingAt = now
             businessDataSinceLastPeerPing = false
         }
+        if isUnilateral {
+            heardFromPeer(at: now)
+            return
+        }
         if pendingPongs.count >= configuration.pingPolicy.maxPendingPongs, let dropped = pendingPongs.popFirst() {
             counters.pongsDropped += 1
             record(.pongDropped(dropped), at: now)
@@ -168,10 +257,21 @@ public struct HeartbeatEngine: Sendable {
     }
 
     /// The peer's pong arrived. Matched by payload to one of our pings; a pong for an unknown,
-    /// already answered or already missed ping is ignored and counted.
+    /// already answered or already missed ping is ignored and counted. In-order model: the
+    /// payload is ignored and the pong answers the oldest ping still owed one (see the type's
+    /// documentation); with none owed it is unknown. Unilateral model: it only restarts the
+    /// silence clock.
     public mutating func receivedPong(_ payload: HeartbeatPayload, now: Timestamp) {
         let now = advance(to: now)
         guard state != .closed else { return }
+        if isUnilateral {
+            heardFromPeer(at: now)
+            return
+        }
+        if isInOrder {
+            answerInOrder(payload, now: now)
+            return
+        }
         guard let index = pings.index(ofPayload: payload.rawValue) else {
             ignorePong(payload, .unknown, at: now)
             return
@@ -182,10 +282,10 @@ public struct HeartbeatEngine: Sendable {
     /// The ping with `payload` was actually written at `now` (it may have waited behind business
     /// data); its RTT and deadline are measured from here. For QUIC, `packetNumber` is the number
     /// of the packet that carried the PING frame, to match the acknowledgement. Optional for the
-    /// stream dialects.
+    /// stream dialects. Does nothing in the unilateral model (a beat awaits nothing).
     public mutating func pingWritten(_ payload: HeartbeatPayload, packetNumber: UInt64? = nil, now: Timestamp) {
         let now = advance(to: now)
-        guard state != .closed, let index = pings.index(ofPayload: payload.rawValue),
+        guard state != .closed, !isUnilateral, let index = pings.index(ofPayload: payload.rawValue),
               pings[index].status == .awaiting else { return }
         pings.rebase(at: index, sentAt: now, deadline: now.addingSaturating(ackTimeoutForNextPing),
                      packetNumber: packetNumber ?? PingRecord.noPacketNumber)
@@ -196,9 +296,21 @@ public struct HeartbeatEngine: Sendable {
     /// it is capped at `maxAckDelay` and subtracted from the sample as RFC 9002 §5.3 says. Pass
     /// `nil` otherwise: the acknowledgement then proves the peer alive but gives no RTT sample
     /// (RFC 9002 §5.1 samples only the largest acknowledged).
+    ///
+    /// In the in-order and unilateral models an acknowledgement is taken as a pong of that model
+    /// (the packet number plays no part): in order, it answers the oldest ping owed a pong;
+    /// unilateral, it restarts the silence clock.
     public mutating func receivedAcknowledgement(packetNumber: UInt64, ackDelay: Duration?, now: Timestamp) {
         let now = advance(to: now)
         guard state != .closed else { return }
+        if isUnilateral {
+            heardFromPeer(at: now)
+            return
+        }
+        if isInOrder {
+            answerInOrder(HeartbeatPayload(rawValue: packetNumber), now: now)
+            return
+        }
         guard let index = pings.index(ofPacketNumber: packetNumber) else {
             ignorePong(HeartbeatPayload(rawValue: packetNumber), .unknown, at: now)
             return
@@ -209,11 +321,16 @@ public struct HeartbeatEngine: Sendable {
 
     /// Business data arrived from the peer. It resets the policing strikes, and when
     /// `trafficCountsAsLiveness` it proves the peer alive: awaited pings are excused and the next
-    /// ping is due one `pingInterval` from now.
+    /// ping is due one `pingInterval` from now. Unilateral model: it always restarts the silence
+    /// clock (whatever `trafficCountsAsLiveness` says) and never moves our beats.
     public mutating func receivedTraffic(now: Timestamp) {
         let now = advance(to: now)
         guard state != .closed else { return }
         noteBusinessData()
+        if isUnilateral {
+            heardFromPeer(at: now)
+            return
+        }
         guard configuration.trafficCountsAsLiveness else { return }
         counters.pingsExcusedByTraffic += pings.settleAllAwaiting(as: .excused)
         scheduleAnchor = now
@@ -248,6 +365,19 @@ public struct HeartbeatEngine: Sendable {
             : partialFrameSince.addingSaturating(slowFrameNanoseconds)
     }
 
+    /// Unilateral model: when the peer is declared dead unless heard from; `never` while it is
+    /// dead already, and in the other models.
+    private var silenceDeadline: Int64 {
+        guard isUnilateral, state != .failed else { return HeartbeatEngine.never }
+        return lastHeardAt.addingSaturating(silenceNanoseconds)
+    }
+
+    /// The awaited ping whose deadline comes next: the earliest deadline, or in the in-order
+    /// model the oldest awaited ping (it must be answered or missed before any later one).
+    private func nextAwaitedDeadline() -> (index: Int, deadline: Int64)? {
+        isInOrder ? pings.oldestAwaiting() : pings.earliestAwaiting()
+    }
+
     private var ackTimeoutForNextPing: Int64 {
         guard let phiDetector else { return ackTimeoutNanoseconds }
         return Swift.min(ackTimeoutNanoseconds, phiDetector.timeoutInNanoseconds)
@@ -260,14 +390,20 @@ public struct HeartbeatEngine: Sendable {
         latestNow = now
         while state != .closed {
             let slowFrame = slowFrameDeadline
-            let awaited = pings.earliestAwaiting()
+            let awaited = nextAwaitedDeadline()
             let ackDeadline = awaited?.deadline ?? HeartbeatEngine.never
-            let due = Swift.min(slowFrame, ackDeadline, nextPingAt)
+            let silence = silenceDeadline
+            // Two-argument mins: the variadic `min(_:_:_:_:)` would allocate its array.
+            let due = Swift.min(Swift.min(slowFrame, ackDeadline), Swift.min(silence, nextPingAt))
             guard due <= now else { break }
             if due == slowFrame {
                 close(.slowFrame, at: now)
             } else if due == ackDeadline, let awaited {
                 missPong(at: awaited.index, now: now)
+            } else if due == silence {
+                declareSilent(now: now)
+            } else if isUnilateral {
+                beatDue(now: now)
             } else {
                 pingDue(now: now)
             }
@@ -317,6 +453,40 @@ public struct HeartbeatEngine: Sendable {
         if state == .idle || state == .backingOff { setState(.awaitingPong, at: now) }
     }
 
+    /// Unilateral model: a beat is due. It goes out whatever the peer does; the next one keeps
+    /// the no-drift schedule.
+    private mutating func beatDue(now: Int64) {
+        sequence &+= 1
+        let payload = HeartbeatPayload(
+            sequence: sequence, timestampMilliseconds: UInt32(truncatingIfNeeded: now / 1_000_000))
+        counters.pingsSent += 1
+        enqueue(.sendPing(payload))
+        let deadline = lastHeardAt.addingSaturating(silenceNanoseconds)
+        record(.pingSent(payload, deadline: Timestamp(nanoseconds: deadline)), at: now)
+        nextPingAt = nextScheduledPing(after: now)
+    }
+
+    /// Unilateral model: nothing was heard for N intervals.
+    private mutating func declareSilent(now: Int64) {
+        let reason = PeerDeathReason.silence(intervals: deadAfterIntervals, elapsed: .nanoseconds(now - lastHeardAt))
+        counters.peerDeaths += 1
+        enqueue(.peerDead(reason))
+        record(.peerDead(reason), at: now)
+        setState(.failed, at: now)
+    }
+
+    /// Unilateral model: something arrived from the peer. The silence clock restarts, and a
+    /// peer declared dead recovers.
+    private mutating func heardFromPeer(at now: Int64) {
+        counters.peerArrivals += 1
+        lastHeardAt = now
+        guard state == .failed else { return }
+        counters.peerRecoveries += 1
+        enqueue(.peerRecovered)
+        record(.peerRecovered, at: now)
+        setState(.idle, at: now)
+    }
+
     private mutating func missPong(at index: Int, now: Int64) {
         let payload = HeartbeatPayload(rawValue: pings[index].payload)
         pings.setStatus(.expired, at: index)
@@ -348,6 +518,23 @@ public struct HeartbeatEngine: Sendable {
     }
 
     // MARK: - Pongs and liveness
+
+    /// In-order model: a pong answers the next ping in sending order that no pong has answered
+    /// yet — the oldest owed one, even if it was judged missed or excused (then the pong is late,
+    /// or an RTT sample only) — never a newer ping ahead of it. With no ping owed it is unknown.
+    private mutating func answerInOrder(_ payload: HeartbeatPayload, now: Int64) {
+        guard answeredThrough < pings.lastOrdinal else {
+            ignorePong(payload, .unknown, at: now)
+            return
+        }
+        answeredThrough += 1
+        guard let index = pings.index(ofOrdinal: answeredThrough) else {
+            // Too old to be remembered: only settled (missed or excused) records are forgotten.
+            ignorePong(payload, .late, at: now)
+            return
+        }
+        acceptPong(at: index, ackDelay: 0, now: now)
+    }
 
     private mutating func acceptPong(at index: Int, ackDelay: Int64?, now: Int64) {
         let record = pings[index]

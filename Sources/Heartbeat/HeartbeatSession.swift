@@ -55,6 +55,8 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     public static var maxPendingControlBytes: Int { 4096 }
     /// Offset in `control` just past a PING not yet reported written, to time it from its write.
     private var unwrittenPing: (payload: HeartbeatPayload, end: Int)?
+    /// A ping that fell due before the opening handshake completed, sent once it has.
+    private var heldPing: HeartbeatPayload?
     private var outputs: [Output] = []
     private var outputHead = 0
     /// Payloads of the peer's pings longer than 8 octets, oldest first, each as a length octet and
@@ -73,7 +75,8 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     public init(dialect: D, role: Role, configuration: HeartbeatConfiguration = .init(),
                 connectionID: UInt64 = 0, maxFrameSize: Int? = nil, now: Timestamp) {
         self.dialect = dialect
-        engine = HeartbeatEngine(configuration: configuration, connectionID: connectionID, dialect: dialect.dialect, now: now)
+        engine = HeartbeatEngine(configuration: configuration, connectionID: connectionID, dialect: dialect.dialect,
+                                 liveness: dialect.liveness, now: now)
         demuxer = StreamDemuxer(dialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
         encoder = dialect.makeEncoder(role: role, randomSeed: configuration.randomSeed ^ connectionID)
         control.reserveCapacity(256)
@@ -151,7 +154,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
                                    code: rejected.ruleCode ?? D.Decoder.wireCode(for: rejected), offset: demuxer.offset)
         }
         engine.inboundFrameProgress(hasPartialFrame: demuxer.bufferedByteCount > 0, now: now)
-        Self.drain(&engine, &encoder, &control, &outputs, &longPings, &unwrittenPing, &pongsDiscarded)
+        Self.drain(&engine, &encoder, &control, &outputs, &longPings, &unwrittenPing, &heldPing, &pongsDiscarded)
         if let failure { throw failure }
     }
 
@@ -181,6 +184,10 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
 
     /// Whether heartbeat frames wait to be written.
     public var hasControlBytes: Bool { !control.isEmpty }
+
+    /// Whether the connection is open for business frames: false while the dialect's opening
+    /// handshake is under way (see `StreamFrameEncoder.isOpen`). Write none until it is.
+    public var isOpen: Bool { encoder.isOpen }
 
     /// The codes this dialect closes with.
     public var closeCodes: CloseCodes { encoder.closeCodes }
@@ -240,7 +247,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     // MARK: Internals
 
     private mutating func drainSelf() {
-        Self.drain(&engine, &encoder, &control, &outputs, &longPings, &unwrittenPing, &pongsDiscarded)
+        Self.drain(&engine, &encoder, &control, &outputs, &longPings, &unwrittenPing, &heldPing, &pongsDiscarded)
     }
 
     private static func keepLongPing(_ payload: RawSpan, in longPings: inout [UInt8]) {
@@ -278,9 +285,17 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
 
     private static func drain(_ engine: inout HeartbeatEngine, _ encoder: inout D.Encoder, _ control: inout [UInt8],
                               _ outputs: inout [Output], _ longPings: inout [UInt8],
-                              _ unwrittenPing: inout (payload: HeartbeatPayload, end: Int)?, _ pongsDiscarded: inout Int) {
+                              _ unwrittenPing: inout (payload: HeartbeatPayload, end: Int)?, _ heldPing: inout HeartbeatPayload?,
+                              _ pongsDiscarded: inout Int) {
+        if let payload = heldPing, encoder.isOpen {
+            heldPing = nil
+            encoder.appendPing(payload, to: &control)
+            unwrittenPing = (payload, control.count)
+        }
         while let action = engine.pollAction() {
             switch action {
+            case .sendPing(let payload) where !encoder.isOpen:
+                heldPing = payload  // the newest; an older held one is never sent and will be missed
             case .sendPing(let payload):
                 encoder.appendPing(payload, to: &control)
                 unwrittenPing = (payload, control.count)

@@ -3,11 +3,13 @@ enum PingStatus: UInt8, Sendable {
     case free, awaiting, excused, answered, expired
 }
 
-/// One ping we sent: matched to its pong by payload, or for QUIC by the packet number that
-/// carried it.
+/// One ping we sent: matched to its pong by payload, for QUIC by the packet number that
+/// carried it, and in the in-order model by its ordinal (the pings are numbered 1, 2, 3, … in
+/// the order they were sent).
 struct PingRecord: Sendable {
     static let noPacketNumber = UInt64.max
     var payload: UInt64 = 0
+    var ordinal: UInt64 = 0
     var packetNumber: UInt64 = PingRecord.noPacketNumber
     var sentAt: Int64 = 0
     var deadline: Int64 = 0
@@ -23,6 +25,8 @@ struct PingTable: Sendable {
         (.init(), .init(), .init(), .init(), .init(), .init(), .init(), .init())
     /// Records whose status is `.awaiting`.
     private(set) var awaitingCount = 0
+    /// The ordinal of the latest ping inserted (0 before the first): how many were ever sent.
+    private(set) var lastOrdinal: UInt64 = 0
 
     private mutating func withRecords<R>(_ body: (UnsafeMutablePointer<PingRecord>) -> R) -> R {
         withUnsafeMutablePointer(to: &slots) { tuple in
@@ -56,9 +60,11 @@ struct PingTable: Sendable {
             return victim
         }
         precondition(victim >= 0, "more than eight pings awaited")
+        lastOrdinal += 1
+        let ordinal = lastOrdinal
         withRecords {
             $0[victim] = PingRecord(
-                payload: payload, packetNumber: PingRecord.noPacketNumber,
+                payload: payload, ordinal: ordinal, packetNumber: PingRecord.noPacketNumber,
                 sentAt: sentAt, deadline: deadline, status: .awaiting)
         }
         awaitingCount += 1
@@ -73,6 +79,12 @@ struct PingTable: Sendable {
     func index(ofPacketNumber packetNumber: UInt64) -> Int? {
         guard packetNumber != PingRecord.noPacketNumber else { return nil }
         return find { $0.packetNumber == packetNumber }
+    }
+
+    /// The record of the `ordinal`-th ping sent, if it is still remembered.
+    func index(ofOrdinal ordinal: UInt64) -> Int? {
+        guard ordinal > 0 else { return nil }
+        return find { $0.ordinal == ordinal }
     }
 
     private func find(_ matches: (PingRecord) -> Bool) -> Int? {
@@ -96,6 +108,19 @@ struct PingTable: Sendable {
                 }
             }
             return best
+        }
+    }
+
+    /// The awaited record sent first (lowest ordinal), with its deadline: in the in-order model
+    /// only the oldest awaited ping can be answered or missed next.
+    func oldestAwaiting() -> (index: Int, deadline: Int64)? {
+        guard awaitingCount > 0 else { return nil }
+        return readRecords { records in
+            var best: Int?
+            for index in 0..<Self.capacity where records[index].status == .awaiting {
+                if best == nil || records[index].ordinal < records[best!].ordinal { best = index }
+            }
+            return best.map { ($0, records[$0].deadline) }
         }
     }
 
@@ -129,11 +154,6 @@ struct PingTable: Sendable {
 }
 
 extension PingTable {
-    /// The earliest deadline of an awaited ping, without mutating access from a getter.
-    func peekEarliestAwaiting() -> Int64? {
-        earliestAwaiting()?.deadline
-    }
-
     /// When the oldest awaited ping was sent.
     func oldestAwaitingSentAt() -> Int64? {
         guard awaitingCount > 0 else { return nil }

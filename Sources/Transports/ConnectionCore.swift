@@ -235,7 +235,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
                     writingControl = false
                     continue
                 }
-                guard outboundHead < outbound.count else { break }
+                guard outboundHead < outbound.count, session.isOpen else { break }
                 let written = try outbound[outboundHead].withUnsafeBytes { frame in
                     try transport.write(UnsafeRawBufferPointer(rebasing: frame[headWritten...]))
                 }

@@ -4,16 +4,21 @@ import Glibc
 /// `hb decode`: dissects a byte capture into heartbeat and business items.
 enum DecodeCommand {
     static let usage = """
-        usage: hb decode --dialect tcp|http2|quic [--format text|jsonl] [--max-frame-size N] [--no-preface] [FILE|-]
+        usage: hb decode --dialect tcp|http2|quic|ws [--format text|jsonl] [--max-frame-size N] [--no-preface]
+                         [--role client|server] [FILE|-]
 
         Dissects a capture (FILE, or standard input when FILE is - or absent) into items, one per line:
           tcp    the TCP envelope (spec/envelope.md); the capture starts with the preface unless --no-preface
           http2  HTTP/2 frames (RFC 9113); a client preface at the start is skipped
           quic   one QUIC packet payload (RFC 9000 frames)
+          ws     WebSocket frames (RFC 6455); an opening handshake at the start is skipped
+        --role says whose view the capture is: what a client reads (the default: a server's stream,
+        unmasked) or what a server reads (a client's stream: masked WebSocket frames, HTTP/2 preface).
 
         --format jsonl prints one JSON object per item:
           {"item":"ping","ack":false,"payload":"<hex>"}   envelope PING, HTTP/2 PING (ack true for PING ACK)
           {"item":"pong","payload":"<hex>"}               envelope PONG
+          {"item":"ping","payload":"<hex>"}               WebSocket Ping ({"item":"pong",...}: Pong)
           {"item":"ping"}                                 QUIC PING
           {"item":"business","type":N,"length":N}         any other frame (QUIC: length of the whole frame)
           {"item":"error","code":"<NAME>","offset":N}     last line on failure (TRUNCATED if the input ends in a frame)
@@ -22,15 +27,17 @@ enum DecodeCommand {
         """
 
     static func run(_ arguments: [String]) -> Int32 {
-        let parsed = parseCommand("decode", arguments, usage: usage, valueOptions: ["--dialect", "--format", "--max-frame-size"],
+        let parsed = parseCommand("decode", arguments, usage: usage, valueOptions: ["--dialect", "--format", "--max-frame-size", "--role"],
                                   flagOptions: ["--no-preface"]) { (parsed) throws(UsageError) in
             guard parsed.positionals.count <= 1 else { throw UsageError("at most one input file") }
             return (try parseDialect(parsed.value("--dialect"), allowQUIC: true),
                     try parsed.value("--format", default: Dissector.Format.text) { Dissector.Format(rawValue: $0) },
                     try parsed.value("--max-frame-size", default: Int?.none) { Int($0).flatMap { $0 > 0 ? $0 : nil } },
-                    !parsed.flag("--no-preface"), parsed.positionals.first)
+                    !parsed.flag("--no-preface"),
+                    try parsed.value("--role", default: ConnectionRole?.none, parseRole),
+                    parsed.positionals.first)
         }
-        guard case .run(let (dialect, format, maxFrameSize, preface, path)) = parsed else { return parsed.exitStatus }
+        guard case .run(let (dialect, format, maxFrameSize, preface, role, path)) = parsed else { return parsed.exitStatus }
         let descriptor: CInt
         if let path, path != "-" {
             descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -42,17 +49,28 @@ enum DecodeCommand {
             descriptor = STDIN_FILENO
         }
         defer { if descriptor != STDIN_FILENO { close(descriptor) } }
-        var dissector = dissector(dialect: dialect.dialect, format: format, maxFrameSize: maxFrameSize, preface: preface)
+        var dissector = dissector(dialect: dialect.dialect, format: format, maxFrameSize: maxFrameSize, preface: preface, role: role)
         return decode(from: descriptor, &dissector)
     }
 
-    /// The dissector for the command's options: a capture of either direction, the preface or
-    /// handshake optional where the dialect can tell (the envelope's unless `preface` is false).
-    static func dissector(dialect: Dialect, format: Dissector.Format, maxFrameSize: Int?, preface: Bool = true) -> Dissector {
-        guard dialect != .envelope || preface else {
-            return Dissector(Demuxer(EnvelopeDialect(expectsPreface: false), maxFrameSize: maxFrameSize), format: format)
+    /// `client` or `server`.
+    static func parseRole(_ text: String) -> ConnectionRole?? {
+        switch text {
+        case "client": return .some(.client)
+        case "server": return .some(.server)
+        default: return nil
         }
-        return Dissector(Demuxer(dialect: dialect, maxFrameSize: maxFrameSize), format: format)
+    }
+
+    /// The dissector for the command's options: by default a capture of either direction, the
+    /// preface or handshake optional where the dialect can tell (the envelope's unless `preface` is
+    /// false); with a `role`, what that end reads.
+    static func dissector(dialect: Dialect, format: Dissector.Format, maxFrameSize: Int?, preface: Bool = true,
+                          role: ConnectionRole? = nil) -> Dissector {
+        guard dialect != .envelope || preface else {
+            return Dissector(Demuxer(EnvelopeDialect(expectsPreface: false), role: role, maxFrameSize: maxFrameSize), format: format)
+        }
+        return Dissector(Demuxer(dialect: dialect, maxFrameSize: maxFrameSize, role: role), format: format)
     }
 
     /// Reads `descriptor` to its end through `dissector`: in chunks for the stream dialects (the

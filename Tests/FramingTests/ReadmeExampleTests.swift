@@ -4,7 +4,9 @@ import Testing
 /// The README's demuxing example, kept compiling and true.
 @Suite struct ReadmeExampleTests {
     @Test func readmeDemuxExample() throws {
-        var demuxer = Demuxer(dialect: .http2)
+        let dialect = HTTP2Dialect(managesSettings: false)             // or EnvelopeDialect(), your own
+        var demuxer = StreamDemuxer(dialect.makeDecoder(role: .client, maxFrameSize: nil))
+        var encoder = dialect.makeEncoder(role: .client, randomSeed: 1)
         var outbound: [UInt8] = []
         outbound.reserveCapacity(64)
         var pongs: [UInt32] = []
@@ -13,8 +15,8 @@ import Testing
         func received(_ chunk: [UInt8]) throws(FramingError) {
             try demuxer.feed(chunk) { item, bytes in
                 switch item {
-                case .ping(let payload):
-                    Dialect.http2.appendPong(payload, to: &outbound)
+                case .ping:
+                    encoder.appendPong(echoing: bytes, to: &outbound)
                 case .pong(let payload):
                     pongs.append(payload.sequence)
                 case .business(let frame):

@@ -198,12 +198,12 @@ struct VectorItem: Decodable, Equatable, Sendable, CustomStringConvertible {
 
     init(_ demuxed: DemuxedItem, _ bytes: RawSpan) {
         switch demuxed {
-        case .ping(let payload):
-            self.init(item: "ping")
-            self.payload = payload.description
-        case .pong(let payload):
-            self.init(item: "pong")
-            self.payload = payload.description
+        case .ping(let payload), .pong(let payload):
+            // The octets handed over are the whole payload (WebSocket's may exceed 8 octets);
+            // the decoded payload must agree with them.
+            self.init(item: demuxed == .ping(payload) ? "ping" : "pong")
+            let whole = Bytes(bytes).hex
+            self.payload = payload.isWhole && payload.description != whole ? "mismatch \(payload) vs \(whole)" : whole
         case .quicPing:
             self.init(item: "quic-ping")
         case .quicAck(let ack):

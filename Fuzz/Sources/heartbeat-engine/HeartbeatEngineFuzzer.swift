@@ -4,8 +4,13 @@
 // step: bounded outstanding pings and pending pongs, no deadline in the past, the state agreeing
 // with the counters, and counters that never go down.
 //
-// Input: octets 0–7 choose the configuration (see `configuration(_:)`), then one step per octet
-// group: an operation octet and the fields it reads.
+// Every liveness model is covered: the unilateral one is checked never to await or answer, to
+// beat without drift, and to declare the peer dead exactly when N intervals passed without
+// hearing from it; the in-order one never to count more debts paid than pings missed or excused.
+//
+// Input: octet 0 chooses the liveness model (see `livenessModel(_:)`), octets 1–8 the
+// configuration (see `configuration(_:)`), then the dialect, the start time, and one step per
+// octet group: an operation octet and the fields it reads.
 import FuzzSupport
 import Framing
 import Heartbeat
@@ -13,11 +18,13 @@ import Heartbeat
 @_cdecl("LLVMFuzzerTestOneInput")
 public func heartbeatEngineFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
+    let liveness = livenessModel(input.byte())
     let configuration = configuration(&input)
     let dialect: Dialect = [.envelope, .http2, .quic][Int(input.byte() % 3)]
     var now = Timestamp(nanoseconds: Int64(input.integer(octets: 4)))
-    var engine = HeartbeatEngine(configuration: configuration, connectionID: 1, dialect: dialect, now: now)
-    var checker = Invariants(configuration: configuration, start: now)
+    var engine = HeartbeatEngine(configuration: configuration, connectionID: 1, dialect: dialect,
+                                 liveness: liveness, now: now)
+    var checker = Invariants(configuration: configuration, liveness: liveness, start: now)
     var sentPings: [HeartbeatPayload] = []
     var packetNumber: UInt64 = 0
     var steps = 0
@@ -27,19 +34,24 @@ public func heartbeatEngineFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) ->
         // A time step: mostly forward by up to ~65 s, sometimes backwards (the engine must clamp).
         let step = Int64(input.integer(octets: 2)) * Int64(1 + Int(operation >> 5)) * 1_000_000
         now = Timestamp(nanoseconds: operation & 0x10 != 0 ? now.nanoseconds - step / 8 : now.nanoseconds &+ step)
+        // Whether this step brings something from the peer (for the unilateral silence clock).
+        var fromPeer = false
         switch operation % 10 {
         case 0, 1:
             engine.tick(now: now)
         case 2:
             engine.receivedPing(HeartbeatPayload(rawValue: input.integer(octets: 8)), now: now)
+            fromPeer = true
         case 3:
             // A pong for one of our pings (maybe a duplicate), or for none.
             let choice = Int(input.byte())
             let payload = sentPings.isEmpty || choice == 255 ? HeartbeatPayload(rawValue: input.integer(octets: 8))
                 : sentPings[choice % sentPings.count]
             engine.receivedPong(payload, now: now)
+            fromPeer = true
         case 4:
             engine.receivedTraffic(now: now)
+            fromPeer = true
         case 5:
             engine.sentTraffic(now: now)
         case 6:
@@ -54,6 +66,7 @@ public func heartbeatEngineFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) ->
             let delay: Duration? = input.flag() ? .microseconds(Int64(input.integer(octets: 3))) : nil
             let acknowledged = input.flag() ? packetNumber : input.integer(octets: 2)
             engine.receivedAcknowledgement(packetNumber: acknowledged, ackDelay: delay, now: now)
+            fromPeer = true
         case 8:
             engine.inboundFrameProgress(hasPartialFrame: input.flag(), now: now)
         default:
@@ -68,9 +81,20 @@ public func heartbeatEngineFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) ->
             }
         }
         while engine.pollEvent() != nil {}
-        checker.check(engine, now: now)
+        checker.check(engine, now: now, heard: fromPeer && engine.state != .closed)
     }
     return 0
+}
+
+/// The liveness model from one octet: 0 echo, 1 in order, 2 unilateral (N = 1 + bits 2–3),
+/// 3 acknowledgement.
+func livenessModel(_ octet: UInt8) -> LivenessModel {
+    switch octet % 4 {
+    case 0: return .echo
+    case 1: return .inOrder
+    case 2: return .unilateral(deadAfterIntervals: 1 + Int((octet >> 2) & 3))
+    default: return .acknowledgement
+    }
 }
 
 /// A valid configuration from 8 octets: policy, intervals, thresholds, policing.
@@ -102,24 +126,54 @@ func configuration(_ input: inout FuzzInput) -> HeartbeatConfiguration {
 /// when one breaks.
 struct Invariants {
     let configuration: HeartbeatConfiguration
+    let liveness: LivenessModel
     var previous = HeartbeatCounters()
     var latest: Int64
+    /// When the engine was created.
+    let start: Int64
+    /// Unilateral model: when the peer was last heard from, as the engine saw it.
+    var lastHeard: Int64
 
-    init(configuration: HeartbeatConfiguration, start: Timestamp) {
+    init(configuration: HeartbeatConfiguration, liveness: LivenessModel, start: Timestamp) {
         self.configuration = configuration
+        self.liveness = liveness
         latest = start.nanoseconds
+        self.start = start.nanoseconds
+        lastHeard = start.nanoseconds
     }
 
     static func totals(_ c: HeartbeatCounters) -> [Int] {
         [c.pingsSent, c.pingsSkipped, c.pongsReceived, c.pongsAfterTraffic, c.pingsExcusedByTraffic,
          c.pongsMissed, c.pingsAbandoned, c.unknownPongs, c.duplicatePongs, c.latePongs, c.rttSamples,
          c.pingsReceived, c.pongsSent, c.pongsDropped, c.policingStrikes, c.peerDeaths, c.peerRecoveries,
-         c.circuitOpenings, c.eventsDropped, c.actionsDropped]
+         c.circuitOpenings, c.eventsDropped, c.actionsDropped, c.peerArrivals]
     }
 
-    mutating func check(_ engine: HeartbeatEngine, now: Timestamp) {
+    /// `heard`: this step brought something from the peer and the engine took it.
+    mutating func check(_ engine: HeartbeatEngine, now: Timestamp, heard: Bool) {
         latest = max(latest, now.nanoseconds)
+        if heard { lastHeard = latest }
+        check(engine.liveness == liveness, "the engine's liveness model changed")
+        if case .unilateral(let intervals) = liveness {
+            checkUnilateral(engine, deadAfterIntervals: intervals)
+        } else {
+            checkAnswered(engine)
+        }
+        check(zip(Self.totals(engine.counters), Self.totals(previous)).allSatisfy { $0 >= $1 }, "a counter went down")
+        previous = engine.counters
+    }
+
+    /// Echo, acknowledgement and in-order: pongs answer pings.
+    private func checkAnswered(_ engine: HeartbeatEngine) {
         let counters = engine.counters
+        check(counters.peerArrivals == 0, "peer arrivals counted outside the unilateral model")
+        if liveness == .inOrder {
+            check(counters.duplicatePongs == 0, "a duplicate pong in the in-order model")
+            check(counters.latePongs + counters.pongsAfterTraffic <= counters.pongsMissed + counters.pingsExcusedByTraffic,
+                  "more debts paid than pings missed or excused")
+            check(counters.pongsReceived + counters.latePongs + counters.pongsAfterTraffic <= counters.pingsSent,
+                  "more pongs credited than pings sent")
+        }
         check(engine.outstandingPings <= configuration.maxOutstandingPings, "outstanding pings \(engine.outstandingPings)")
         check(engine.pendingPongCount <= configuration.pingPolicy.maxPendingPongs, "pending pongs \(engine.pendingPongCount)")
         if let deadline = engine.nextDeadline {
@@ -148,8 +202,42 @@ struct Invariants {
                   "a peer ping is unaccounted for")
         }
         check(counters.rttSamples == engine.rtt.sampleCount, "RTT samples disagree")
-        check(zip(Self.totals(counters), Self.totals(previous)).allSatisfy { $0 >= $1 }, "a counter went down")
-        previous = counters
+    }
+
+    /// Unilateral: beats on the schedule, nothing awaited or answered, dead exactly when N
+    /// intervals passed without hearing from the peer.
+    private func checkUnilateral(_ engine: HeartbeatEngine, deadAfterIntervals: Int) {
+        let counters = engine.counters
+        let interval = configuration.pingInterval.nanosecondCount
+        let silence = interval * Int64(deadAfterIntervals)
+        check(engine.outstandingPings == 0 && engine.pendingPongCount == 0, "a unilateral engine awaits or answers")
+        check(counters.pongsSent == 0 && counters.pongsDropped == 0, "a unilateral engine answered a ping")
+        check(counters.pongsReceived == 0 && counters.pongsMissed == 0 && counters.unknownPongs == 0
+              && counters.latePongs == 0 && counters.duplicatePongs == 0 && counters.pongsAfterTraffic == 0
+              && counters.pingsExcusedByTraffic == 0 && counters.pingsSkipped == 0 && counters.rttSamples == 0,
+              "pong bookkeeping in the unilateral model")
+        check(engine.consecutiveMissedPongs == 0 && engine.circuitState == .closed && engine.phiDetector == nil,
+              "backoff, breaker or phi in the unilateral model")
+        check(Int64(counters.pingsSent) <= (latest - start) / interval, "more beats than whole intervals")
+        if let deadline = engine.nextDeadline {
+            check(deadline.nanoseconds > latest, "deadline \(deadline) not after \(latest)")
+            check(engine.state != .closed, "a closed engine has a deadline")
+        } else {
+            check(engine.state == .closed, "no deadline in state \(engine.state)")
+        }
+        switch engine.state {
+        case .idle:
+            check(latest < lastHeard + silence, "alive after N intervals of silence")
+            check(engine.nextDeadline.map { $0.nanoseconds <= lastHeard + silence } == true, "silence deadline missing")
+            check(counters.peerDeaths == counters.peerRecoveries, "deaths and recoveries disagree")
+        case .failed:
+            check(latest >= lastHeard + silence, "declared dead too early")
+            check(counters.peerDeaths == counters.peerRecoveries + 1, "deaths and recoveries disagree")
+        case .closed:
+            break
+        case .awaitingPong, .backingOff:
+            check(false, "state \(engine.state) in the unilateral model")
+        }
     }
 
     private func check(_ condition: Bool, _ message: @autoclosure () -> String) {

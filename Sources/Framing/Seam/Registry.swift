@@ -19,6 +19,13 @@ public enum DialectRegistry {
         }
     }
 
+    /// A demuxer for a built-in dialect (see `Demuxer.init(dialect:maxFrameSize:role:)`).
+    public static func demuxer(for dialect: Dialect, role: ConnectionRole?, maxFrameSize: Int?) -> Demuxer {
+        if let stream = streamDialect(dialect) { return Demuxer(stream, role: role, maxFrameSize: maxFrameSize) }
+        precondition(dialect == .quic, "\(dialect) is not a built-in dialect")
+        return Demuxer(QUICPacketDemuxer())
+    }
+
     /// The code a built-in dialect closes with for `reason`; nil for unknown dialects.
     public static func wireCode(for reason: FramingError.Reason, in dialect: Dialect) -> WireErrorCode? {
         if dialect == .quic { return QUICPacketDemuxer.wireCode(for: reason) }

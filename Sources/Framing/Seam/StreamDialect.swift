@@ -55,6 +55,10 @@ public protocol StreamFrameEncoder: Sendable {
     var maxHeartbeatLength: Int { get }
     /// The largest business payload `appendData` puts in one frame; longer writes are split.
     var maxDataPayload: Int { get }
+    /// Whether the connection is open for frames: false while an opening handshake is under way
+    /// (a WebSocket client before the server's 101). Until then a session holds its pings and a
+    /// connection holds business writes; only the preface and replies go out.
+    var isOpen: Bool { get }
 
     /// Appends what this side sends first: a connection preface, an opening handshake request,
     /// nothing. Called once, before anything else is encoded.
@@ -77,6 +81,8 @@ public protocol StreamFrameEncoder: Sendable {
 extension StreamFrameEncoder {
     /// Nothing: most dialects have no preface.
     public mutating func appendPreface(to buffer: inout [UInt8]) {}
+    /// Open from the start: most dialects have no handshake.
+    public var isOpen: Bool { true }
 }
 
 /// What a session does with a business frame from the peer (see `StreamFrameEncoder.inbound`).
