@@ -1,3 +1,4 @@
+import AllocationCounting
 @testable import Framing
 import Testing
 
@@ -656,5 +657,60 @@ private func payload(of item: DemuxedItem) -> HeartbeatPayload {
         #expect(withHandshake.items.first?.payload == request)
         let framesOnly = decodeWS(decoder, frames, chunks: frames.map { [$0] })
         #expect(framesOnly.error == nil && framesOnly.items.map(\.item) == [.business(BusinessFrame(type: 1, flags: 0x80, length: 5))])
+    }
+}
+
+/// Heartbeats cost no allocation to encode or decode, in either role (masked or not).
+@Suite(.enabled(if: allocationCountingIsAvailable, "allocations are not counted under a sanitizer"))
+struct WebSocketAllocationTests {
+    static let roundTrips = 10_000
+
+    @Test(arguments: [ConnectionRole.client, .server])
+    func pingPongRoundTripsAllocateNothing(sender: ConnectionRole) throws {
+        let dialect = WebSocketDialect(performsHandshake: false)
+        var encoder = dialect.makeEncoder(role: sender, randomSeed: 5)
+        var demuxer = StreamDemuxer(dialect.makeDecoder(role: sender == .client ? .server : .client, maxFrameSize: nil))
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(2 * encoder.maxHeartbeatLength)
+        var pings = 0
+        var pongs = 0
+        var mismatches = 0
+        // Warm up: type metadata is instantiated lazily, once per process.
+        encoder.appendPing(HeartbeatPayload(rawValue: 0), to: &buffer)
+        try demuxer.feed(buffer) { _, _ in }
+        let count = try allocations {
+            for index in 0..<Self.roundTrips {
+                let sequence = UInt32(truncatingIfNeeded: index)
+                let payload = HeartbeatPayload(sequence: sequence, timestampMilliseconds: sequence &* 7)
+                buffer.removeAll(keepingCapacity: true)
+                encoder.appendPing(payload, to: &buffer)
+                payload.withOctets { encoder.appendPong(echoing: $0, to: &buffer) }
+                try demuxer.feed(buffer) { item, _ in
+                    switch item {
+                    case .ping(let received): pings += 1; mismatches += received == payload ? 0 : 1
+                    case .pong(let received): pongs += 1; mismatches += received == payload ? 0 : 1
+                    default: mismatches += 1
+                    }
+                }
+            }
+        }
+        #expect(count == 0, "\(count) allocations in \(Self.roundTrips) WebSocket round trips")
+        #expect(pings == Self.roundTrips && pongs == Self.roundTrips && mismatches == 0)
+    }
+
+    @Test func maskingIntoReservedCapacityAllocatesNothing() {
+        let payload = [UInt8](repeating: 0x5A, count: 65_536)
+        var output: [UInt8] = []
+        output.reserveCapacity(WebSocketFrame.maxHeaderLength + payload.count)
+        WebSocketFrame.appendFrame(opcode: 2, payload: payload.span.bytes, maskingKey: 1, to: &output)
+        let count = allocations {
+            // An Int range: a debug build iterates other ranges through unspecialized generics, which allocate.
+            for index in 0..<100 {
+                output.removeAll(keepingCapacity: true)
+                let key = UInt32(truncatingIfNeeded: index) &* 0x9E37_79B9
+                WebSocketFrame.appendFrame(opcode: 2, payload: payload.span.bytes, maskingKey: key, to: &output)
+            }
+        }
+        #expect(count == 0)
     }
 }
