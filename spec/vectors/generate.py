@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the swift-heartbeat test vectors (spec/vectors/*.json).
 
-The bytes are built here, in plain Python from the RFCs, spec/envelope.md and spec/websocket.md, independently of
-the Swift implementation; the expected items and errors are written by hand next to each input.
+The bytes are built here, in plain Python from the RFCs, spec/envelope.md and spec/websocket.md,
+independently of the Swift implementation; the expected items and errors are written by hand next
+to each input.
 Run it from anywhere: `python3 spec/vectors/generate.py`. The output is deterministic.
 """
 import base64
