@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Writes the swift-heartbeat test vectors (spec/vectors/*.json).
 
-The bytes are built here, in plain Python from the RFCs and spec/envelope.md, independently of
-the Swift implementation; the expected items and errors are written by hand next to each input.
+The bytes are built here, in plain Python from the RFCs, spec/envelope.md and spec/websocket.md,
+independently of the Swift implementation; the expected items and errors are written by hand next
+to each input.
 Run it from anywhere: `python3 spec/vectors/generate.py`. The output is deterministic.
 """
+import base64
+import hashlib
 import json
 import os
 
@@ -388,6 +391,325 @@ for cut in ["40", "80ffff", "c0000000000000"]:
     varints.append({"name": f"truncated-{cut}", "input": cut, "value": None, "length": None, "minimal": None,
                     "reference": "RFC 9000 §16"})
 
+# ---------------------------------------------------------------- WebSocket (RFC 6455, spec/websocket.md)
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 §1.3
+RFC_MASK = bytes.fromhex("37fa213d")  # RFC 6455 §5.7
+
+
+def ws_accept(key):
+    return base64.b64encode(hashlib.sha1(key.encode() + WS_GUID).digest()).decode()
+
+
+assert ws_accept(RFC_KEY) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455 §1.3
+
+
+def wsf(opcode, payload=b"", fin=True, rsv=0, mask=None, length=None, form=None):
+    """One frame (RFC 6455 §5.2). `mask`: the 4-octet key, or None for an unmasked frame; `length`
+    overrides the length field (the payload written is still `payload`); `form` forces the length
+    encoding: 7, 16 or 64 bits."""
+    n = len(payload) if length is None else length
+    if form is None:
+        form = 7 if n <= 125 else 16 if n <= 0xFFFF else 64
+    out = bytes([(0x80 if fin else 0) | rsv << 4 | opcode])
+    mbit = 0x80 if mask is not None else 0
+    if form == 7:
+        out += bytes([mbit | n])
+    elif form == 16:
+        out += bytes([mbit | 126]) + n.to_bytes(2, "big")
+    else:
+        out += bytes([mbit | 127]) + n.to_bytes(8, "big")
+    if mask is not None:
+        out += mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    else:
+        out += payload
+    return out
+
+
+def wsbiz(opcode, data, fin=True):
+    return {"item": "business", "type": opcode, "data": hexs(data), "flags": 0x80 if fin else 0}
+
+
+def close_payload(code, reason=b""):
+    return code.to_bytes(2, "big") + reason
+
+
+def http_block(first_line, fields):
+    return (first_line + "\r\n" + "".join(f"{name}: {value}\r\n" for name, value in fields) + "\r\n").encode()
+
+
+RFC_REQUEST_FIELDS = [("Host", "server.example.com"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                      ("Sec-WebSocket-Key", RFC_KEY), ("Origin", "http://example.com"),
+                      ("Sec-WebSocket-Protocol", "chat, superchat"), ("Sec-WebSocket-Version", "13")]
+RFC_REQUEST = http_block("GET /chat HTTP/1.1", RFC_REQUEST_FIELDS)  # RFC 6455 §1.2
+RESPONSE_FIELDS = [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", ws_accept(RFC_KEY))]
+RESPONSE = http_block("HTTP/1.1 101 Switching Protocols", RESPONSE_FIELDS)
+
+
+def replace_field(fields, name, value):
+    """`fields` with the field `name` replaced by `value` (removed when value is None)."""
+    out = []
+    for n, v in fields:
+        if n == name:
+            if value is not None:
+                out.append((n, value))
+        else:
+            out.append((n, v))
+    return out
+
+
+websocket = []
+
+
+def W(name, description, data, items, error=None, role="client", max_frame=None, handshake=False, reference="RFC 6455 §5.2"):
+    options = {"role": role}
+    if max_frame is not None:
+        options["maxFrameSize"] = max_frame
+    if handshake:
+        options["handshake"] = True
+    websocket.append(stream_vector("websocket", name, description, data, items, error, options, reference))
+
+
+M1 = bytes.fromhex("a1b2c3d4")
+M0 = bytes(4)
+HELLO = b"Hello"
+BIN256 = bytes(range(256))
+BIN64K = bytes((i * 7 + 3) & 0xFF for i in range(65536))
+PROTO = "PROTOCOL_ERROR"
+
+# RFC 6455 §5.7, verbatim.
+W("ws-rfc6455-5.7-unmasked-text", "RFC 6455 §5.7: a single-frame unmasked text message \"Hello\".",
+  bytes.fromhex("810548656c6c6f"), [wsbiz(1, HELLO)], reference="RFC 6455 §5.7")
+W("ws-rfc6455-5.7-masked-text", "RFC 6455 §5.7: a single-frame masked text message \"Hello\", read by a server.",
+  bytes.fromhex("818537fa213d7f9f4d5158"), [wsbiz(1, HELLO)], role="server", reference="RFC 6455 §5.7")
+W("ws-rfc6455-5.7-fragmented-text", "RFC 6455 §5.7: a fragmented unmasked text message \"Hel\" + \"lo\": two business items.",
+  bytes.fromhex("010348656c") + bytes.fromhex("80026c6f"), [wsbiz(1, b"Hel", fin=False), wsbiz(0, b"lo")], reference="RFC 6455 §5.7")
+W("ws-rfc6455-5.7-unmasked-ping", "RFC 6455 §5.7: an unmasked Ping \"Hello\" is a heartbeat request.",
+  bytes.fromhex("890548656c6c6f"), [ping_item(HELLO)], reference="RFC 6455 §5.7")
+W("ws-rfc6455-5.7-masked-pong", "RFC 6455 §5.7: a masked Pong \"Hello\" (answering the ping above), read by a server.",
+  bytes.fromhex("8a8537fa213d7f9f4d5158"), [pong_item(HELLO)], role="server", reference="RFC 6455 §5.7")
+W("ws-rfc6455-5.7-binary-256", "RFC 6455 §5.7: 256 octets of binary in one unmasked frame, 16-bit length (7E 0100).",
+  bytes.fromhex("827e0100") + BIN256, [wsbiz(2, BIN256)], reference="RFC 6455 §5.7")
+W("ws-rfc6455-5.7-binary-64k", "RFC 6455 §5.7: 64 KiB of binary in one unmasked frame, 64-bit length (7F 0000000000010000); "
+  "exactly the default maximum payload, so accepted.",
+  bytes.fromhex("827f0000000000010000") + BIN64K, [wsbiz(2, BIN64K)], reference="RFC 6455 §5.7; spec/websocket.md §4.2")
+assert wsf(2, BIN64K)[:10] == bytes.fromhex("827f0000000000010000")
+assert wsf(1, HELLO, mask=RFC_MASK) == bytes.fromhex("818537fa213d7f9f4d5158")
+
+# Heartbeats.
+W("ws-ping-empty", "A Ping with no application data.", wsf(9), [ping_item(b"")], reference="RFC 6455 §5.5.2")
+W("ws-ping-125", "A Ping with the largest control payload, 125 octets.", wsf(9, bytes(range(125))), [ping_item(bytes(range(125)))],
+  reference="RFC 6455 §5.5")
+W("ws-ping-125-masked", "A masked 125-octet Ping read by a server: the payload is reported unmasked.",
+  wsf(9, bytes(range(125, 250)), mask=M1), [ping_item(bytes(range(125, 250)))], role="server", reference="RFC 6455 §5.3, §5.5")
+W("ws-ping-empty-masked", "A masked Ping with no payload still carries its masking key.", wsf(9, mask=M1), [ping_item(b"")],
+  role="server", reference="RFC 6455 §5.3")
+W("ws-ping-ours", "Our ping layout: 8 octets, sequence then milliseconds (spec/websocket.md §6.1).", wsf(9, P1), [ping_item(P1)],
+  reference="spec/websocket.md §6.1")
+W("ws-pong-ours", "A Pong echoing our 8-octet ping.", wsf(10, P1), [pong_item(P1)], reference="spec/websocket.md §6.1")
+W("ws-pong-empty", "An empty Pong (e.g. unsolicited, RFC 6455 §5.5.3) is a pong item; matching is the session's business.",
+  wsf(10), [pong_item(b"")], reference="RFC 6455 §5.5.3")
+W("ws-pong-masked-zero-key", "A Pong masked with the all-zero key, read by a server.", wsf(10, P2, mask=M0), [pong_item(P2)],
+  role="server", reference="RFC 6455 §5.3")
+W("ws-control-between-fragments", "Ping and Pong between the fragments of a binary message are allowed.",
+  wsf(2, b"ab", fin=False) + wsf(9, P1) + wsf(0, b"cd", fin=False) + wsf(10, P2) + wsf(0, b"ef"),
+  [wsbiz(2, b"ab", fin=False), ping_item(P1), wsbiz(0, b"cd", fin=False), pong_item(P2), wsbiz(0, b"ef")], reference="RFC 6455 §5.4")
+W("ws-close-between-fragments", "A Close between fragments is allowed too (it is a control frame).",
+  wsf(1, b"x", fin=False, mask=M1) + wsf(8, close_payload(1001), mask=M1),
+  [wsbiz(1, b"x", fin=False), wsbiz(8, close_payload(1001))], role="server", reference="RFC 6455 §5.4")
+
+# Business frames.
+W("ws-binary-empty", "An empty binary frame.", wsf(2), [wsbiz(2, b"")])
+W("ws-text-invalid-utf8-passed-on", "Text payloads are not UTF-8-validated by the heartbeat layer: passed on as bytes.",
+  wsf(1, b"\xff\xfe\xc0\xaf"), [wsbiz(1, b"\xff\xfe\xc0\xaf")], reference="spec/websocket.md §7")
+W("ws-three-fragments", "A binary message in three fragments.",
+  wsf(2, b"one", fin=False) + wsf(0, b"two", fin=False) + wsf(0, b"three"),
+  [wsbiz(2, b"one", fin=False), wsbiz(0, b"two", fin=False), wsbiz(0, b"three")], reference="RFC 6455 §5.4")
+W("ws-empty-fragments", "Empty first and middle fragments are allowed.",
+  wsf(1, b"", fin=False) + wsf(0, b"", fin=False) + wsf(0, b"z"), [wsbiz(1, b"", fin=False), wsbiz(0, b"", fin=False), wsbiz(0, b"z")])
+W("ws-length-125-126", "125 octets in the 7-bit form, then 126 in the 16-bit form (the smallest it may hold).",
+  wsf(2, b"a" * 125) + wsf(2, b"b" * 126), [wsbiz(2, b"a" * 125), wsbiz(2, b"b" * 126)], reference="RFC 6455 §5.2")
+W("ws-masked-binary-16", "A masked 300-octet binary frame (16-bit length), read by a server.", wsf(2, BIN256 + BIN256[:44], mask=M1),
+  [wsbiz(2, BIN256 + BIN256[:44])], role="server", reference="RFC 6455 §5.3")
+W("ws-close-empty", "A Close without payload (no status code) is valid.", wsf(8), [wsbiz(8, b"")], reference="RFC 6455 §5.5.1")
+W("ws-close-1000-reason", "Close 1000 with a reason.", wsf(8, close_payload(1000, b"bye")), [wsbiz(8, close_payload(1000, b"bye"))],
+  reference="RFC 6455 §5.5.1")
+W("ws-close-utf8-reason", "Close 1001 with a multi-octet UTF-8 reason.", wsf(8, close_payload(1001, "délai ⏱ 😴".encode())),
+  [wsbiz(8, close_payload(1001, "délai ⏱ 😴".encode()))], reference="RFC 6455 §5.5.1")
+W("ws-close-reason-123", "Close with the longest reason that fits a control frame (2 + 123 octets).",
+  wsf(8, close_payload(1000, b"r" * 123)), [wsbiz(8, close_payload(1000, b"r" * 123))], reference="RFC 6455 §5.5")
+for code in (1003, 1007, 1011, 1014, 3000, 4999):
+    W(f"ws-close-code-{code}", f"Close code {code} is valid (RFC 6455 §7.4, IANA registry).", wsf(8, close_payload(code)),
+      [wsbiz(8, close_payload(code))], reference="RFC 6455 §7.4; spec/websocket.md §6.2")
+W("ws-close-masked", "A masked Close 1000 read by a server (spec/websocket.md §10).", bytes.fromhex("888237fa213d3412"),
+  [wsbiz(8, close_payload(1000))], role="server", reference="spec/websocket.md §10")
+W("ws-frames-after-close", "The decoder keeps reporting frames after a Close (the session stops reading).",
+  wsf(8, close_payload(1000)) + wsf(9, b"late"), [wsbiz(8, close_payload(1000)), ping_item(b"late")], reference="spec/websocket.md §7")
+W("ws-mixed", "Text, Ping, binary, Pong and Close in one stream, in order.",
+  wsf(1, b"a" * 40) + wsf(9, P1) + wsf(2, b"b" * 200) + wsf(10, P2) + wsf(8, close_payload(1000)),
+  [wsbiz(1, b"a" * 40), ping_item(P1), wsbiz(2, b"b" * 200), pong_item(P2), wsbiz(8, close_payload(1000))])
+W("ws-mixed-masked", "The same kinds of frames, masked with a different key each, read by a server.",
+  wsf(1, b"a" * 40, mask=M1) + wsf(9, P1, mask=RFC_MASK) + wsf(2, b"b" * 200, mask=M0) + wsf(10, P2, mask=bytes.fromhex("ffffffff")),
+  [wsbiz(1, b"a" * 40), ping_item(P1), wsbiz(2, b"b" * 200), pong_item(P2)], role="server")
+W("ws-end-inside-message", "Input ending at a frame boundary is clean even while a fragmented message is open.",
+  wsf(1, b"part", fin=False), [wsbiz(1, b"part", fin=False)], reference="spec/websocket.md §4.1")
+W("ws-empty", "Empty input: no items, no error.", b"", [])
+
+# Frame errors (spec/websocket.md §4.1), in the table's order.
+for rsv, bit in ((4, "RSV1"), (2, "RSV2"), (1, "RSV3")):
+    W(f"ws-reserved-bits-{bit.lower()}", f"{bit} set without a negotiated extension is PROTOCOL_ERROR.", wsf(1, b"x", rsv=rsv), [],
+      err(PROTO, 0, "ws-reserved-bits"), reference="RFC 6455 §5.2")
+W("ws-reserved-bits-on-ping-after-items", "RSV1 on a Ping after a good frame: the error's offset is the bad frame's.",
+  wsf(2, b"ok") + wsf(9, P1, rsv=4), [wsbiz(2, b"ok")], err(PROTO, 4, "ws-reserved-bits"), reference="RFC 6455 §5.2")
+W("ws-reserved-bits-before-opcode", "RSV2 and a reserved opcode: the RSV bits are checked first.", bytes([0xA3, 0x00]), [],
+  err(PROTO, 0, "ws-reserved-bits"), reference="spec/websocket.md §4.1")
+for op in (0x3, 0x7, 0xB, 0xF):
+    W(f"ws-reserved-opcode-{op:x}", f"Reserved opcode 0x{op:X} is PROTOCOL_ERROR, detected from the first octet alone.",
+      bytes([0x80 | op]), [], err(PROTO, 0, "ws-reserved-opcode"), reference="RFC 6455 §5.2")
+W("ws-fragmented-ping", "A Ping without FIN is PROTOCOL_ERROR.", wsf(9, b"x", fin=False), [], err(PROTO, 0, "ws-fragmented-control"),
+  reference="RFC 6455 §5.5")
+W("ws-fragmented-close", "A Close without FIN, inside a message, is PROTOCOL_ERROR.",
+  wsf(1, b"a", fin=False) + wsf(8, b"", fin=False), [wsbiz(1, b"a", fin=False)], err(PROTO, 3, "ws-fragmented-control"),
+  reference="RFC 6455 §5.5")
+W("ws-unexpected-continuation", "A continuation frame with no message open is PROTOCOL_ERROR.", wsf(0, b"lo"), [],
+  err(PROTO, 0, "ws-unexpected-continuation"), reference="RFC 6455 §5.4")
+W("ws-continuation-after-final", "A continuation after the message's final fragment is PROTOCOL_ERROR.",
+  wsf(2, b"a", fin=False) + wsf(0, b"b") + wsf(0, b"c"), [wsbiz(2, b"a", fin=False), wsbiz(0, b"b")],
+  err(PROTO, 6, "ws-unexpected-continuation"), reference="RFC 6455 §5.4")
+W("ws-message-interrupted", "A new text frame while a fragmented message is open is PROTOCOL_ERROR.",
+  wsf(2, b"a", fin=False) + wsf(9, b"") + wsf(1, b"b"), [wsbiz(2, b"a", fin=False), ping_item(b"")],
+  err(PROTO, 5, "ws-message-interrupted"), reference="RFC 6455 §5.4")
+W("ws-unmasked-client-frame", "A server rejects an unmasked client frame.", wsf(1, HELLO), [], err(PROTO, 0, "ws-unmasked-client-frame"),
+  role="server", reference="RFC 6455 §5.1")
+W("ws-unmasked-client-ping-after-items", "A server rejects an unmasked Ping after a masked one.",
+  wsf(9, P1, mask=M1) + wsf(9, P2), [ping_item(P1)], err(PROTO, 14, "ws-unmasked-client-frame"), role="server",
+  reference="RFC 6455 §5.1")
+W("ws-masked-server-frame", "A client rejects a masked server frame.", wsf(2, HELLO, mask=M1), [], err(PROTO, 0, "ws-masked-server-frame"),
+  reference="RFC 6455 §5.1")
+W("ws-masked-server-pong", "A client rejects a masked Pong, detected from the first two octets.", wsf(10, P1, mask=M1)[:2], [],
+  err(PROTO, 0, "ws-masked-server-frame"), reference="RFC 6455 §5.1")
+W("ws-control-too-long-ping", "A Ping announcing 126 octets (16-bit form) fails at its second octet, before the length arrives.",
+  bytes([0x89, 126]), [], err(PROTO, 0, "ws-control-too-long"), reference="RFC 6455 §5.5")
+W("ws-control-too-long-close", "A masked Close of 200 octets read by a server is PROTOCOL_ERROR.",
+  wsf(8, close_payload(1000, b"x" * 198), mask=M1), [], err(PROTO, 0, "ws-control-too-long"), role="server", reference="RFC 6455 §5.5")
+W("ws-control-too-long-pong-64", "A Pong with the 64-bit length form is PROTOCOL_ERROR.", wsf(10, b"", length=0, form=64), [],
+  err(PROTO, 0, "ws-control-too-long"), reference="RFC 6455 §5.5")
+W("ws-unmasked-before-too-long", "An unmasked, oversized client Ping: the masking rule is checked first.", bytes([0x89, 126, 0, 200]), [],
+  err(PROTO, 0, "ws-unmasked-client-frame"), role="server", reference="spec/websocket.md §4.1")
+W("ws-non-minimal-length-16", "A 16-bit length of 5 (7 bits suffice) is PROTOCOL_ERROR.", wsf(2, HELLO, form=16), [],
+  err(PROTO, 0, "ws-non-minimal-length"), reference="RFC 6455 §5.2")
+W("ws-non-minimal-length-16-125", "A 16-bit length of 125, one below the smallest allowed, is PROTOCOL_ERROR.",
+  wsf(2, b"", length=125, form=16), [], err(PROTO, 0, "ws-non-minimal-length"), reference="RFC 6455 §5.2")
+W("ws-non-minimal-length-64", "A 64-bit length of 65,535 (16 bits suffice) is PROTOCOL_ERROR, before the payload.",
+  wsf(2, b"", length=65535, form=64), [], err(PROTO, 0, "ws-non-minimal-length"), reference="RFC 6455 §5.2")
+W("ws-non-minimal-length-64-small", "A 64-bit length of 3, masked, read by a server: PROTOCOL_ERROR.",
+  wsf(1, b"abc", mask=M1, form=64), [], err(PROTO, 0, "ws-non-minimal-length"), role="server", reference="RFC 6455 §5.2")
+W("ws-length-high-bit", "A 64-bit length with its most significant bit set is PROTOCOL_ERROR.",
+  wsf(2, b"", length=1 << 63, form=64), [], err(PROTO, 0, "ws-length-high-bit"), reference="RFC 6455 §5.2")
+W("ws-frame-too-large", "A frame of 65,537 octets (default maximum 65,536) fails once its length is read.",
+  wsf(2, b"", length=65537), [], err("MESSAGE_TOO_BIG", 0, "frame-too-large"), reference="spec/websocket.md §4.2")
+W("ws-frame-too-large-huge", "A length of 2^63-1 fails at the header, without waiting for (or allocating) the payload.",
+  wsf(2, b"", length=(1 << 63) - 1), [], err("MESSAGE_TOO_BIG", 0, "frame-too-large"), reference="spec/websocket.md §4.2")
+W("ws-frame-too-large-configured", "With a maximum of 1,000, a masked 1,001-octet frame fails before its masking key arrives.",
+  wsf(9, P1, mask=M1) + wsf(2, b"", length=1001, mask=M1)[:4], [ping_item(P1)], err("MESSAGE_TOO_BIG", 14, "frame-too-large"),
+  role="server", max_frame=1000, reference="spec/websocket.md §4.2")
+W("ws-frame-max-configured", "With a maximum of 1,000, a 1,000-octet frame is accepted.", wsf(2, b"m" * 1000), [wsbiz(2, b"m" * 1000)],
+  max_frame=1000, reference="spec/websocket.md §4.2")
+W("ws-close-length-1", "A Close with a 1-octet payload is PROTOCOL_ERROR, detected from the length.", bytes([0x88, 0x01]), [],
+  err(PROTO, 0, "ws-close-length"), reference="RFC 6455 §5.5.1")
+for code, why in ((0, "below 1000"), (999, "below 1000"), (1004, "reserved"), (1005, "local-only (no status)"),
+                  (1006, "local-only (abnormal closure)"), (1015, "local-only (TLS failure)"), (1016, "unassigned"),
+                  (2999, "unassigned"), (5000, "above 4999"), (65535, "above 4999")):
+    W(f"ws-close-code-{code}-invalid", f"Close code {code} ({why}) is PROTOCOL_ERROR.", wsf(8, close_payload(code, b"x")), [],
+      err(PROTO, 0, "ws-close-code"), reference="RFC 6455 §7.4; spec/websocket.md §6.2")
+W("ws-close-code-masked-invalid", "A masked Close with code 1005, read by a server, is PROTOCOL_ERROR.",
+  wsf(9, b"", mask=M1) + wsf(8, close_payload(1005), mask=M1), [ping_item(b"")], err(PROTO, 6, "ws-close-code"), role="server",
+  reference="RFC 6455 §7.4.1")
+INVALID = "INVALID_FRAME_PAYLOAD_DATA"
+for name, bad in (("bytes", b"\xff\xfe"), ("overlong", b"\xc0\xaf"), ("surrogate", b"\xed\xa0\x80"),
+                  ("above-10ffff", b"\xf4\x90\x80\x80"), ("cut-off", "ok ⏱".encode()[:-1])):
+    W(f"ws-close-reason-utf8-{name}", f"A Close reason that is not UTF-8 ({name}) is INVALID_FRAME_PAYLOAD_DATA.",
+      wsf(8, close_payload(1000, bad)), [], err(INVALID, 0, "ws-close-reason-utf8"), reference="RFC 6455 §5.5.1, §8.1")
+W("ws-truncated-first-octet", "Input that ends after a frame's first octet is TRUNCATED.", bytes([0x82]), [], err("TRUNCATED", 0, "truncated"))
+W("ws-truncated-extended-length", "Input that ends inside a 64-bit length is TRUNCATED.",
+  wsf(9, P1) + wsf(2, BIN64K)[:6], [ping_item(P1)], err("TRUNCATED", 10, "truncated"))
+W("ws-truncated-masking-key", "Input that ends inside a masking key is TRUNCATED.", wsf(9, P1, mask=M1)[:4], [],
+  err("TRUNCATED", 0, "truncated"), role="server")
+W("ws-truncated-payload", "Input that ends inside a payload is TRUNCATED at the frame's start; nothing partial is reported.",
+  wsf(1, b"hello") + wsf(2, b"world")[:5], [wsbiz(1, b"hello")], err("TRUNCATED", 7, "truncated"))
+W("ws-truncated-close", "A Close cut inside its code is TRUNCATED, not a close-code error.", wsf(8, close_payload(1000))[:3], [],
+  err("TRUNCATED", 0, "truncated"))
+W("ws-larger-limit-truncated", "With a 1 MiB maximum, a 70,000-octet frame cut short is TRUNCATED at its start.",
+  wsf(9, P1) + wsf(2, b"", length=70000) + b"abc", [ping_item(P1)], err("TRUNCATED", 10, "truncated"), max_frame=1048576)
+
+# The opening handshake (spec/websocket.md §3).
+HS = "HANDSHAKE_ERROR"
+W("ws-handshake-server-rfc", "A server reads the RFC 6455 §1.2 request, then masked frames right after it.",
+  RFC_REQUEST + wsf(9, P1, mask=M1) + wsf(1, HELLO, mask=RFC_MASK), [ping_item(P1), wsbiz(1, HELLO)], role="server", handshake=True,
+  reference="RFC 6455 §1.2, §4.2.1")
+W("ws-handshake-client-rfc", "A client reads the RFC 6455 §1.3 101 response (accept s3pPLMBiTxaQ9kYGzzhZRbK+xOo=), then frames.",
+  RESPONSE + wsf(10, P1) + wsf(2, b"\x00\x01"), [pong_item(P1), wsbiz(2, b"\x00\x01")], handshake=True,
+  reference="RFC 6455 §1.3, §4.1")
+W("ws-handshake-server-case", "Field names and the Upgrade value are case-insensitive; Connection may list other tokens.",
+  http_block("GET /?q=1 HTTP/1.1", [("host", "127.0.0.1:8080"), ("UPGRADE", "WebSocket"), ("connection", "keep-alive, Upgrade"),
+                                     ("sec-websocket-key", "AQIDBAUGBwgJCgsMDQ4PEA=="), ("SEC-WEBSOCKET-VERSION", "13")]) + wsf(9, b"", mask=M1),
+  [ping_item(b"")], role="server", handshake=True, reference="RFC 6455 §4.2.1")
+W("ws-handshake-client-only", "A 101 response with no frames after it: no items, no error.", RESPONSE, [], handshake=True)
+W("ws-handshake-client-status", "A non-101 status is HANDSHAKE_ERROR (reported with the status line).",
+  http_block("HTTP/1.1 403 Forbidden", [("Content-Length", "0")]), [], err(HS, 0, "ws-handshake-status"), handshake=True,
+  reference="RFC 6455 §4.1")
+W("ws-handshake-client-http10", "A 101 from HTTP/1.0 is HANDSHAKE_ERROR.", http_block("HTTP/1.0 101 Switching Protocols", RESPONSE_FIELDS),
+  [], err(HS, 0, "ws-handshake-status"), handshake=True)
+W("ws-handshake-client-no-accept", "A 101 without Sec-WebSocket-Accept is HANDSHAKE_ERROR.",
+  http_block("HTTP/1.1 101 Switching Protocols", replace_field(RESPONSE_FIELDS, "Sec-WebSocket-Accept", None)), [],
+  err(HS, 0, "ws-handshake-accept"), handshake=True, reference="RFC 6455 §4.1")
+W("ws-handshake-client-bad-accept", "An accept value that is not base64 of 20 octets is HANDSHAKE_ERROR.",
+  http_block("HTTP/1.1 101 Switching Protocols", replace_field(RESPONSE_FIELDS, "Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xO==")), [],
+  err(HS, 0, "ws-handshake-accept"), handshake=True)
+W("ws-handshake-client-no-upgrade", "A 101 without Upgrade: websocket is HANDSHAKE_ERROR.",
+  http_block("HTTP/1.1 101 Switching Protocols", replace_field(RESPONSE_FIELDS, "Upgrade", "h2c")), [],
+  err(HS, 0, "ws-handshake-upgrade"), handshake=True)
+W("ws-handshake-client-extension", "A 101 selecting an extension we did not offer is HANDSHAKE_ERROR.",
+  http_block("HTTP/1.1 101 Switching Protocols", RESPONSE_FIELDS + [("Sec-WebSocket-Extensions", "permessage-deflate")]), [],
+  err(HS, 0, "ws-handshake-extension"), handshake=True, reference="RFC 6455 §4.1")
+W("ws-handshake-server-post", "A POST request is HANDSHAKE_ERROR.", http_block("POST /chat HTTP/1.1", RFC_REQUEST_FIELDS), [],
+  err(HS, 0, "ws-handshake-request"), role="server", handshake=True, reference="RFC 6455 §4.2.1")
+W("ws-handshake-server-no-host", "A request without Host is HANDSHAKE_ERROR.",
+  http_block("GET /chat HTTP/1.1", replace_field(RFC_REQUEST_FIELDS, "Host", None)), [], err(HS, 0, "ws-handshake-request"),
+  role="server", handshake=True, reference="RFC 6455 §4.2.1")
+W("ws-handshake-server-no-connection-upgrade", "Connection without the upgrade token is HANDSHAKE_ERROR.",
+  http_block("GET /chat HTTP/1.1", replace_field(RFC_REQUEST_FIELDS, "Connection", "keep-alive")), [],
+  err(HS, 0, "ws-handshake-upgrade"), role="server", handshake=True)
+W("ws-handshake-server-short-key", "A key decoding to 15 octets is HANDSHAKE_ERROR.",
+  http_block("GET /chat HTTP/1.1", replace_field(RFC_REQUEST_FIELDS, "Sec-WebSocket-Key", base64.b64encode(bytes(15)).decode())), [],
+  err(HS, 0, "ws-handshake-key"), role="server", handshake=True, reference="RFC 6455 §4.2.1")
+W("ws-handshake-server-two-keys", "Two Sec-WebSocket-Key fields are HANDSHAKE_ERROR.",
+  http_block("GET /chat HTTP/1.1", RFC_REQUEST_FIELDS + [("Sec-WebSocket-Key", RFC_KEY)]), [], err(HS, 0, "ws-handshake-key"),
+  role="server", handshake=True, reference="RFC 6455 §11.3.1")
+W("ws-handshake-server-version-8", "Sec-WebSocket-Version 8 is HANDSHAKE_ERROR (the server answers 426).",
+  http_block("GET /chat HTTP/1.1", replace_field(RFC_REQUEST_FIELDS, "Sec-WebSocket-Version", "8")), [],
+  err(HS, 0, "ws-handshake-version"), role="server", handshake=True, reference="RFC 6455 §4.4")
+W("ws-handshake-server-bare-lf", "A field line ending in a bare LF is HANDSHAKE_ERROR.",
+  RFC_REQUEST.replace(b"Upgrade: websocket\r\n", b"Upgrade: websocket\n"), [],
+  err(HS, 0, "ws-handshake-syntax"), role="server", handshake=True)
+W("ws-handshake-server-space-before-colon", "Whitespace between a field name and its colon is HANDSHAKE_ERROR.",
+  RFC_REQUEST.replace(b"Upgrade: websocket", b"Upgrade : websocket"), [], err(HS, 0, "ws-handshake-syntax"),
+  role="server", handshake=True, reference="RFC 9112 §5.1")
+BIG_FIELDS = RFC_REQUEST_FIELDS + [("X-Filler", "")]
+filler = 8192 - len(http_block("GET /chat HTTP/1.1", BIG_FIELDS))
+W("ws-handshake-server-8192", "A request block of exactly 8,192 octets is accepted.",
+  http_block("GET /chat HTTP/1.1", replace_field(BIG_FIELDS, "X-Filler", "f" * filler)) + wsf(9, b"", mask=M1), [ping_item(b"")],
+  role="server", handshake=True, reference="spec/websocket.md §3.4")
+assert len(http_block("GET /chat HTTP/1.1", replace_field(BIG_FIELDS, "X-Filler", "f" * filler))) == 8192
+W("ws-handshake-server-too-large", "A request block of 8,193 octets is HANDSHAKE_ERROR as soon as octet 8,192 arrives without the end.",
+  http_block("GET /chat HTTP/1.1", replace_field(BIG_FIELDS, "X-Filler", "f" * (filler + 1))), [],
+  err(HS, 0, "ws-handshake-too-large"), role="server", handshake=True, reference="spec/websocket.md §3.4")
+W("ws-handshake-truncated", "Input that ends inside the header block is TRUNCATED at offset 0.", RESPONSE[:-2], [],
+  err("TRUNCATED", 0, "truncated"), handshake=True)
+W("ws-handshake-then-frame-error", "Frame offsets count from the first octet of the handshake.",
+  RFC_REQUEST + wsf(9, P1, mask=M1) + wsf(9, P2), [ping_item(P1)],
+  err(PROTO, len(RFC_REQUEST) + 14, "ws-unmasked-client-frame"), role="server", handshake=True)
+
 
 def write(name, vectors):
     with open(os.path.join(HERE, name), "w") as out:
@@ -399,4 +721,5 @@ write("envelope.json", envelope)
 write("http2.json", http2)
 write("quic.json", quic)
 write("varint.json", varints)
-print(f"envelope {len(envelope)}, http2 {len(http2)}, quic {len(quic)}, varint {len(varints)}")
+write("websocket.json", websocket)
+print(f"envelope {len(envelope)}, http2 {len(http2)}, quic {len(quic)}, varint {len(varints)}, websocket {len(websocket)}")
