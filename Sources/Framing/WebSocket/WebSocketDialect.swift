@@ -273,7 +273,7 @@ extension WebSocketFailure {
         case .frameTooLarge(let length, let limit):
             return .frameTooLarge(length: length, limit: limit)
         case .handshake(let error):
-            return .violation(RuleViolation(WebSocketRule.handshake.identifier, error.description, code: .webSocketHandshake(error)))
+            return .violation(RuleViolation(error.identifier, error.description, code: .webSocketHandshake(error)))
         }
     }
 }

@@ -279,11 +279,11 @@ enum WebSocketFailure: Error, Hashable {
     case handshake(WebSocketHandshakeError)
 }
 
-/// The frame rules, each with the reason identifier the vectors spell it with.
+/// The frame rules, each with the reason identifier the vectors spell it with (spec/websocket.md §8).
 enum WebSocketRule: Hashable, Sendable, CaseIterable {
     case reservedBits, reservedOpcode, fragmentedControl, unexpectedContinuation, messageInterrupted
     case unmaskedClientFrame, maskedServerFrame, controlTooLong, nonMinimalLength, lengthHighBit
-    case closeLength, closeCode, closeReasonUTF8, handshake
+    case closeLength, closeCode, closeReasonUTF8
 
     /// The reason identifier (`RuleViolation.identifier`).
     var identifier: String {
@@ -296,13 +296,11 @@ enum WebSocketRule: Hashable, Sendable, CaseIterable {
         case .unmaskedClientFrame: return "ws-unmasked-client-frame"
         case .maskedServerFrame: return "ws-masked-server-frame"
         case .controlTooLong: return "ws-control-too-long"
-        // A length with its top bit set is never below 65,536, so it is not "non-minimal"; the
-        // brief files it there, spec/websocket.md §4.1 row 10 names it `ws-length-high-bit`.
-        case .nonMinimalLength, .lengthHighBit: return "ws-non-minimal-length"
+        case .nonMinimalLength: return "ws-non-minimal-length"
+        case .lengthHighBit: return "ws-length-high-bit"
         case .closeLength: return "ws-close-length"
         case .closeCode: return "ws-close-code"
         case .closeReasonUTF8: return "ws-close-reason-utf8"
-        case .handshake: return "ws-handshake"
         }
     }
 

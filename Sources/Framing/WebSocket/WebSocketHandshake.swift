@@ -336,8 +336,8 @@ public enum WebSocketHandshakeError: Error, Hashable, Sendable, CustomStringConv
     /// The server chose a subprotocol the client did not offer (RFC 6455 §4.1 item 6).
     case unrequestedSubprotocol(String)
 
-    /// The finer reason identifier spec/websocket.md §8 gives this failure (`ws-handshake-syntax`,
-    /// `ws-handshake-key`, ...). The decoder reports every handshake failure as `ws-handshake`.
+    /// The reason identifier spec/websocket.md §8 gives this failure (`ws-handshake-syntax`,
+    /// `ws-handshake-key`, ...), as a decoder or encoder reports it in a `RuleViolation`.
     public var identifier: String {
         switch self {
         case .headerBlockTooLarge: return "ws-handshake-too-large"
