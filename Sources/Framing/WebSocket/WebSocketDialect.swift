@@ -98,8 +98,9 @@ public struct WebSocketFrameEncoder: StreamFrameEncoder {
     public let role: ConnectionRole
     /// See `WebSocketDialect.performsHandshake`.
     public let performsHandshake: Bool
-    /// The Host and request target of a client's request.
+    /// The Host field of a client's request.
     public let host: String
+    /// The request target of a client's request.
     public let path: String
     /// The nonce of a client's request (RFC 6455 §4.1).
     public let key: WebSocketKey

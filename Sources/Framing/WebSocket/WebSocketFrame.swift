@@ -240,21 +240,33 @@ extension UInt32 {
 
 /// Close status codes (RFC 6455 §7.4.1, IANA "WebSocket Close Code Number Registry").
 public enum WebSocketCloseCode: UInt16, Hashable, Sendable, CaseIterable {
+    /// The purpose of the connection was fulfilled.
     case normalClosure = 1000
+    /// The endpoint is going away: a server shutting down, a page navigated away from.
     case goingAway = 1001
+    /// The peer broke the protocol.
     case protocolError = 1002
+    /// The peer sent a kind of data this endpoint cannot accept (binary to a text-only endpoint).
     case unsupportedData = 1003
     /// Never sent: reported when a Close carried no code (RFC 6455 §7.1.5).
     case noStatusReceived = 1005
     /// Never sent: the connection closed without a Close frame (RFC 6455 §7.1.5).
     case abnormalClosure = 1006
+    /// A message's data did not match its type (text that is not UTF-8).
     case invalidFramePayloadData = 1007
+    /// The peer broke a policy (here: a ping flood, a frame left incomplete too long).
     case policyViolation = 1008
+    /// A frame or message is too big to process.
     case messageTooBig = 1009
+    /// (Client) the server did not negotiate an extension the client requires.
     case mandatoryExtension = 1010
+    /// An unexpected condition (here also: the peer stopped answering heartbeats).
     case internalError = 1011
+    /// The service is restarting (IANA registry).
     case serviceRestart = 1012
+    /// The service is overloaded; try again later (IANA registry).
     case tryAgainLater = 1013
+    /// A gateway received an invalid response upstream (IANA registry).
     case badGateway = 1014
     /// Never sent: the TLS handshake failed (RFC 6455 §7.4.1).
     case tlsHandshake = 1015

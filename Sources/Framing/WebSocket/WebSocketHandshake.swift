@@ -109,9 +109,7 @@ public enum WebSocketHandshake {
                 throw .invalidAccept(accept)
             }
         }
-        if let extensions = fields.combined("Sec-WebSocket-Extensions"), !extensions.isEmpty {
-            throw .unrequestedExtension(extensions)
-        }
+        if let extensions = fields.combined("Sec-WebSocket-Extensions") { throw .unrequestedExtension(extensions) }
         let subprotocol = try fields.single("Sec-WebSocket-Protocol")
         if let subprotocol, !requestedSubprotocols.contains(subprotocol) {
             throw .unrequestedSubprotocol(subprotocol)
