@@ -660,6 +660,39 @@ private func payload(of item: DemuxedItem) -> HeartbeatPayload {
     }
 }
 
+/// `withItemBytes`: the demuxer hook that hands over unmasked octets.
+@Suite struct WebSocketUnmaskingHookTests {
+    /// Drives the decoder by hand over whole frames, as a demuxer with the hook would.
+    fileprivate static func items(_ stream: [UInt8], role: ConnectionRole) throws -> [WSItem] {
+        var decoder = WebSocketFrameDecoder(role: role)
+        var items: [WSItem] = []
+        var index = 0
+        while index < stream.count {
+            let rest = stream.span.bytes.extracting(index...)
+            guard case .frame(let length) = try decoder.boundary(of: rest) else { Issue.record("cut short"); break }
+            let frame = rest.extracting(0..<length)
+            let decoded = try decoder.decode(frame: frame)
+            if let item = decoded.item {
+                decoder.withItemBytes(of: frame, decoded) { bytes in items.append(WSItem(item, bytes.withUnsafeBytes { Array($0) })) }
+            }
+            index += length
+        }
+        return items
+    }
+
+    @Test func longMaskedPingAndDataComeOutUnmasked() throws {
+        let long = (1...100).map { UInt8($0) }
+        var stream: [UInt8] = []
+        WebSocketFrame.appendPing(payload: long.span.bytes, maskingKey: 0xDEAD_BEEF, to: &stream)
+        WebSocketFrame.appendFrame(opcode: WebSocketFrame.Opcode.text, payload: bytes("Hello").span.bytes, maskingKey: 0x37FA_213D, to: &stream)
+        WebSocketFrame.appendPong(payload: long.span.bytes, maskingKey: 0, to: &stream)
+        let items = try Self.items(stream, role: .server)
+        #expect(items.map(\.payload) == [long, bytes("Hello"), long])
+        #expect(items.first?.item == .ping(HeartbeatPayload(prefixOf: long.span.bytes)))
+        #expect(items[1].item == .business(BusinessFrame(type: 1, flags: 0x80, streamID: 0x37FA_213D, length: 5)))
+    }
+}
+
 /// Heartbeats cost no allocation to encode or decode, in either role (masked or not).
 @Suite(.enabled(if: allocationCountingIsAvailable, "allocations are not counted under a sanitizer"))
 struct WebSocketAllocationTests {
