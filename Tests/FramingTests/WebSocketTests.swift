@@ -59,6 +59,43 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
     }
 }
 
+/// ChaCha20's block function against RFC 8439 §2.3.2's test vector.
+@Suite struct WebSocketChaCha20Tests {
+    @Test func rfc8439Section2_3_2BlockFunction() {
+        var key: InlineArray<8, UInt32> = .init(repeating: 0)
+        for index in 0..<8 {
+            let base = UInt32(index * 4)
+            key[index] = base | (base + 1) << 8 | (base + 2) << 16 | (base + 3) << 24   // octets 00 01 .. 1f, little-endian words
+        }
+        let nonce: InlineArray<3, UInt32> = [0x0900_0000, 0x4a00_0000, 0x0000_0000]  // 00 00 00 09 00 00 00 4a 00 00 00 00
+        let block = ChaCha20Generator.block(key: key, counter: 1, nonce: nonce)
+        var serialized: [UInt8] = []
+        for index in 0..<16 {
+            for shift in stride(from: 0, to: 32, by: 8) { serialized.append(UInt8(truncatingIfNeeded: block[index] >> UInt32(shift))) }
+        }
+        #expect(serialized == octets("""
+            10 f1 e7 e4 d1 3b 59 15 50 0f dd 1f a3 20 71 c4 c7 d1 f4 c7 33 c0 68 03 04 22 aa 9a c3 d4 6c 4e
+            d2 82 64 46 07 9f aa 09 14 c2 d7 05 d9 8b 02 a2 b5 12 9c d1 de 16 4e b9 cb d0 83 e8 a2 50 3c 4e
+            """))
+        var generator = ChaCha20Generator(key: key, nonce: nonce, counter: 1)
+        #expect(generator.next() == block[0] && generator.next() == block[1])
+    }
+
+    @Test func maskingKeysDifferPerFrameAndPerSeed() {
+        var first = WebSocketFrameEncoder(role: .client, randomSeed: 1, performsHandshake: false)
+        var second = WebSocketFrameEncoder(role: .client, randomSeed: 2, performsHandshake: false)
+        var keys: Set<UInt32> = []
+        for _ in 0..<100 {
+            var frame: [UInt8] = []
+            first.appendData([UInt8]().span.bytes, to: &frame)
+            second.appendData([UInt8]().span.bytes, to: &frame)
+            keys.insert(UInt32(frame[2]) << 24 | UInt32(frame[3]) << 16 | UInt32(frame[4]) << 8 | UInt32(frame[5]))
+            keys.insert(UInt32(frame[8]) << 24 | UInt32(frame[9]) << 16 | UInt32(frame[10]) << 8 | UInt32(frame[11]))
+        }
+        #expect(keys.count == 200)
+    }
+}
+
 /// The opening handshake (RFC 6455 §4), with RFC 6455 §1.3's example.
 @Suite struct WebSocketHandshakeTests {
     static let rfcKey = "dGhlIHNhbXBsZSBub25jZQ=="

@@ -105,21 +105,23 @@ public struct WebSocketFrameEncoder: StreamFrameEncoder {
     /// The nonce of a client's request (RFC 6455 §4.1).
     public let key: WebSocketKey
 
-    private var random: SplitMix64
+    /// Masking keys: a ChaCha20 keystream keyed by the seed, so that keys seen on the wire do not
+    /// predict the next (RFC 6455 §10.3; spec/websocket.md §9).
+    private var random: ChaCha20Generator
     /// Whether the handshake is complete (or not ours to run): frames may be sent.
     public private(set) var isOpen: Bool
     /// Whether we sent a Close: nothing is sent after it (RFC 6455 §5.5.1).
     public private(set) var sentClose = false
 
-    /// An encoder for `role`. `randomSeed` seeds the handshake nonce and the masking keys; give each
-    /// connection its own, from a strong source (RFC 6455 §10.3).
+    /// An encoder for `role`. `randomSeed` keys the ChaCha20 keystream that draws the handshake
+    /// nonce and the masking keys; give each connection its own, from a strong source (RFC 6455 §10.3).
     public init(role: ConnectionRole, randomSeed: UInt64, performsHandshake: Bool = true, host: String = "localhost", path: String = "/") {
         self.role = role
         self.performsHandshake = performsHandshake
         self.host = host
         self.path = path
-        var random = SplitMix64(seed: randomSeed)
-        self.key = WebSocketKey(high: random.next(), low: random.next())
+        var random = ChaCha20Generator(seed: randomSeed)
+        self.key = WebSocketKey(high: random.next64(), low: random.next64())
         self.random = random
         self.isOpen = !performsHandshake
     }
@@ -139,7 +141,7 @@ public struct WebSocketFrameEncoder: StreamFrameEncoder {
 
     /// A client's masking key for the next frame; nil for a server.
     private mutating func nextMaskingKey() -> UInt32? {
-        role == .client ? UInt32(truncatingIfNeeded: random.next() >> 32) : nil
+        role == .client ? random.next() : nil
     }
 
     /// A client's opening handshake request; a server sends nothing first.

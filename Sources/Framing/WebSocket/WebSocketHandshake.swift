@@ -227,11 +227,11 @@ public struct WebSocketKey: Hashable, Sendable {
         self.low = low
     }
 
-    /// A key drawn from a SplitMix64 generator seeded with `randomSeed`: the caller brings the
-    /// randomness (Framing reads no clock and no system random source).
+    /// A key drawn from a ChaCha20 keystream keyed by `randomSeed` (expanded with SplitMix64): the
+    /// caller brings the randomness (Framing reads no clock and no system random source).
     public init(randomSeed: UInt64) {
-        var generator = SplitMix64(seed: randomSeed)
-        self.init(high: generator.next(), low: generator.next())
+        var generator = ChaCha20Generator(seed: randomSeed)
+        self.init(high: generator.next64(), low: generator.next64())
     }
 
     /// The key as sent: base 64 of the 16 octets, 24 characters.
@@ -244,9 +244,8 @@ public struct WebSocketKey: Hashable, Sendable {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a small, fast, seedable generator for nonces and masking
-/// keys. Not cryptographic: RFC 6455 §10.3 asks masking keys to be unpredictable to the
-/// application, which a seed from a strong source provides for a connection's lifetime.
+/// SplitMix64 (Steele, Lea, Flood 2014): expands a 64-bit seed into ChaCha20's 256-bit key. Not
+/// cryptographic — one output gives its state away — so it never draws keys on the wire itself.
 struct SplitMix64: Sendable {
     private var state: UInt64
 
