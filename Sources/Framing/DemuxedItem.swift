@@ -98,4 +98,20 @@ public protocol StreamFrameDecoder: Sendable {
 
     /// Decodes one whole frame, as delimited by `boundary(of:)`, and advances the decoder's state.
     mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame
+
+    /// Calls `body` with the octets to hand over with the item `decode(frame:)` just returned for
+    /// `frame`. By default `frame.extracting(decoded.bytes)`, in place; a dialect whose payloads are
+    /// transformed on the wire (WebSocket masking, RFC 6455 §5.3) hands over the octets as the
+    /// application sees them.
+    mutating func withItemBytes<R, E: Error>(of frame: RawSpan, _ decoded: DecodedFrame,
+                                             _ body: (RawSpan) throws(E) -> R) throws(E) -> R
+}
+
+extension StreamFrameDecoder {
+    /// The frame's own octets, in place.
+    @inlinable
+    public mutating func withItemBytes<R, E: Error>(of frame: RawSpan, _ decoded: DecodedFrame,
+                                                    _ body: (RawSpan) throws(E) -> R) throws(E) -> R {
+        try body(frame.extracting(decoded.bytes))
+    }
 }

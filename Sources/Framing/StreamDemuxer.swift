@@ -135,7 +135,7 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
             throw fail(error)
         }
         offset += frame.byteCount
-        if let item = decoded.item { body(item, frame.extracting(decoded.bytes)) }
+        if let item = decoded.item { decoder.withItemBytes(of: frame, decoded) { body(item, $0) } }
     }
 
     private mutating func fail(_ reason: FramingError.Reason) -> FramingError {

@@ -232,14 +232,15 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
         encoder.appendClose(code: code, reason: reason, to: &control)
     }
 
-    /// Encodes `payload` as the dialect's business frames, split at `maxDataPayload`, appending
-    /// them to `buffer` (for a dialect whose application writes whole frames, as it is).
-    public mutating func encodeData(_ payload: RawSpan, to buffer: inout [UInt8]) {
+    /// Encodes `payload` as the dialect's business frames of `type` (nil: its default), split at
+    /// `maxDataPayload`, appending them to `buffer` (for a dialect whose application writes whole
+    /// frames, as it is).
+    public mutating func encodeData(_ payload: RawSpan, type: UInt64? = nil, to buffer: inout [UInt8]) {
         let limit = encoder.maxDataPayload
         var start = 0
         repeat {
             let end = start + Swift.min(limit, payload.byteCount - start)
-            encoder.appendData(payload.extracting(start..<end), to: &buffer)
+            encoder.appendData(payload.extracting(start..<end), type: type, to: &buffer)
             start = end
         } while start < payload.byteCount
     }

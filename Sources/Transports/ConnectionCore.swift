@@ -9,7 +9,7 @@ protocol ConnectionCoreProtocol: AnyObject, Sendable {
     var events: AsyncStream<ConnectionEvent> { get }
     var status: Lock<ConnectionStatus> { get }
     func start()
-    func enqueue(_ bytes: [UInt8], _ writer: Handoff<Void>)
+    func enqueue(_ bytes: [UInt8], type: UInt64?, _ writer: Handoff<Void>)
     func close(_ waiter: Handoff<Void>)
     func setApplicationPaused(_ paused: Bool)
 }
@@ -82,12 +82,12 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
 
     // MARK: Application requests (loop thread)
 
-    func enqueue(_ bytes: [UInt8], _ writer: Handoff<Void>) {
+    func enqueue(_ bytes: [UInt8], type: UInt64?, _ writer: Handoff<Void>) {
         if let closedError { return writer.fail(closedError) }
         guard closeDeadline == nil else { return writer.fail(TransportError.closed) }
         var frames: [UInt8] = []
         frames.reserveCapacity(bytes.count + 16)
-        bytes.withUnsafeBytes { session.encodeData($0.bytes, to: &frames) }
+        bytes.withUnsafeBytes { session.encodeData($0.bytes, type: type, to: &frames) }
         append(frames)
         session.sentBusinessData(now: EventLoop.now())
         flush()

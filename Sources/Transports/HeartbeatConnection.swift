@@ -57,12 +57,14 @@ public final class HeartbeatConnection: Sendable {
         return await start(over: transport, configuration: configuration, role: .client, connectionID: connectionID)
     }
 
-    /// Writes business data: for the envelope, any bytes (sent as DATA frames of at most 16,384
-    /// octets); for HTTP/2, whole encoded frames. Returns once the bytes are queued and the queue
-    /// is within `writeBufferLimit`.
+    /// Writes business data, framed by the dialect's encoder: for the envelope, any bytes (sent as
+    /// DATA frames of at most 16,384 octets); for WebSocket, one message; for HTTP/2, whole encoded
+    /// frames. `type` is the dialect's business frame type to write (envelope type, WebSocket
+    /// opcode: text 0x1, binary 0x2), nil for its default. Returns once the bytes are queued and
+    /// the queue is within `writeBufferLimit`.
     /// - Throws: `TransportError` if the connection is closed or fails (EPIPE, ECONNRESET, ...).
-    public func write(_ bytes: [UInt8]) async throws {
-        try await Handoff<Void>.run(on: core.eventLoop) { [core] handoff in core.enqueue(bytes, handoff) }
+    public func write(_ bytes: [UInt8], type: UInt64? = nil) async throws {
+        try await Handoff<Void>.run(on: core.eventLoop) { [core] handoff in core.enqueue(bytes, type: type, handoff) }
     }
 
     /// Closes gracefully: sends the dialect's GOAWAY (NO_ERROR), lets queued writes drain for up

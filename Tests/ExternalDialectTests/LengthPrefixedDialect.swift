@@ -76,7 +76,7 @@ public struct LengthPrefixedEncoder: StreamFrameEncoder {
         buffer.append(UInt8(body.count >> 8)); buffer.append(UInt8(truncatingIfNeeded: body.count))
         buffer.append(contentsOf: body)
     }
-    public mutating func appendData(_ payload: RawSpan, to buffer: inout [UInt8]) {
+    public mutating func appendData(_ payload: RawSpan, type: UInt64?, to buffer: inout [UInt8]) {
         buffer.append(UInt8(payload.byteCount >> 8)); buffer.append(UInt8(truncatingIfNeeded: payload.byteCount))
         payload.withUnsafeBytes { buffer.append(contentsOf: $0) }
     }

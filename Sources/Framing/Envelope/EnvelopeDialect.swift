@@ -54,8 +54,8 @@ public struct EnvelopeFrameEncoder: StreamFrameEncoder {
     public mutating func appendClose(code: WireErrorCode, reason: String, to buffer: inout [UInt8]) {
         EnvelopeFrame.appendGoAway(code: code.value, reason: reason, to: &buffer)
     }
-    public mutating func appendData(_ payload: RawSpan, to buffer: inout [UInt8]) {
-        EnvelopeFrame.appendFrame(payload: payload, to: &buffer)
+    public mutating func appendData(_ payload: RawSpan, type: UInt64?, to buffer: inout [UInt8]) {
+        EnvelopeFrame.appendFrame(type: type ?? EnvelopeFrame.FrameType.data, payload: payload, to: &buffer)
     }
 
     /// DATA is delivered; GOAWAY reports the peer closing; other types are skipped (§5.5).

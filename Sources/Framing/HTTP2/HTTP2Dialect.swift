@@ -83,7 +83,7 @@ public struct HTTP2FrameEncoder: StreamFrameEncoder {
         HTTP2Frame.appendGoAway(lastStreamID: 0, code: HTTP2ErrorCode(rawValue: UInt32(truncatingIfNeeded: code.value)) ?? .internalError,
                                 debugData: reason, to: &buffer)
     }
-    public mutating func appendData(_ payload: RawSpan, to buffer: inout [UInt8]) {
+    public mutating func appendData(_ payload: RawSpan, type: UInt64?, to buffer: inout [UInt8]) {
         buffer.append(payload)
     }
 

@@ -69,9 +69,11 @@ public protocol StreamFrameEncoder: Sendable {
     mutating func appendPong(echoing payload: RawSpan, to buffer: inout [UInt8])
     /// Appends the dialect's close frame with `code` and a reason for people.
     mutating func appendClose(code: WireErrorCode, reason: String, to buffer: inout [UInt8])
-    /// Appends one business frame carrying `payload` (at most `maxDataPayload` octets). A dialect
-    /// whose application writes whole frames itself (HTTP/2) appends `payload` as it is.
-    mutating func appendData(_ payload: RawSpan, to buffer: inout [UInt8])
+    /// Appends one business frame carrying `payload` (at most `maxDataPayload` octets) of the
+    /// dialect's frame `type` (a `BusinessFrame.type`; nil for its default: envelope DATA, WebSocket
+    /// binary). A dialect whose application writes whole frames itself (HTTP/2) appends `payload`
+    /// as it is.
+    mutating func appendData(_ payload: RawSpan, type: UInt64?, to buffer: inout [UInt8])
     /// The peer sent this business frame: says what the session does with it, and appends any
     /// reply (an HTTP/2 SETTINGS acknowledgement, a WebSocket Close echo or handshake response).
     /// - Throws: a rule the frame breaks that only this side can see (a bad handshake answer).
