@@ -87,8 +87,8 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         var keys: Set<UInt32> = []
         for _ in 0..<100 {
             var frame: [UInt8] = []
-            first.appendData([UInt8]().span.bytes, to: &frame)
-            second.appendData([UInt8]().span.bytes, to: &frame)
+            first.appendData([UInt8]().span.bytes, type: nil, to: &frame)
+            second.appendData([UInt8]().span.bytes, type: nil, to: &frame)
             keys.insert(UInt32(frame[2]) << 24 | UInt32(frame[3]) << 16 | UInt32(frame[4]) << 8 | UInt32(frame[5]))
             keys.insert(UInt32(frame[8]) << 24 | UInt32(frame[9]) << 16 | UInt32(frame[10]) << 8 | UInt32(frame[11]))
         }
@@ -254,8 +254,7 @@ private func octets(_ hex: String) -> [UInt8] {
     return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
 }
 
-/// An item with its octets unmasked (the decoder hands over the wire's octets and, for business
-/// frames, the key), for comparing with what was sent.
+/// An item with a copy of the octets handed over with it (unmasked by the decoder).
 private struct WSItem: Equatable, CustomStringConvertible {
     var item: DemuxedItem
     var payload: [UInt8]
@@ -265,57 +264,36 @@ private struct WSItem: Equatable, CustomStringConvertible {
         self.payload = payload
     }
 
-    init(_ item: DemuxedItem, wire bytes: RawSpan, maskingKey: UInt32) {
-        var payload: [UInt8] = []
-        WebSocketFrame.appendMasked(bytes, maskingKey: maskingKey, to: &payload)
-        if case .business(var frame) = item {
-            frame.streamID = 0
-            self.init(.business(frame), payload)
-        } else {
-            self.init(item, payload)
-        }
-    }
-
     var description: String { "\(item) \(payload.count) octets" }
 }
 
-/// The masking key of each frame in `stream` (0 when unmasked), in order, from `start`; stops at
-/// the first frame that is cut short.
-private func maskingKeys(_ stream: [UInt8], from start: Int = 0) -> [UInt32] {
-    var keys: [UInt32] = []
-    var index = start
-    while index < stream.count {
-        let rest = stream.span.bytes.extracting(index...)
-        guard let header = WebSocketFrameHeader(parsing: rest),
-              header.payloadLength <= UInt64(rest.byteCount - header.headerLength) else { break }
-        keys.append(header.maskingKey ?? 0)
-        index += header.headerLength + Int(header.payloadLength)
-    }
-    return keys
-}
-
-/// Decodes `stream`, cut into `chunks`, through `StreamDemuxer`, and unmasks each item's octets
-/// with its frame's key: a business frame's must be the key it reports.
-private func decodeWS(_ decoder: WebSocketFrameDecoder, _ stream: [UInt8], chunks: [[UInt8]]? = nil,
-                      handshakeLength: Int = 0) -> (items: [WSItem], error: FramingError?) {
-    let keys = (handshakeLength > 0 ? [0] : []) + maskingKeys(stream, from: handshakeLength)
+/// Decodes `stream`, cut into `chunks` (whole by default), through `StreamDemuxer`.
+private func decodeWS(_ decoder: WebSocketFrameDecoder, _ stream: [UInt8], chunks: [[UInt8]]? = nil) -> (items: [WSItem], error: FramingError?) {
     var demuxer = StreamDemuxer(decoder)
     var items: [WSItem] = []
-    var keyMismatches = 0
     do {
         for chunk in chunks ?? [stream] {
-            try demuxer.feed(chunk) { item, bytes in
-                let key = items.count < keys.count ? keys[items.count] : 0
-                if case .business(let frame) = item, frame.webSocketMaskingKey != key { keyMismatches += 1 }
-                items.append(WSItem(item, wire: bytes, maskingKey: key))
-            }
+            try demuxer.feed(chunk) { item, bytes in items.append(WSItem(item, bytes.withUnsafeBytes { Array($0) })) }
         }
         try demuxer.finish()
+        return (items, nil)
     } catch {
         return (items, error)
     }
-    #expect(keyMismatches == 0)
-    return (items, nil)
+}
+
+/// The frames `WebSocketFrameEncoder.appendData` writes for one message: fragments of at most
+/// 65,536 octets, the first of `type`, FIN on the last.
+private func expectedMessage(_ data: [UInt8], type: UInt64 = 2) -> [WSItem] {
+    var items: [WSItem] = []
+    var start = 0
+    repeat {
+        let end = start + min(65_536, data.count - start)
+        let frame = BusinessFrame(type: start == 0 ? type : 0, flags: end == data.count ? 0x80 : 0, length: end - start)
+        items.append(WSItem(.business(frame), Array(data[start..<end])))
+        start = end
+    } while start < data.count
+    return items
 }
 
 /// RFC 6455 §5.7's examples, decoded and encoded.
@@ -506,9 +484,10 @@ private func decodeWS(_ decoder: WebSocketFrameDecoder, _ stream: [UInt8], chunk
                 expected.append(WSItem(.pong(HeartbeatPayload(prefixOf: octets.span.bytes)), octets))
             default:
                 let size = Bool.random(using: &random) ? sizes.randomElement(using: &random)! : Int.random(in: 0...70_000, using: &random)
-                let data = random.bytes(min(size, encoder.maxDataPayload))
-                encoder.appendData(data.span.bytes, to: &stream)
-                expected.append(WSItem(.business(BusinessFrame(type: 2, flags: 0x80, length: data.count)), data))
+                let data = random.bytes(size)
+                let type: UInt64 = Bool.random(using: &random) ? 1 : 2
+                encoder.appendData(data.span.bytes, type: type, to: &stream)
+                expected += expectedMessage(data, type: type)
             }
         }
         let whole = decodeWS(decoder, stream)
@@ -516,6 +495,25 @@ private func decodeWS(_ decoder: WebSocketFrameDecoder, _ stream: [UInt8], chunk
         #expect(whole.items == expected)
         let chunked = decodeWS(decoder, stream, chunks: random.chunks(of: stream))
         #expect(chunked.error == nil && chunked.items == expected)
+    }
+
+    /// A write is one message: a long one goes out as fragments of at most 65,536 octets, each
+    /// masked with its own key, and a server (whose default limit is 65,536) reads it back.
+    @Test func longMessageIsFragmented() throws {
+        var encoder = WebSocketFrameEncoder(role: .client, randomSeed: 9, performsHandshake: false)
+        #expect(encoder.maxDataPayload == Int.max)
+        let message = (0..<150_000).map { UInt8(truncatingIfNeeded: $0 &* 3) }
+        var stream: [UInt8] = []
+        encoder.appendData(message.span.bytes, type: 1, to: &stream)
+        #expect(stream.count == 14 + 14 + 8 + 150_000)   // 64-bit lengths, then a 16-bit one; masking keys
+        let (items, error) = decodeWS(WebSocketFrameDecoder(role: .server), stream)
+        #expect(error == nil)
+        #expect(items == expectedMessage(message, type: 1))
+        #expect(items.map(\.item) == [.business(BusinessFrame(type: 1, flags: 0, length: 65_536)),
+                                       .business(BusinessFrame(type: 0, flags: 0, length: 65_536)),
+                                       .business(BusinessFrame(type: 0, flags: 0x80, length: 18_928))])
+        let keys = [10, 10 + 14 + 65_536, 4 + 2 * (14 + 65_536)].map { stream[$0..<($0 + 4)] }
+        #expect(Set(keys.map { Array($0) }).count == 3)
     }
 
     @Test(arguments: [0, 1, 125, 126, 65_535, 65_536])
@@ -687,7 +685,7 @@ private func payload(of item: DemuxedItem) -> HeartbeatPayload {
         let request = WebSocketHandshakeTests.request(WebSocketHandshakeTests.goodRequestLines)
         let frames = octets("81 85 37 fa 21 3d 7f 9f 4d 51 58")
         let decoder = WebSocketDialect().makeDecoder(role: nil, maxFrameSize: nil)
-        let withHandshake = decodeWS(decoder, request + frames, chunks: (request + frames).map { [$0] }, handshakeLength: request.count)
+        let withHandshake = decodeWS(decoder, request + frames, chunks: (request + frames).map { [$0] })
         #expect(withHandshake.error == nil)
         #expect(withHandshake.items.map(\.item) == [.business(BusinessFrame(type: WebSocketFrame.handshakeType, length: request.count)),
                                                     .business(BusinessFrame(type: 1, flags: 0x80, length: 5))])
@@ -726,7 +724,7 @@ private func payload(of item: DemuxedItem) -> HeartbeatPayload {
         let items = try Self.items(stream, role: .server)
         #expect(items.map(\.payload) == [long, bytes("Hello"), long])
         #expect(items.first?.item == .ping(HeartbeatPayload(prefixOf: long.span.bytes)))
-        #expect(items[1].item == .business(BusinessFrame(type: 1, flags: 0x80, streamID: 0x37FA_213D, length: 5)))
+        #expect(items[1].item == .business(BusinessFrame(type: 1, flags: 0x80, length: 5)))
     }
 }
 
@@ -786,10 +784,8 @@ struct WebSocketAllocationTests {
 }
 
 /// spec/vectors/websocket.json through `StreamDemuxer`: whole, split at every octet, and one octet
-/// at a time. Two readings of the vectors, both documented in `WebSocketFrameDecoder`: the decoder
-/// reports the handshake block as a business frame of type `WebSocketFrame.handshakeType` (the
-/// vectors list no item for it), and hands over masked payloads as on the wire with their key, so
-/// items are compared unmasked.
+/// at a time. The decoder reports the handshake block as a business frame of type
+/// `WebSocketFrame.handshakeType`, for the encoder to answer; the vectors list no item for it.
 @Suite struct WebSocketVectorTests {
     struct WSVector: Sendable, CustomTestStringConvertible {
         var name: String
@@ -855,11 +851,7 @@ struct WebSocketAllocationTests {
     func run(_ vector: WSVector, chunks: [[UInt8]]) -> [String] {
         let dialect = WebSocketDialect(performsHandshake: vector.handshake)
         let decoder = dialect.makeDecoder(role: vector.role, maxFrameSize: vector.maxFrameSize)
-        var handshakeLength = 0
-        if vector.handshake, let length = try? WebSocketHandshake.headerBlockLength(in: vector.input.span.bytes) {
-            handshakeLength = length
-        }
-        let (items, error) = decodeWS(decoder, vector.input, chunks: chunks, handshakeLength: handshakeLength)
+        let (items, error) = decodeWS(decoder, vector.input, chunks: chunks)
         var lines: [String] = []
         for received in items {
             let hex = received.payload.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()

@@ -136,8 +136,13 @@ public struct WebSocketFrameEncoder: StreamFrameEncoder {
     /// A Pong echoing a 125-octet Ping, masked: 131 octets (our own pings take 14).
     public var maxHeartbeatLength: Int { WebSocketFrame.maxControlFrameLength }
 
-    /// One binary frame carries at most the default receive limit, which every peer of this library accepts.
-    public var maxDataPayload: Int { WebSocketFrame.defaultMaxFrameSize }
+    /// No limit: `appendData` writes one message of any length, itself fragmented into frames of
+    /// at most `maxFragmentPayload` octets.
+    public var maxDataPayload: Int { Int.max }
+
+    /// The largest payload of one frame we write: the default receive limit (65,536), which every
+    /// peer of this library accepts (RFC 6455 leaves frame limits to the receiver, §10.4).
+    public static let maxFragmentPayload = WebSocketFrame.defaultMaxFrameSize
 
     /// A client's masking key for the next frame; nil for a server.
     private mutating func nextMaskingKey() -> UInt32? {
@@ -184,16 +189,26 @@ public struct WebSocketFrameEncoder: StreamFrameEncoder {
         WebSocketFrame.appendClose(code: status, reason: reason, maskingKey: nextMaskingKey(), to: &buffer)
     }
 
-    /// One binary frame (RFC 6455 §5.6), masked by a client.
-    public mutating func appendData(_ payload: RawSpan, to buffer: inout [UInt8]) {
+    /// One message (RFC 6455 §5.4, §5.6) of `type` — text (0x1) or binary (0x2, the default) —
+    /// as one frame, or fragmented into frames of at most `maxFragmentPayload` octets (the first of
+    /// `type`, the rest continuations, FIN on the last); each masked with its own key by a client.
+    public mutating func appendData(_ payload: RawSpan, type: UInt64?, to buffer: inout [UInt8]) {
         guard isOpen, !sentClose else { return }
-        WebSocketFrame.appendFrame(opcode: WebSocketFrame.Opcode.binary, payload: payload, maskingKey: nextMaskingKey(), to: &buffer)
+        let opcode = type.map { UInt8(truncatingIfNeeded: $0) } ?? WebSocketFrame.Opcode.binary
+        precondition(type.map { $0 == 1 || $0 == 2 } ?? true, "a WebSocket message is text (0x1) or binary (0x2), not type \(type ?? 0)")
+        var start = 0
+        repeat {
+            let end = start + min(Self.maxFragmentPayload, payload.byteCount - start)
+            WebSocketFrame.appendFrame(opcode: start == 0 ? opcode : WebSocketFrame.Opcode.continuation, fin: end == payload.byteCount,
+                                       payload: payload.extracting(start..<end), maskingKey: nextMaskingKey(), to: &buffer)
+            start = end
+        } while start < payload.byteCount
     }
 
     /// The handshake block is answered (server: the 101) or checked (client: Sec-WebSocket-Accept
     /// against our key) and consumed; a Close is echoed (RFC 6455 §5.5.1: the peer's code, empty
-    /// reason; 1000 when it had none) and reported; data frames are delivered. A masked payload
-    /// (a client's) is unmasked here as it is read, with `frame.webSocketMaskingKey`.
+    /// reason; 1000 when it had none) and reported; data frames are delivered. Payloads arrive
+    /// unmasked (`WebSocketFrameDecoder.withItemBytes`).
     public mutating func inbound(_ frame: BusinessFrame, payload: RawSpan, reply: inout [UInt8]) throws(FramingError.Reason) -> InboundDisposition {
         switch frame.type {
         case WebSocketFrame.handshakeType:
@@ -210,7 +225,7 @@ public struct WebSocketFrameEncoder: StreamFrameEncoder {
             isOpen = true
             return .consumed
         case UInt64(WebSocketFrame.Opcode.close):
-            let close = WebSocketClose(payload: payload, maskingKey: frame.webSocketMaskingKey)
+            let close = WebSocketClose(payload: payload)
             if !sentClose {
                 sentClose = true
                 let echoed = close.code ?? WebSocketCloseCode.normalClosure.rawValue

@@ -13,30 +13,24 @@
 ///
 /// ## Masking (RFC 6455 §5.3)
 ///
-/// A server reads masked frames. `decode(frame:)` gets the frame as a borrowed, read-only span —
-/// the caller's chunk or the demuxer's buffer — so it cannot unmask in place, and the seam's
-/// `DecodedFrame` can only point into that span. So decoding itself copies nothing:
-/// - a Ping's or Pong's `HeartbeatPayload` holds its first 8 octets *unmasked*, computed in
-///   registers — every ping this library sends, and any ping of at most 8 octets, is whole there,
-///   so the session echoes it correctly without looking at the octets;
-/// - a masked Close's code and reason are checked by unmasking them on the fly, octet by octet;
-/// - the octets handed over with an item through today's `StreamDemuxer` are the payload *as on
-///   the wire*, and a business frame reports its key in `BusinessFrame.webSocketMaskingKey`
-///   (carried in `streamID`; 0 when unmasked, and XOR with 0 is the identity): the consumer
-///   unmasks while copying the payload out — `WebSocketFrame.appendMasked(_:maskingKey:to:)` —
-///   which is the copy it makes of a borrowed span anyway;
-/// - `withItemBytes(of:_:_:)` hands over the *unmasked* octets instead, unmasking into one
-///   reusable buffer: the hook a demuxer needs to deliver unmasked payloads to everyone.
+/// A server reads masked frames, and every item's octets are handed over unmasked
+/// (spec/websocket.md §4.3). `decode(frame:)` gets the frame as a borrowed, read-only span — the
+/// caller's chunk or the demuxer's buffer — so it cannot unmask in place; what each step costs:
+/// - a Ping's or Pong's `HeartbeatPayload` holds its first 8 octets unmasked, computed in
+///   registers, and a masked Close's code and reason are checked by unmasking them on the fly,
+///   octet by octet: decoding copies nothing;
+/// - `withItemBytes(of:_:_:)`, which `StreamDemuxer` calls to hand an item's octets over, passes
+///   an unmasked frame's payload in place (a client reading a server: no copy at all) and
+///   unmasks a masked one into one reusable buffer while copying it — the one copy the read-only
+///   span forces, a single pass, 8 octets at a time. (A demuxer that let the decoder write into
+///   its own buffer, where a frame split across reads already sits, could unmask in place there.)
 ///
 /// Cost, measured here (release build, one pinned core, best of 5 runs, 64 KiB payloads; the
-/// machine was shared, so ranges): demuxing a masked frame 81–84 ns against 79–81 ns for an
-/// unmasked one (no copy either way); unmasking while copying 1.72–1.92 µs against 1.73–1.79 µs
-/// for a plain copy (36–38 GB/s), so masking adds at most ~10% to the copy a consumer makes
-/// anyway; unmasking in place 1.55–1.58 µs. A masked ping encoded and decoded: 150 ns against
-/// 130 ns unmasked (the difference is mostly the ChaCha20 masking key), no allocation.
-///
-/// Gap until the seam has that hook: the session echoes a masked Ping longer than 8 octets from
-/// the octets handed over, which are masked, so its Pong is not sent (it is counted as discarded).
+/// machine was shared, so ranges): unmasking while copying 1.72–1.92 µs against 1.73–1.79 µs for
+/// a plain copy (36–38 GB/s) — about 0.03 ns per octet, within ~10% of a memcpy; in place
+/// 1.55–1.58 µs; finding and decoding the frame itself 81–84 ns masked, 79–81 ns unmasked. A
+/// masked 8-octet ping encoded and decoded: ~150 ns against ~130 ns unmasked (mostly the ChaCha20
+/// masking key), with no allocation once the buffer is warm.
 public struct WebSocketFrameDecoder: Sendable {
     /// How the stream begins (RFC 6455 §4).
     public enum HandshakePolicy: Hashable, Sendable {
@@ -194,7 +188,7 @@ public struct WebSocketFrameDecoder: Sendable {
         default:
             preconditionFailure("decode(frame:) called on a reserved opcode that boundary(of:) let through")
         }
-        let business = BusinessFrame(type: UInt64(header.opcode), flags: header.flags, streamID: key, length: payload.count)
+        let business = BusinessFrame(type: UInt64(header.opcode), flags: header.flags, length: payload.count)
         return DecodedFrame(item: .business(business), bytes: payload)
     }
 
@@ -250,27 +244,17 @@ extension WebSocketFrameDecoder {
     /// buffer keeps its capacity up to 64 KiB, so once warm a masked ping or data frame of that
     /// size costs no allocation.
     ///
-    /// This is the hook a demuxer needs to hand over unmasked payloads (spec/websocket.md §4.3):
-    /// `StreamDemuxer` today hands over `frame.extracting(decoded.bytes)`, which for a masked frame
-    /// is the payload as on the wire. As a `StreamFrameDecoder` requirement with that as its
-    /// default, it would cost other dialects nothing; a demuxer that owns a mutable copy of the
-    /// frame (its buffer for a frame split across chunks) could unmask in place instead, for no copy.
+    /// `StreamDemuxer` hands every item's octets over through this (spec/websocket.md §4.3).
     public mutating func withItemBytes<R, E: Error>(of frame: RawSpan, _ decoded: DecodedFrame,
                                                      _ body: (RawSpan) throws(E) -> R) throws(E) -> R {
         let wire = frame.extracting(decoded.bytes)
         guard lastMaskingKey != 0, wire.byteCount > 0 else { return try body(wire) }
         unmasked.removeAll(keepingCapacity: unmasked.capacity <= 64 * 1024)
+        // Room for any control frame on first use, so that pings of every length cost nothing after.
+        if unmasked.capacity < WebSocketFrame.maxControlPayload { unmasked.reserveCapacity(WebSocketFrame.maxControlPayload) }
         WebSocketFrame.appendMasked(wire, maskingKey: lastMaskingKey, to: &unmasked)
         return try body(unmasked.span.bytes)
     }
-}
-
-extension BusinessFrame {
-    /// For a WebSocket frame: the masking key its payload octets are XORed with on the wire
-    /// (RFC 6455 §5.3), 0 for an unmasked frame. The decoder hands over the payload as it is on
-    /// the wire; unmask it with `WebSocketFrame.appendMasked(_:maskingKey:to:)` or
-    /// `WebSocketFrame.unmask(_:maskingKey:)` (both are the identity for key 0).
-    public var webSocketMaskingKey: UInt32 { streamID }
 }
 
 /// A WebSocket frame-rule failure: one of the rules of spec/websocket.md §4.1 (or a bad
