@@ -157,7 +157,7 @@ public enum WebSocketFrame {
     /// Appends `payload` XORed with `maskingKey`, key octet 0 on payload octet 0 (RFC 6455 §5.3).
     /// Applying it again unmasks. One pass: octets are XORed 8 at a time, four words per
     /// iteration, as they are written into `buffer`'s spare capacity, which grows only if too
-    /// small. Measured here (release, one core): 64 KiB in 1.7–1.9 µs, within ~10% of a plain copy.
+    /// small: ~0.43 instructions per octet, about the time of a plain copy (see `WebSocketFrameDecoder`).
     public static func appendMasked(_ payload: RawSpan, maskingKey: UInt32, to buffer: inout [UInt8]) {
         let count = payload.byteCount
         guard count > 0 else { return }
