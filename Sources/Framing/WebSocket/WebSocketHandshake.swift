@@ -63,8 +63,13 @@ public enum WebSocketHandshake {
     /// Appends the client's opening handshake (RFC 6455 §4.1): `GET path HTTP/1.1`, Host,
     /// `Upgrade: websocket`, `Connection: Upgrade`, Sec-WebSocket-Key, `Sec-WebSocket-Version: 13`,
     /// then `headers` (Origin, Sec-WebSocket-Protocol, ...) as given, then the blank line.
+    /// - Precondition: `host`, `path` and the fields hold no CR, LF or NUL (no header injection),
+    ///   and `path` no space.
     public static func appendRequest(host: String, path: String = "/", key: WebSocketKey,
                                      headers: [WebSocketHeaderField] = [], to buffer: inout [UInt8]) {
+        func isClean(_ text: String) -> Bool { !text.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 } }
+        precondition(isClean(host) && isClean(path) && !path.utf8.contains(ASCII.space), "WebSocket request host or path with CR, LF, NUL or (path) a space")
+        precondition(headers.allSatisfy { isClean($0.name) && isClean($0.value) }, "WebSocket request header with CR, LF or NUL")
         buffer.append(contentsOf: "GET \(path.isEmpty ? "/" : path) HTTP/1.1\r\n".utf8)
         appendField("Host", host, to: &buffer)
         appendField("Upgrade", "websocket", to: &buffer)
