@@ -346,11 +346,4 @@ public struct WebSocketFrameHeader: Hashable, Sendable {
         payloadLength = length
         headerLength = cursor
     }
-
-    /// Octets the header takes, from its first two octets (RFC 6455 §5.2).
-    static func length(firstTwo second: UInt8) -> Int {
-        let shortLength = second & 0x7F
-        let lengthOctets = shortLength == 126 ? 2 : shortLength == 127 ? 8 : 0
-        return 2 + lengthOctets + (second & WebSocketFrame.Flags.mask != 0 ? 4 : 0)
-    }
 }
