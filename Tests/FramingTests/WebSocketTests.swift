@@ -578,6 +578,50 @@ private func payload(of item: DemuxedItem) -> HeartbeatPayload {
     }
 }
 
+/// Hostile input: valid streams with random octets changed, in every role and handshake policy,
+/// decode the same — items and error at the same offset — whole, in random chunks and one octet
+/// at a time, and never trap.
+@Suite struct WebSocketMutationTests {
+    @Test(arguments: 0..<300 as Range<UInt64>)
+    func mutatedStreamsDecodeTheSameHoweverCut(seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        let sender: ConnectionRole = seed % 2 == 0 ? .client : .server
+        var encoder = WebSocketFrameEncoder(role: sender, randomSeed: seed, performsHandshake: false)
+        var stream: [UInt8] = []
+        if seed % 3 == 0 {
+            if sender == .client {
+                WebSocketHandshake.appendRequest(host: "h", key: WebSocketKey(randomSeed: seed), to: &stream)
+            } else {
+                WebSocketHandshake.appendAcceptance(key: WebSocketKey(randomSeed: seed).base64, to: &stream)
+            }
+        }
+        for _ in 0..<Int.random(in: 1...12, using: &random) {
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0: encoder.appendPing(HeartbeatPayload(rawValue: random.next()), to: &stream)
+            case 1: encoder.appendPong(echoing: random.bytes(Int.random(in: 0...125, using: &random)).span.bytes, to: &stream)
+            case 2: encoder.appendData(random.bytes(Int.random(in: 0...300, using: &random)).span.bytes, type: 1, to: &stream)
+            default:
+                var close: [UInt8] = []
+                WebSocketFrame.appendClose(code: 1000, reason: "é", maskingKey: sender == .client ? UInt32(truncatingIfNeeded: random.next()) : nil, to: &close)
+                stream += close
+            }
+        }
+        for _ in 0..<Int.random(in: 1...4, using: &random) where !stream.isEmpty {
+            stream[Int.random(in: 0..<stream.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+        }
+        let receiver: ConnectionRole? = [sender == .client ? ConnectionRole.server : .client, nil][Int(seed / 2 % 2)]
+        let policies: [WebSocketFrameDecoder.HandshakePolicy] = [.none, .optional, sender == .client ? .expectRequest : .expectResponse]
+        for policy in policies {
+            let decoder = WebSocketFrameDecoder(role: receiver, maxFrameSize: 200, handshake: policy)
+            let whole = decodeWS(decoder, stream)
+            let chunked = decodeWS(decoder, stream, chunks: random.chunks(of: stream))
+            let bytewise = decodeWS(decoder, stream, chunks: stream.map { [$0] })
+            #expect(chunked.items == whole.items && chunked.error == whole.error, "seed \(seed) \(policy) chunked")
+            #expect(bytewise.items == whole.items && bytewise.error == whole.error, "seed \(seed) \(policy) bytewise")
+        }
+    }
+}
+
 /// The handshake through the demuxer, and the encoder's answers (RFC 6455 §4, §5.5.1).
 @Suite struct WebSocketSessionTests {
     /// A client and a server encoder/decoder pair run the opening handshake, exchange a ping and
