@@ -2,7 +2,7 @@
 /// The one place that lists them: adding a built-in dialect adds a line to each `switch` here.
 public enum DialectRegistry {
     /// Every built-in dialect, in the order the command line lists them.
-    public static let builtIn: [Dialect] = [.envelope, .http2, .quic]
+    public static let builtIn: [Dialect] = [.envelope, .http2, .quic, .webSocket]
 
     /// The built-in dialect named `name` (`tcp`, `http2`, `quic`, `ws`), or nil.
     public static func dialect(named name: String) -> Dialect? {
@@ -15,6 +15,7 @@ public enum DialectRegistry {
         switch dialect {
         case .envelope: return EnvelopeDialect()
         case .http2: return HTTP2Dialect()
+        case .webSocket: return WebSocketDialect()
         default: return nil
         }
     }
@@ -63,11 +64,21 @@ extension Dialect {
     public static var allCases: [Dialect] { DialectRegistry.builtIn }
 }
 
+extension DialectRegistry {
+    /// The stream dialect behind a built-in `dialect` configured to write frames at once, with no
+    /// opening handshake: for encoding frames into a capture or a test stream.
+    public static func framesOnlyDialect(_ dialect: Dialect) -> (any StreamDialect)? {
+        dialect == .webSocket ? WebSocketDialect(performsHandshake: false) : streamDialect(dialect)
+    }
+}
+
 extension Dialect {
-    /// Appends a heartbeat request in a built-in dialect chosen at run time (one dynamic call; code
-    /// that knows its dialect uses its encoder). QUIC appends a PING frame.
+    /// Appends a heartbeat request in a built-in dialect chosen at run time, as frames go after
+    /// any opening handshake (a WebSocket client's Ping, masked). A convenience for captures and
+    /// tests, with a dynamic call (and, for dialects with large encoders, an allocation) per use;
+    /// code that knows its dialect uses its encoder. QUIC appends a PING frame.
     public func appendPing(_ payload: HeartbeatPayload, to buffer: inout [UInt8]) {
-        guard let stream = DialectRegistry.streamDialect(self) else {
+        guard let stream = DialectRegistry.framesOnlyDialect(self) else {
             if self == .quic { QUICFrame.ping.append(to: &buffer) }
             return
         }
@@ -77,13 +88,13 @@ extension Dialect {
     /// Appends the answer to a ping carrying `payload` in a built-in dialect chosen at run time.
     /// QUIC has no answer frame (the stack acknowledges the packet): nothing is appended.
     public func appendPong(_ payload: HeartbeatPayload, to buffer: inout [UInt8]) {
-        guard let stream = DialectRegistry.streamDialect(self) else { return }
+        guard let stream = DialectRegistry.framesOnlyDialect(self) else { return }
         Self.appendPong(payload, stream, to: &buffer)
     }
 
     /// The most octets `appendPing` or `appendPong` appends for a built-in dialect.
     public var maxHeartbeatLength: Int {
-        guard let stream = DialectRegistry.streamDialect(self) else { return 1 }
+        guard let stream = DialectRegistry.framesOnlyDialect(self) else { return 1 }
         return Self.maxHeartbeatLength(stream)
     }
 
