@@ -27,6 +27,9 @@ let package = Package(
         // Command-line tool: demo, serve, probe, decode.
         .executableTarget(name: "hb", dependencies: ["Framing", "Heartbeat", "Transports"], swiftSettings: strict),
 
+        // Frames written by our encoders for independent implementations to read (Interop/run.sh).
+        .executableTarget(name: "interop-frames", dependencies: ["Framing"], swiftSettings: strict),
+
         // Deterministic network simulation used by tests and by the `heartbeat-sim` report.
         .target(name: "Simulation", dependencies: ["Heartbeat"], swiftSettings: strict),
         .executableTarget(name: "heartbeat-sim", dependencies: ["Simulation", "Heartbeat"], swiftSettings: strict),

@@ -4,7 +4,11 @@
 #   - a python-h2 client pings `hb serve --dialect http2`; an independent Python envelope client
 #     (written from spec/envelope.md) pings and echoes through `hb serve --dialect tcp`;
 #   - hyperframe parses our HTTP/2 vectors and our encoder's output, and `hb decode` parses
-#     hyperframe's; aioquic decodes our varint and ACK vectors.
+#     hyperframe's; aioquic decodes our varint and ACK vectors;
+#   - WebSocket (Interop/websocket_interop.py): `hb probe --dialect ws` against a `websockets`
+#     server, a `websockets` client against `hb serve --dialect ws`, wsproto and `hb decode` agree
+#     on 10^4 random frames and 300 broken streams, and wsproto reads 10^4 frames our encoder
+#     wrote in each role (interop-frames).
 # Installs what it needs; a missing peer is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +17,22 @@ if ! command -v nghttpd >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-server >/dev/null
 fi
-python3 -m pip install -q --disable-pip-version-check h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 2>/dev/null \
-    || python3 -m pip install -q --disable-pip-version-check --break-system-packages h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2
+python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsproto==1.3.2)
+python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages "${python_packages[@]}"
 
 swift build --product hb
-exec python3 Interop/interop.py "$(swift build --show-bin-path)/hb"
+swift build --product interop-frames
+bin=$(swift build --show-bin-path)
+python3 Interop/interop.py "$bin/hb"
+
+echo
+echo "=== WebSocket"
+python3 Interop/websocket_interop.py "$bin/hb" | { grep -v '^ok ' || true; }
+frames=$(mktemp -d)
+trap 'rm -rf "$frames"' EXIT
+for role in client server; do
+    "$bin/interop-frames" ws "$role" 10000 "$RANDOM" "$frames/$role.bin" "$frames/$role.json"
+    python3 Interop/websocket_interop.py reverse "$frames/$role.bin" "$frames/$role.json" --sender-role "$role" \
+        | { grep -v '^ok ' || true; }
+done

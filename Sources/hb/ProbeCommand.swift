@@ -6,10 +6,11 @@ import Transports
 /// `hb probe`: ping(8) at the protocol level.
 enum ProbeCommand {
     static let usage = """
-        usage: hb probe --dialect tcp|http2 HOST:PORT [--count N] [--interval S] [--timeout S]
+        usage: hb probe --dialect tcp|http2|ws HOST:PORT|ws://HOST:PORT/PATH [--count N] [--interval S] [--timeout S]
 
-        Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, or HTTP/2 PINGs over
-        cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server.
+        Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
+        cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server,
+        or WebSocket Pings after the opening handshake (RFC 6455) to any ws:// server.
         Prints one line per reply and a min/avg/max/mdev summary.
           --count N     pings to send (default 5)
           --interval S  seconds between pings (default 1)
@@ -36,7 +37,8 @@ enum ProbeCommand {
     }
 
     static func probe(_ target: String, dialect: CommandLineDialect, count: Int, interval: Duration, ackTimeout: Duration) async throws -> Int32 {
-        let address = try SocketAddress(parsing: target)
+        let (host, stream) = try dialect.target(target)
+        let address = try SocketAddress(parsing: host)
         let loop = try EventLoop()
         defer { loop.shutdown() }
         // Every ping is sent on schedule and judged on its own: no retries, no giving up.
@@ -47,8 +49,9 @@ enum ProbeCommand {
         heartbeat.maxOutstandingPings = 4
         heartbeat.circuitBreakerThreshold = Int.max / 2
         heartbeat.trafficCountsAsLiveness = false
+        // The probed server's own keepalive pings are answered, never policed: it is not abusing us.
+        heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
         heartbeat.backoff = BackoffSchedule(steps: [BackoffStep(failures: 1, delay: interval, jitter: 0)])
-        guard let stream = dialect.stream else { throw UsageError("hb probe cannot run \(dialect.dialect)") }
         var configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
         configuration.closeOnPeerDead = false
         let connection = try await HeartbeatConnection.connect(to: address, configuration: configuration, on: loop)

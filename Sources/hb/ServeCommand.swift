@@ -7,10 +7,11 @@ import Transports
 /// `hb serve`: answers heartbeats, echoes business data, logs each connection's events.
 enum ServeCommand {
     static let usage = """
-        usage: hb serve --dialect tcp|http2 [--host H] --port N [--interval S] [--timeout S]
+        usage: hb serve --dialect tcp|http2|ws [--host H] --port N [--interval S] [--timeout S]
 
         Listens on H:N (default host 127.0.0.1; port 0 picks a free one), answers heartbeats, echoes
-        business data (tcp: DATA payloads; http2: DATA frames back on their stream), pings each client
+        business data (tcp: DATA payloads; http2: DATA frames back on their stream; ws: text and binary
+        messages as they came, after answering the opening handshake), pings each client
         every --interval seconds (default 30) and logs each connection's liveness events. Runs until
         interrupted (SIGINT, SIGTERM).
         """
@@ -60,8 +61,9 @@ enum ServeCommand {
         say("\(name): connected")
         let echo = Task {
             do {
+                var state = EchoState()
                 for try await frame in connection.inbound {
-                    if let reply = dialect.echo(frame) { try await connection.write(reply) }
+                    if let reply = dialect.echo(&state, frame) { try await connection.write(reply.bytes, type: reply.type) }
                 }
             } catch {}
         }

@@ -20,8 +20,15 @@ public enum DialectRegistry {
         }
     }
 
-    /// A demuxer for a built-in dialect (see `Demuxer.init(dialect:maxFrameSize:role:)`).
+    /// A demuxer for a capture in a built-in dialect, as `role` reads it (nil: either direction);
+    /// see `Demuxer.init(dialect:maxFrameSize:role:)`. A WebSocket capture may start with the
+    /// opening handshake or with frames, whatever the role, and is read as a client reads a
+    /// server (unmasked frames) unless `role` says otherwise.
     public static func demuxer(for dialect: Dialect, role: ConnectionRole?, maxFrameSize: Int?) -> Demuxer {
+        if dialect == .webSocket {
+            return Demuxer(WebSocketFrameDecoder(role: role ?? .client, maxFrameSize: maxFrameSize ?? WebSocketFrame.defaultMaxFrameSize,
+                                                 handshake: .optional))
+        }
         if let stream = streamDialect(dialect) { return Demuxer(stream, role: role, maxFrameSize: maxFrameSize) }
         precondition(dialect == .quic, "\(dialect) is not a built-in dialect")
         return Demuxer(QUICPacketDemuxer())
@@ -73,8 +80,8 @@ extension DialectRegistry {
 }
 
 extension Dialect {
-    /// Appends a heartbeat request in a built-in dialect chosen at run time, as frames go after
-    /// any opening handshake (a WebSocket client's Ping, masked). A convenience for captures and
+    /// Appends a heartbeat request in a built-in dialect chosen at run time, as a server writes it
+    /// after any opening handshake (a WebSocket Ping unmasked, as `Demuxer(dialect:)` reads). A convenience for captures and
     /// tests, with a dynamic call (and, for dialects with large encoders, an allocation) per use;
     /// code that knows its dialect uses its encoder. QUIC appends a PING frame.
     public func appendPing(_ payload: HeartbeatPayload, to buffer: inout [UInt8]) {
@@ -99,7 +106,7 @@ extension Dialect {
     }
 
     private static func appendPing<D: StreamDialect>(_ payload: HeartbeatPayload, _ stream: D, to buffer: inout [UInt8]) {
-        var encoder = stream.makeEncoder(role: .client, randomSeed: payload.rawValue)
+        var encoder = stream.makeEncoder(role: .server, randomSeed: payload.rawValue)
         encoder.appendPing(payload, to: &buffer)
     }
 
