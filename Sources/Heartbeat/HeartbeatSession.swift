@@ -72,13 +72,17 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     ///   - configuration: the engine's settings; its `randomSeed` also seeds the dialect's encoder.
     ///   - connectionID: copied into every event.
     ///   - maxFrameSize: the largest inbound payload accepted; nil for the dialect's default.
+    ///   - encoderSeed: seeds what the dialect's encoder must make unpredictable (WebSocket masking
+    ///     keys, RFC 6455 §10.3). Pass 64 bits from a secure source (`Transports` uses
+    ///     getrandom(2)); nil derives it from `configuration.randomSeed` and `connectionID`, which is
+    ///     reproducible for tests and predictable on a network.
     public init(dialect: D, role: Role, configuration: HeartbeatConfiguration = .init(),
-                connectionID: UInt64 = 0, maxFrameSize: Int? = nil, now: Timestamp) {
+                connectionID: UInt64 = 0, maxFrameSize: Int? = nil, encoderSeed: UInt64? = nil, now: Timestamp) {
         self.dialect = dialect
         engine = HeartbeatEngine(configuration: configuration, connectionID: connectionID, dialect: dialect.dialect,
                                  liveness: dialect.liveness, now: now)
         demuxer = StreamDemuxer(dialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
-        encoder = dialect.makeEncoder(role: role, randomSeed: configuration.randomSeed ^ connectionID)
+        encoder = dialect.makeEncoder(role: role, randomSeed: encoderSeed ?? configuration.randomSeed ^ connectionID)
         control.reserveCapacity(256)
         outputs.reserveCapacity(32)
         encoder.appendPreface(to: &control)

@@ -10,12 +10,15 @@ extension TransportSuites {
 
         init() throws { loop = try EventLoop() }
 
-        func pair(_ heartbeat: HeartbeatConfiguration = fastHeartbeats(), capacity: Int = 256 * 1024)
+        func pair(_ heartbeat: HeartbeatConfiguration = fastHeartbeats(), server serverHeartbeat: HeartbeatConfiguration? = nil,
+                  capacity: Int = 256 * 1024)
             async -> (client: HeartbeatConnection, server: HeartbeatConnection, clientEnd: MemoryTransport, serverEnd: MemoryTransport) {
             let (clientEnd, serverEnd) = MemoryTransport.pair(on: loop, capacity: capacity)
             let configuration = ConnectionConfiguration(dialect: .envelope, heartbeat: heartbeat, writeBufferLimit: 32 * 1024)
+            var serverConfiguration = configuration
+            serverConfiguration.heartbeat = serverHeartbeat ?? heartbeat
             let client = await HeartbeatConnection.start(over: clientEnd, configuration: configuration, role: .client)
-            let server = await HeartbeatConnection.start(over: serverEnd, configuration: configuration, role: .server)
+            let server = await HeartbeatConnection.start(over: serverEnd, configuration: serverConfiguration, role: .server)
             return (client, server, clientEnd, serverEnd)
         }
 
@@ -42,7 +45,9 @@ extension TransportSuites {
 
         @Test func blackHoleIsDetectedAsDeath() async throws {
             defer { loop.shutdown() }
-            let (client, server, _, serverEnd) = await pair()
+            // Only the client probes: the server, which would also find its peer silent, must not
+            // close first and turn the client's verdict into an end of stream.
+            let (client, server, _, serverEnd) = await pair(server: fastHeartbeats(interval: .seconds(60), ackTimeout: .seconds(10)))
             _ = await rttSample(client)
             // The server's replies vanish: a half-open connection.
             serverEnd.inject(.init(dropsOutgoing: true))

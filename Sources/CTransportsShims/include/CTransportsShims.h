@@ -4,6 +4,7 @@
 // wrappers for the variadic calls Swift cannot import (ioctl).
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
