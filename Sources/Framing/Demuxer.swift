@@ -1,8 +1,8 @@
 /// A demuxer for a dialect chosen at run time: any stream dialect (`StreamDemuxer` over its
 /// decoder) or QUIC packets (`QUICPacketDemuxer`). For stream dialects `feed` takes chunks of any
-/// size; for QUIC each `feed` is one whole packet payload. It costs one dynamic call per `feed`;
-/// the per-frame work inside is the dialect's own, specialised code. Code that knows its dialect
-/// at compile time uses `StreamDemuxer` directly.
+/// size; for QUIC each `feed` is one whole packet payload. A built-in dialect's demuxer is held by
+/// its concrete type (`DialectRegistry`), so each `feed` costs one branch and the per-frame work
+/// is that dialect's specialised code; any other dialect's costs one dynamic call per `feed`.
 ///
 /// ```swift
 /// var demuxer = Demuxer(dialect: .envelope)
@@ -16,20 +16,24 @@
 /// try demuxer.finish()                // throws .truncated if the stream stopped inside a frame
 /// ```
 public struct Demuxer: Sendable {
-    private var base: any DemuxerBase
+    private enum Storage: Sendable {
+        case builtIn(BuiltInDemuxer)
+        case other(any DemuxerBase)
+    }
+    private var storage: Storage
 
     /// The dialect being demultiplexed.
     public let dialect: Dialect
 
     /// A demuxer over a stream dialect's decoder.
     public init<Decoder: StreamFrameDecoder>(_ decoder: Decoder) {
-        base = StreamDemuxer(decoder)
+        storage = BuiltInDemuxer(decoder).map(Storage.builtIn) ?? .other(StreamDemuxer(decoder))
         dialect = Decoder.dialect
     }
 
     /// A demuxer for QUIC packet payloads.
     public init(_ demuxer: QUICPacketDemuxer) {
-        base = demuxer
+        storage = .builtIn(.quic(demuxer))
         dialect = .quic
     }
 
@@ -47,6 +51,13 @@ public struct Demuxer: Sendable {
         self = DialectRegistry.demuxer(for: dialect, role: role, maxFrameSize: maxFrameSize)
     }
 
+    private var base: any DemuxerBase {
+        switch storage {
+        case .builtIn(let demuxer): return demuxer.base
+        case .other(let demuxer): return demuxer
+        }
+    }
+
     /// Octets held for a frame that has not ended yet (always 0 for QUIC).
     public var bufferedByteCount: Int { base.bufferedByteCount }
 
@@ -61,7 +72,18 @@ public struct Demuxer: Sendable {
 
     /// Feeds a chunk of the stream, or one QUIC packet payload; see `StreamDemuxer.feed(_:_:)`.
     public mutating func feed(_ bytes: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
-        try base.feedAny(bytes, body)
+        // The demuxer is moved out of `storage` while it is fed, so that its buffer stays uniquely
+        // referenced and is never copied.
+        switch storage {
+        case .builtIn(var demuxer):
+            storage = .builtIn(.placeholder)
+            defer { storage = .builtIn(demuxer) }
+            try demuxer.feed(bytes, body)
+        case .other(var demuxer):
+            storage = .builtIn(.placeholder)
+            defer { storage = .other(demuxer) }
+            try demuxer.feedAny(bytes, body)
+        }
     }
 
     /// Feeds bytes held in an array; see `feed(_:_:)`.
@@ -72,12 +94,21 @@ public struct Demuxer: Sendable {
     /// Declares the end of the input.
     /// - Throws: `.truncated` if a stream ended inside a frame, or the earlier failure.
     public mutating func finish() throws(FramingError) {
-        try base.finishAny()
+        switch storage {
+        case .builtIn(var demuxer):
+            storage = .builtIn(.placeholder)
+            defer { storage = .builtIn(demuxer) }
+            try demuxer.finish()
+        case .other(var demuxer):
+            storage = .builtIn(.placeholder)
+            defer { storage = .other(demuxer) }
+            try demuxer.finishAny()
+        }
     }
 }
 
 /// What `Demuxer` needs of the demuxer it wraps.
-private protocol DemuxerBase: Sendable {
+protocol DemuxerBase: Sendable {
     var bufferedByteCount: Int { get }
     var offset: Int { get }
     var failure: FramingError? { get }

@@ -20,36 +20,40 @@
 /// ```
 public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
     /// The dialect's decoder, with its state (open header block, preface seen).
-    public private(set) var decoder: Decoder
+    public var decoder: Decoder { _decoder }
+    @usableFromInline var _decoder: Decoder
     /// The octets of the one frame that has begun but not ended; capacity kept between frames.
-    private var pending: [UInt8] = []
+    @usableFromInline var pending: [UInt8] = []
     /// How many octets `pending` must hold before the decoder is asked again; 0 when empty.
-    private var pendingTarget = 0
+    @usableFromInline var pendingTarget = 0
     /// Offset of the next frame's first octet since the first octet fed.
-    public private(set) var offset = 0
+    public var offset: Int { _offset }
+    @usableFromInline var _offset = 0
     /// The error that stopped the demuxer, if any.
-    public private(set) var failure: FramingError?
+    public var failure: FramingError? { _failure }
+    @usableFromInline var _failure: FramingError?
 
     /// Buffers bigger than this are released once their frame is done, so that one large frame
     /// does not pin memory on an idle connection.
-    private static var retainedCapacity: Int { 64 * 1024 }
+    @usableFromInline static var retainedCapacity: Int { 64 * 1024 }
 
     /// A demuxer that starts at the beginning of a stream.
     public init(_ decoder: Decoder) {
-        self.decoder = decoder
+        self._decoder = decoder
     }
 
     /// Octets held for a frame that has not ended yet: at most `decoder.maxFrameLength`.
     public var bufferedByteCount: Int { pending.count }
 
     /// Whether the stream is between frames: nothing buffered, so it may end here.
-    public var isAtFrameBoundary: Bool { pending.isEmpty && failure == nil }
+    public var isAtFrameBoundary: Bool { pending.isEmpty && _failure == nil }
 
     /// Feeds the next chunk of the stream. `body` gets each item in order with its octets
     /// (see `DecodedFrame`), borrowed for the duration of the call.
     /// - Throws: the first framing error; items before it have been reported.
+    @inlinable
     public mutating func feed(_ chunk: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
-        if let failure { throw failure }
+        if let failure = _failure { throw failure }
         var index = 0
         if pendingTarget > 0 {
             guard try completePending(chunk, &index, body) else { return }
@@ -57,7 +61,7 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
         while index < chunk.byteCount {
             let rest = chunk.extracting(index...)
             let boundary: FrameBoundary
-            do { boundary = try decoder.boundary(of: rest) } catch { throw fail(error) }
+            do { boundary = try _decoder.boundary(of: rest) } catch { throw fail(error) }
             switch boundary {
             case .frame(let length) where length <= rest.byteCount:
                 try emit(rest.extracting(0..<length), body)
@@ -70,26 +74,29 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
     }
 
     /// Feeds the next chunk from an array; see `feed(_:_:)`.
+    @inlinable
     public mutating func feed(_ chunk: [UInt8], _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
         try feed(chunk.span.bytes, body)
     }
 
     /// Declares the end of the stream.
     /// - Throws: `.truncated` at the start of the unfinished frame if the stream ended inside one.
+    @inlinable
     public mutating func finish() throws(FramingError) {
-        if let failure { throw failure }
+        if let failure = _failure { throw failure }
         guard pending.isEmpty else { throw fail(.truncated) }
     }
 
     /// Gathers octets of the pending frame from `chunk`; true once it has been emitted.
-    private mutating func completePending(_ chunk: RawSpan, _ index: inout Int, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) -> Bool {
+    @inlinable
+    mutating func completePending(_ chunk: RawSpan, _ index: inout Int, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) -> Bool {
         while true {
             let take = min(pendingTarget - pending.count, chunk.byteCount - index)
             pending.append(chunk.extracting(index..<(index + take)))
             index += take
             guard pending.count == pendingTarget else { return false }
             let boundary: FrameBoundary
-            do { boundary = try decoder.boundary(of: pending.span.bytes) } catch { throw fail(error) }
+            do { boundary = try _decoder.boundary(of: pending.span.bytes) } catch { throw fail(error) }
             switch boundary {
             case .frame(let length) where length == pending.count:
                 // Move the buffer out so that it can be borrowed while `self` changes.
@@ -101,7 +108,7 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
                 swap(&frame, &pending)
                 return true
             case .frame(let length), .needMore(let length):
-                guard length > pending.count, length <= decoder.maxFrameLength else {
+                guard length > pending.count, length <= _decoder.maxFrameLength else {
                     preconditionFailure("\(Decoder.self) asked for \(length) octets with \(pending.count) buffered")
                 }
                 pendingTarget = length
@@ -110,8 +117,9 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
         }
     }
 
-    private mutating func startPending(_ rest: RawSpan, target: Int) throws(FramingError) {
-        guard target > rest.byteCount, target <= decoder.maxFrameLength else {
+    @inlinable
+    mutating func startPending(_ rest: RawSpan, target: Int) throws(FramingError) {
+        guard target > rest.byteCount, target <= _decoder.maxFrameLength else {
             preconditionFailure("\(Decoder.self) asked for \(target) octets with \(rest.byteCount) available")
         }
         reservePending(target, arriving: rest.byteCount)
@@ -123,25 +131,28 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
     /// `retainedCapacity` octets beyond those in hand: a declared length is only the peer's word,
     /// so a header announcing a 16 MiB frame costs what the peer has sent, not what it promised.
     /// Past that, the buffer grows (geometrically) with the octets as they arrive.
-    private mutating func reservePending(_ target: Int, arriving: Int = 0) {
+    @inlinable
+    mutating func reservePending(_ target: Int, arriving: Int = 0) {
         pending.reserveCapacity(min(target, pending.count + arriving + Self.retainedCapacity))
     }
 
-    private mutating func emit(_ frame: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
+    @inlinable
+    mutating func emit(_ frame: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
         let decoded: DecodedFrame
         do {
-            decoded = try decoder.decode(frame: frame)
+            decoded = try _decoder.decode(frame: frame)
         } catch {
             throw fail(error)
         }
-        offset += frame.byteCount
-        if let item = decoded.item { decoder.withItemBytes(of: frame, decoded) { body(item, $0) } }
+        _offset += frame.byteCount
+        if let item = decoded.item { _decoder.withItemBytes(of: frame, decoded) { body(item, $0) } }
     }
 
-    private mutating func fail(_ reason: FramingError.Reason) -> FramingError {
+    @inlinable
+    mutating func fail(_ reason: FramingError.Reason) -> FramingError {
         let error = FramingError(reason, dialect: Decoder.dialect,
-                                 code: reason.ruleCode ?? Decoder.wireCode(for: reason), offset: offset)
-        failure = error
+                                 code: reason.ruleCode ?? Decoder.wireCode(for: reason), offset: _offset)
+        _failure = error
         pending = []
         pendingTarget = 0
         return error

@@ -147,8 +147,13 @@ extension TransportSuites.MemoryTransportTests {
         for _ in 0..<128 { try await client.write([UInt8](repeating: 0x42, count: 16 * 1024)) }
         try await Task.sleep(for: .milliseconds(250))
         serverEnd.inject(.init(stalled: false))
-        try await Task.sleep(for: .milliseconds(300))
-        let received = await withCheckedContinuation { continuation in loop.execute { continuation.resume(returning: recorder.bytes) } }
+        // Wait until the 2 MiB have drained (bounded: a loaded machine drains slower).
+        var received: [UInt8] = []
+        for _ in 0..<100 {
+            try await Task.sleep(for: .milliseconds(50))
+            received = await withCheckedContinuation { continuation in loop.execute { continuation.resume(returning: recorder.bytes) } }
+            if received.count >= EnvelopeFrame.prefaceLength + 128 * (16 * 1024 + 5) { break }
+        }
         var demuxer = Demuxer(dialect: .envelope)
         var dataFramesBeforeFirstPing: Int?
         var dataFrames = 0

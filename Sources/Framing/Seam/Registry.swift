@@ -126,3 +126,75 @@ extension FramingError.Reason {
         ruleCode ?? DialectRegistry.wireCode(for: self, in: dialect) ?? WireErrorCode(value: 0x2, name: "INTERNAL_ERROR")
     }
 }
+
+/// A built-in dialect's demuxer held by its concrete type, so that `Demuxer` runs its specialised
+/// per-frame code (behind an existential the generic code would run unspecialised).
+enum BuiltInDemuxer: Sendable {
+    case envelope(StreamDemuxer<EnvelopeFrameDecoder>)
+    case http2(StreamDemuxer<HTTP2FrameDecoder>)
+    case webSocket(StreamDemuxer<WebSocketFrameDecoder>)
+    case quic(QUICPacketDemuxer)
+    /// Holds the place of a demuxer moved out while it is fed.
+    case placeholder
+
+    /// The demuxer for `decoder` if it is a built-in one.
+    init?<Decoder: StreamFrameDecoder>(_ decoder: Decoder) {
+        switch decoder {
+        case let decoder as EnvelopeFrameDecoder: self = .envelope(StreamDemuxer(decoder))
+        case let decoder as HTTP2FrameDecoder: self = .http2(StreamDemuxer(decoder))
+        case let decoder as WebSocketFrameDecoder: self = .webSocket(StreamDemuxer(decoder))
+        default: return nil
+        }
+    }
+
+    var base: any DemuxerBase {
+        switch self {
+        case .envelope(let demuxer): return demuxer
+        case .http2(let demuxer): return demuxer
+        case .webSocket(let demuxer): return demuxer
+        case .quic(let demuxer): return demuxer
+        case .placeholder: return QUICPacketDemuxer()
+        }
+    }
+
+    mutating func feed(_ bytes: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
+        switch self {
+        case .envelope(var demuxer):
+            self = .placeholder
+            defer { self = .envelope(demuxer) }
+            try demuxer.feed(bytes, body)
+        case .http2(var demuxer):
+            self = .placeholder
+            defer { self = .http2(demuxer) }
+            try demuxer.feed(bytes, body)
+        case .webSocket(var demuxer):
+            self = .placeholder
+            defer { self = .webSocket(demuxer) }
+            try demuxer.feed(bytes, body)
+        case .quic(var demuxer):
+            self = .placeholder
+            defer { self = .quic(demuxer) }
+            try demuxer.feed(packet: bytes, body)
+        case .placeholder:
+            preconditionFailure("a demuxer fed while it is being fed")
+        }
+    }
+
+    mutating func finish() throws(FramingError) {
+        switch self {
+        case .envelope(var demuxer):
+            defer { self = .envelope(demuxer) }
+            try demuxer.finish()
+        case .http2(var demuxer):
+            defer { self = .http2(demuxer) }
+            try demuxer.finish()
+        case .webSocket(var demuxer):
+            defer { self = .webSocket(demuxer) }
+            try demuxer.finish()
+        case .quic(let demuxer):
+            if let failure = demuxer.failure { throw failure }
+        case .placeholder:
+            preconditionFailure("a demuxer finished while it is being fed")
+        }
+    }
+}
