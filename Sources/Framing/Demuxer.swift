@@ -51,24 +51,37 @@ public struct Demuxer: Sendable {
         self = DialectRegistry.demuxer(for: dialect, role: role, maxFrameSize: maxFrameSize)
     }
 
-    private var base: any DemuxerBase {
+    /// Octets held for a frame that has not ended yet (always 0 for QUIC).
+    public var bufferedByteCount: Int {
         switch storage {
-        case .builtIn(let demuxer): return demuxer.base
-        case .other(let demuxer): return demuxer
+        case .builtIn(let demuxer): return demuxer.bufferedByteCount
+        case .other(let demuxer): return demuxer.bufferedByteCount
         }
     }
 
-    /// Octets held for a frame that has not ended yet (always 0 for QUIC).
-    public var bufferedByteCount: Int { base.bufferedByteCount }
-
     /// Offset of the next frame's first octet since the first octet fed.
-    public var offset: Int { base.offset }
+    public var offset: Int {
+        switch storage {
+        case .builtIn(let demuxer): return demuxer.offset
+        case .other(let demuxer): return demuxer.offset
+        }
+    }
 
     /// The error that stopped the demuxer, if any.
-    public var failure: FramingError? { base.failure }
+    public var failure: FramingError? {
+        switch storage {
+        case .builtIn(let demuxer): return demuxer.read(\.failure)
+        case .other(let demuxer): return demuxer.failure
+        }
+    }
 
     /// Whether the input is a stream (chunks) rather than packets.
-    public var isStream: Bool { base.isStream }
+    public var isStream: Bool {
+        switch storage {
+        case .builtIn(let demuxer): return demuxer.read(\.isStream)
+        case .other(let demuxer): return demuxer.isStream
+        }
+    }
 
     /// Feeds a chunk of the stream, or one QUIC packet payload; see `StreamDemuxer.feed(_:_:)`.
     public mutating func feed(_ bytes: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {

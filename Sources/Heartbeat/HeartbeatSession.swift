@@ -27,8 +27,8 @@ public enum HeartbeatSessionOutput: Hashable, Sendable {
 /// packets carry whole frames and whose "pong" is an acknowledgement, use `QUICPacketDemuxer` and
 /// `HeartbeatEngine` directly.
 ///
-/// Generic over the dialect, so the per-frame path is the dialect's own code, with no dynamic
-/// dispatch. Once created it allocates nothing while heartbeats flow (a peer's pings longer than
+/// Generic over the dialect; the per-frame path is the dialect's own decoder, specialised for the
+/// built-in dialects. Once created it allocates nothing while heartbeats flow (a peer's pings longer than
 /// 8 octets, which WebSocket allows, are kept in one bounded buffer reserved on the first).
 public struct HeartbeatSession<D: StreamDialect>: Sendable {
     /// What the session reports besides business data.
@@ -40,8 +40,9 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     public let dialect: D
     /// The liveness engine.
     public private(set) var engine: HeartbeatEngine
-    /// The inbound demuxer.
-    public private(set) var demuxer: StreamDemuxer<D.Decoder>
+    /// The inbound demuxer, over the dialect's decoder (a built-in dialect's held by its concrete
+    /// type, so that the per-frame path is specialised even where this session is not).
+    public private(set) var demuxer: Demuxer
     /// The outbound encoder.
     public private(set) var encoder: D.Encoder
 
@@ -81,7 +82,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
         self.dialect = dialect
         engine = HeartbeatEngine(configuration: configuration, connectionID: connectionID, dialect: dialect.dialect,
                                  liveness: dialect.liveness, now: now)
-        demuxer = StreamDemuxer(dialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
+        demuxer = Demuxer(dialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
         encoder = dialect.makeEncoder(role: role, randomSeed: encoderSeed ?? configuration.randomSeed ^ connectionID)
         control.reserveCapacity(256)
         outputs.reserveCapacity(32)

@@ -147,13 +147,33 @@ enum BuiltInDemuxer: Sendable {
         }
     }
 
-    var base: any DemuxerBase {
+    /// Reads a property of the demuxer, whatever its type, without boxing it.
+    func read<T>(_ property: (any DemuxerBase) -> T) -> T {
         switch self {
-        case .envelope(let demuxer): return demuxer
-        case .http2(let demuxer): return demuxer
-        case .webSocket(let demuxer): return demuxer
-        case .quic(let demuxer): return demuxer
-        case .placeholder: return QUICPacketDemuxer()
+        case .envelope(let demuxer): return property(demuxer)
+        case .http2(let demuxer): return property(demuxer)
+        case .webSocket(let demuxer): return property(demuxer)
+        case .quic(let demuxer): return property(demuxer)
+        case .placeholder: return property(QUICPacketDemuxer())
+        }
+    }
+
+    var bufferedByteCount: Int {
+        switch self {
+        case .envelope(let demuxer): return demuxer.bufferedByteCount
+        case .http2(let demuxer): return demuxer.bufferedByteCount
+        case .webSocket(let demuxer): return demuxer.bufferedByteCount
+        case .quic, .placeholder: return 0
+        }
+    }
+
+    var offset: Int {
+        switch self {
+        case .envelope(let demuxer): return demuxer.offset
+        case .http2(let demuxer): return demuxer.offset
+        case .webSocket(let demuxer): return demuxer.offset
+        case .quic(let demuxer): return demuxer.offset
+        case .placeholder: return 0
         }
     }
 
