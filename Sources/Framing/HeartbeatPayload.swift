@@ -39,8 +39,10 @@ public struct HeartbeatPayload: Hashable, Sendable, CustomStringConvertible {
     /// The payload of a ping that carries nothing.
     public static let empty = HeartbeatPayload(rawValue: 0, byteCount: 0)
 
-    @usableFromInline
-    init(rawValue: UInt64, byteCount: Int) {
+    /// A payload of `byteCount` octets whose first `min(byteCount, 8)` are the high-order octets
+    /// of `rawValue`.
+    @inlinable
+    public init(rawValue: UInt64, byteCount: Int) {
         self.rawValue = rawValue
         self.byteCount = byteCount
     }

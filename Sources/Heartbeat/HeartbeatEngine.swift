@@ -272,7 +272,9 @@ public struct HeartbeatEngine: Sendable {
             answerInOrder(payload, now: now)
             return
         }
-        guard let index = pings.index(ofPayload: payload.rawValue) else {
+        // Our pings carry exactly 8 octets: a pong of another length that begins like one of
+        // them is not its echo.
+        guard payload.byteCount == HeartbeatPayload.byteCount, let index = pings.index(ofPayload: payload.rawValue) else {
             ignorePong(payload, .unknown, at: now)
             return
         }

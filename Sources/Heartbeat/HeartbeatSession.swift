@@ -46,24 +46,19 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     /// The outbound encoder.
     public private(set) var encoder: D.Encoder
 
-    private var control: [UInt8] = []
-    /// Pongs not queued because the pending control bytes already held `maxPendingControlBytes`: the
-    /// peer pings but does not read our answers (spec/envelope.md §8, CVE-2019-9512).
-    public private(set) var pongsDiscarded = 0
+    /// What the engine's actions became, waiting for the adapter: control bytes, outputs, and
+    /// the bookkeeping of pings and pongs.
+    private var pending = Pending()
+    /// Pongs not queued because the pending control bytes already held `maxPendingControlBytes`
+    /// (the peer pings but does not read our answers; spec/envelope.md §8, CVE-2019-9512), or
+    /// because a ping's payload was too long to keep.
+    public var pongsDiscarded: Int { pending.pongsDiscarded }
     /// The most control octets held unwritten before further pongs are discarded; pings, replies to
     /// control frames and close frames are always queued (they are bounded by the engine and by the
     /// connection's life).
     public static var maxPendingControlBytes: Int { 4096 }
-    /// Offset in `control` just past a PING not yet reported written, to time it from its write.
-    private var unwrittenPing: (payload: HeartbeatPayload, end: Int)?
-    /// A ping that fell due before the opening handshake completed, sent once it has.
-    private var heldPing: HeartbeatPayload?
-    private var outputs: [Output] = []
-    private var outputHead = 0
-    /// Payloads of the peer's pings longer than 8 octets, oldest first, each as a length octet and
-    /// its octets, until their pongs are encoded. Bounded by `maxLongPingBytes`.
-    private var longPings: [UInt8] = []
-    private static var maxLongPingBytes: Int { 8 * 256 }
+    /// The error that stopped the session, if any: every later `receive` rethrows it.
+    public private(set) var failure: FramingError?
 
     /// A session that starts at `now`. The preface or opening handshake this side must send is
     /// already pending.
@@ -84,9 +79,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
                                  liveness: dialect.liveness, now: now)
         demuxer = Demuxer(dialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
         encoder = dialect.makeEncoder(role: role, randomSeed: encoderSeed ?? configuration.randomSeed ^ connectionID)
-        control.reserveCapacity(256)
-        outputs.reserveCapacity(32)
-        encoder.appendPreface(to: &control)
+        encoder.appendPreface(to: &pending.control)
     }
 
     // MARK: Inputs
@@ -97,22 +90,17 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     /// close, and queues any reply.
     /// - Throws: the framing error; send a close with `error.code` (see `appendClose`).
     public mutating func receive(_ bytes: RawSpan, now: Timestamp, _ deliver: (BusinessFrame, RawSpan) -> Void) throws(FramingError) {
-        // Work on local copies moved out of self so the closure below may mutate them while the
-        // demuxer is being fed.
+        if let failure { throw failure }
+        // Work on local copies moved out of self so that the closure below may mutate them while
+        // the demuxer is being fed.
         var engine = self.engine
         var encoder = self.encoder
-        var control = self.control
-        var outputs = self.outputs
-        var longPings = self.longPings
-        self.control = []
-        self.outputs = []
-        self.longPings = []
+        var pending = self.pending
+        self.pending = Pending(reserving: false)
         defer {
             self.engine = engine
             self.encoder = encoder
-            self.control = control
-            self.outputs = outputs
-            self.longPings = longPings
+            self.pending = pending
         }
         var rejected: FramingError.Reason?
         var failure: FramingError?
@@ -120,15 +108,15 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
             try demuxer.feed(bytes) { item, payload in
                 guard rejected == nil else { return }
                 switch item {
-                case .ping(let heartbeat):
-                    if !heartbeat.isWhole { Self.keepLongPing(payload, in: &longPings) }
+                case .ping(var heartbeat):
+                    if !heartbeat.isWhole { heartbeat = pending.longPings.keep(payload) }
                     engine.receivedPing(heartbeat, now: now)
                 case .pong(let heartbeat):
                     engine.receivedPong(heartbeat, now: now)
                 case .business(let frame):
                     let disposition: InboundDisposition
                     do throws(FramingError.Reason) {
-                        disposition = try encoder.inbound(frame, payload: payload, reply: &control)
+                        disposition = try encoder.inbound(frame, payload: payload, reply: &pending.control)
                     } catch {
                         rejected = error
                         return
@@ -140,7 +128,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
                     case .consumed, .ignored:
                         break
                     case .peerClosing(let code, let reason, let alsoDeliver):
-                        outputs.append(.peerGoAway(code: code, reason: reason))
+                        pending.outputs.append(.peerGoAway(code: code, reason: reason))
                         if alsoDeliver {
                             engine.receivedTraffic(now: now)
                             deliver(frame, payload)
@@ -154,12 +142,14 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
             failure = error
         }
         if let rejected {
-            // Found by the encoder after the frame was delimited: reported at the chunk's end.
+            // Found by the encoder once the frame was delimited (a bad handshake answer): reported
+            // at the end of the chunk that carried it, and nothing after it is read.
             failure = FramingError(rejected, dialect: dialect.dialect,
                                    code: rejected.ruleCode ?? D.Decoder.wireCode(for: rejected), offset: demuxer.offset)
         }
+        self.failure = failure
         engine.inboundFrameProgress(hasPartialFrame: demuxer.bufferedByteCount > 0, now: now)
-        Self.drain(&engine, &encoder, &control, &outputs, &longPings, &unwrittenPing, &heldPing, &pongsDiscarded)
+        Self.drain(&engine, &encoder, &pending)
         if let failure { throw failure }
     }
 
@@ -188,7 +178,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     public var nextDeadline: Timestamp? { engine.nextDeadline }
 
     /// Whether heartbeat frames wait to be written.
-    public var hasControlBytes: Bool { !control.isEmpty }
+    public var hasControlBytes: Bool { !pending.control.isEmpty }
 
     /// Whether the connection is open for business frames: false while the dialect's opening
     /// handshake is under way (see `StreamFrameEncoder.isOpen`). Write none until it is.
@@ -200,41 +190,41 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     /// The encoded heartbeat and control frames waiting to be written, whole frames only: write
     /// them at a frame boundary of the outbound stream, ahead of queued business frames.
     public func withPendingControlBytes<R>(_ body: (RawSpan) throws -> R) rethrows -> R {
-        try body(control.span.bytes)
+        try body(pending.control.span.bytes)
     }
 
     /// Reports that the first `count` pending control octets were written at `now`. Until all
     /// are written, write nothing else (they may end inside a frame).
     public mutating func controlBytesWritten(_ count: Int, now: Timestamp) {
-        precondition(count >= 0 && count <= control.count, "more control bytes written than pending")
-        control.removeFirst(count)
-        if let ping = unwrittenPing {
+        precondition(count >= 0 && count <= pending.control.count, "more control bytes written than pending")
+        pending.control.removeFirst(count)
+        if let ping = pending.unwrittenPing {
             if ping.end <= count {
-                unwrittenPing = nil
+                pending.unwrittenPing = nil
                 engine.pingWritten(ping.payload, now: now)
                 drainSelf()
             } else {
-                unwrittenPing = (ping.payload, ping.end - count)
+                pending.unwrittenPing = (ping.payload, ping.end - count)
             }
         }
     }
 
     /// The next output, or nil. Drain after every input.
     public mutating func pollOutput() -> Output? {
-        guard outputHead < outputs.count else {
-            if outputHead > 0 {
-                outputs.removeAll(keepingCapacity: true)
-                outputHead = 0
+        guard pending.outputHead < pending.outputs.count else {
+            if pending.outputHead > 0 {
+                pending.outputs.removeAll(keepingCapacity: true)
+                pending.outputHead = 0
             }
             return nil
         }
-        defer { outputHead += 1 }
-        return outputs[outputHead]
+        defer { pending.outputHead += 1 }
+        return pending.outputs[pending.outputHead]
     }
 
     /// Queues the dialect's close frame (GOAWAY, Close) with `code` and a reason.
     public mutating func appendClose(code: WireErrorCode, reason: String) {
-        encoder.appendClose(code: code, reason: reason, to: &control)
+        encoder.appendClose(code: code, reason: reason, to: &pending.control)
     }
 
     /// Encodes `payload` as the dialect's business frames of `type` (nil: its default), split at
@@ -253,75 +243,122 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     // MARK: Internals
 
     private mutating func drainSelf() {
-        Self.drain(&engine, &encoder, &control, &outputs, &longPings, &unwrittenPing, &heldPing, &pongsDiscarded)
+        Self.drain(&engine, &encoder, &pending)
     }
 
-    private static func keepLongPing(_ payload: RawSpan, in longPings: inout [UInt8]) {
-        let length = Swift.min(payload.byteCount, 255)
-        if longPings.capacity == 0 { longPings.reserveCapacity(maxLongPingBytes) }
-        // Full: forget the oldest; its pong, if still queued, is then discarded.
-        while !longPings.isEmpty && longPings.count + 1 + length > maxLongPingBytes {
-            longPings.removeFirst(1 + Int(longPings[0]))
-        }
-        longPings.append(UInt8(length))
-        payload.extracting(0..<length).withUnsafeBytes { longPings.append(contentsOf: $0) }
-    }
-
-    /// Encodes the pong for `payload`: inline when whole, else from the oldest kept long ping with
-    /// the same first octets (older ones, whose pongs the engine dropped, are forgotten).
-    private static func appendPong(_ payload: HeartbeatPayload, _ encoder: inout D.Encoder, _ control: inout [UInt8],
-                                   _ longPings: inout [UInt8]) -> Bool {
-        if payload.isWhole {
-            payload.withOctets { encoder.appendPong(echoing: $0, to: &control) }
-            return true
-        }
-        while !longPings.isEmpty {
-            let length = Int(longPings[0])
-            let matches = longPings.span.bytes.extracting(1..<(1 + length)).withUnsafeBytes { octets in
-                HeartbeatPayload(prefixOf: octets.bytes) == payload
+    private static func drain(_ engine: inout HeartbeatEngine, _ encoder: inout D.Encoder, _ pending: inout Pending) {
+        if encoder.isOpen {
+            // Pings that fell due during the opening handshake, in order (the in-order model
+            // counts on every ping it sent going out).
+            for payload in pending.heldPings {
+                encoder.appendPing(payload, to: &pending.control)
+                pending.unwrittenPing = (payload, pending.control.count)
             }
-            if matches {
-                encoder.appendPong(echoing: longPings.span.bytes.extracting(1..<(1 + length)), to: &control)
-            }
-            longPings.removeFirst(1 + length)
-            if matches { return true }
-        }
-        return false
-    }
-
-    private static func drain(_ engine: inout HeartbeatEngine, _ encoder: inout D.Encoder, _ control: inout [UInt8],
-                              _ outputs: inout [Output], _ longPings: inout [UInt8],
-                              _ unwrittenPing: inout (payload: HeartbeatPayload, end: Int)?, _ heldPing: inout HeartbeatPayload?,
-                              _ pongsDiscarded: inout Int) {
-        if let payload = heldPing, encoder.isOpen {
-            heldPing = nil
-            encoder.appendPing(payload, to: &control)
-            unwrittenPing = (payload, control.count)
+            pending.heldPings.removeAll(keepingCapacity: true)
         }
         while let action = engine.pollAction() {
             switch action {
             case .sendPing(let payload) where !encoder.isOpen:
-                heldPing = payload  // the newest; an older held one is never sent and will be missed
+                // Bounded: the engine has at most 4 pings outstanding; older ones have expired.
+                if pending.heldPings.count == 4 { pending.heldPings.removeFirst() }
+                pending.heldPings.append(payload)
             case .sendPing(let payload):
-                encoder.appendPing(payload, to: &control)
-                unwrittenPing = (payload, control.count)
+                encoder.appendPing(payload, to: &pending.control)
+                pending.unwrittenPing = (payload, pending.control.count)
             case .sendPong(let payload):
-                guard control.count < maxPendingControlBytes,
-                      appendPong(payload, &encoder, &control, &longPings) else {
-                    pongsDiscarded += 1
-                    continue
+                if payload.isWhole {
+                    guard pending.control.count < maxPendingControlBytes else {
+                        pending.pongsDiscarded += 1
+                        continue
+                    }
+                    payload.withOctets { encoder.appendPong(echoing: $0, to: &pending.control) }
+                } else {
+                    let room = pending.control.count < maxPendingControlBytes
+                    guard pending.longPings.take(payload, { if room { encoder.appendPong(echoing: $0, to: &pending.control) } }),
+                          room else {
+                        pending.pongsDiscarded += 1
+                        continue
+                    }
                 }
             case .peerDead(let reason):
-                outputs.append(.peerDead(reason))
+                pending.outputs.append(.peerDead(reason))
             case .peerRecovered:
-                outputs.append(.peerRecovered)
+                pending.outputs.append(.peerRecovered)
             case .close(let reason):
-                encoder.appendClose(code: reason.closeCode(in: encoder.closeCodes), reason: reason.debugData, to: &control)
-                outputs.append(.closeRequested(reason))
+                encoder.appendClose(code: reason.closeCode(in: encoder.closeCodes), reason: reason.debugData, to: &pending.control)
+                pending.outputs.append(.closeRequested(reason))
             }
         }
         while let event = engine.pollEvent() {
-            outputs.append(.event(event))
+            pending.outputs.append(.event(event))
         }
+    }
+}
+
+/// A session's outbound state: everything its engine's actions became.
+struct Pending: Sendable {
+    /// Encoded heartbeat and control frames, whole frames only.
+    var control: [UInt8] = []
+    var outputs: [HeartbeatSessionOutput] = []
+    var outputHead = 0
+    /// A ping not yet reported written, and the offset in `control` just past it, to time it from
+    /// its write.
+    var unwrittenPing: (payload: HeartbeatPayload, end: Int)?
+    /// Pings that fell due before the opening handshake completed, sent once it has.
+    var heldPings: [HeartbeatPayload] = []
+    var longPings = LongPings()
+    var pongsDiscarded = 0
+
+    init(reserving: Bool = true) {
+        guard reserving else { return }
+        control.reserveCapacity(256)
+        outputs.reserveCapacity(32)
+        heldPings.reserveCapacity(4)
+    }
+}
+
+/// The payloads of the peer's pings longer than 8 octets (WebSocket allows 125), until their pongs
+/// are encoded. The engine queues such a ping's pong under a stand-in payload that names the kept
+/// octets by a serial number, so a pong the engine drops or the session discards is never
+/// confused with another. Bounded: the oldest are forgotten past `capacity` octets.
+struct LongPings: Sendable {
+    /// Each entry: the serial (8 octets), the length (2 octets), the octets.
+    private var entries: [UInt8] = []
+    private var nextSerial: UInt64 = 0
+    static var capacity: Int { 8 * (10 + 256) }
+
+    /// Keeps `payload`; returns the stand-in payload to queue its pong under. A payload too long to
+    /// keep gets a stand-in that matches nothing (its pong is discarded and counted).
+    mutating func keep(_ payload: RawSpan) -> HeartbeatPayload {
+        nextSerial &+= 1
+        let stand = HeartbeatPayload(rawValue: nextSerial, byteCount: Swift.max(payload.byteCount, HeartbeatPayload.byteCount + 1))
+        guard 10 + payload.byteCount <= Self.capacity else { return stand }
+        if entries.capacity == 0 { entries.reserveCapacity(Self.capacity) }
+        while !entries.isEmpty && entries.count + 10 + payload.byteCount > Self.capacity {
+            entries.removeFirst(10 + length(at: 0))
+        }
+        for shift in stride(from: 56, through: 0, by: -8) { entries.append(UInt8(truncatingIfNeeded: nextSerial >> UInt64(shift))) }
+        entries.append(UInt8(truncatingIfNeeded: payload.byteCount >> 8))
+        entries.append(UInt8(truncatingIfNeeded: payload.byteCount))
+        payload.withUnsafeBytes { entries.append(contentsOf: $0) }
+        return stand
+    }
+
+    /// Calls `body` with the octets kept for the stand-in `payload` and forgets them, with every
+    /// older entry (their pongs were dropped). False if they are not kept.
+    mutating func take(_ payload: HeartbeatPayload, _ body: (RawSpan) -> Void) -> Bool {
+        while !entries.isEmpty {
+            let serial = entries.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let length = length(at: 0)
+            guard serial <= payload.rawValue else { return false }
+            if serial == payload.rawValue { body(entries.span.bytes.extracting(10..<(10 + length))) }
+            entries.removeFirst(10 + length)
+            if serial == payload.rawValue { return true }
+        }
+        return false
+    }
+
+    private func length(at index: Int) -> Int {
+        Int(entries[index + 8]) << 8 | Int(entries[index + 9])
     }
 }

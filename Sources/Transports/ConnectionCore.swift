@@ -46,6 +46,10 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
     private var outboundHead = 0
     private var headWritten = 0
     private var outboundBytes = 0
+    /// The application asked to close (rather than the peer).
+    private var closeRequested = false
+    /// Business writes waiting for the opening handshake, not yet encoded.
+    private var heldWrites: [(bytes: [UInt8], type: UInt64?)] = []
     /// Control octets (heartbeats) being written; whole frames, copied out of the session.
     private var writingControl = false
     private var writers: [Handoff<Void>] = []
@@ -87,10 +91,13 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
     func enqueue(_ bytes: [UInt8], type: UInt64?, _ writer: Handoff<Void>) {
         if let closedError { return writer.fail(closedError) }
         guard closeDeadline == nil else { return writer.fail(TransportError.closed) }
-        var frames: [UInt8] = []
-        frames.reserveCapacity(bytes.count + 16)
-        bytes.withUnsafeBytes { session.encodeData($0.bytes, type: type, to: &frames) }
-        append(frames)
+        if session.isOpen && heldWrites.isEmpty {
+            encode(bytes, type: type)
+        } else {
+            // The opening handshake is under way: encoded later, in order, once it completes.
+            heldWrites.append((bytes, type))
+            outboundBytes += bytes.count
+        }
         session.sentBusinessData(now: EventLoop.now())
         flush()
         if let closedError { return writer.fail(closedError) }
@@ -104,6 +111,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
     func close(_ waiter: Handoff<Void>) {
         if closedError != nil { return waiter.succeed(()) }
         closeWaiters.append(waiter)
+        closeRequested = true
         guard closeDeadline == nil else { return }
         session.appendClose(code: session.closeCodes.noError, reason: "")
         closeDeadline = EventLoop.now() + configuration.closeTimeout
@@ -130,6 +138,24 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
         }
     }
 
+    private func encode(_ bytes: [UInt8], type: UInt64?) {
+        var frames: [UInt8] = []
+        frames.reserveCapacity(bytes.count + 16)
+        bytes.withUnsafeBytes { session.encodeData($0.bytes, type: type, to: &frames) }
+        append(frames)
+    }
+
+    /// Business writes made before the opening handshake completed, encoded once it has.
+    private func encodeHeldWrites() {
+        guard !heldWrites.isEmpty, session.isOpen else { return }
+        let held = heldWrites
+        heldWrites.removeAll()
+        for (bytes, type) in held {
+            outboundBytes -= bytes.count
+            encode(bytes, type: type)
+        }
+    }
+
     private func append(_ frame: [UInt8]) {
         outbound.append(frame)
         outboundBytes += frame.count
@@ -148,7 +174,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
             }
         } catch {
             eventSink.yield(.closed(.framing(error)))
-            session.appendClose(code: error.code, reason: error.reason.description)
+            session.appendClose(code: error.code, reason: error.reason.identifier)
             flush()
             return terminate(.framing(error))
         }
@@ -205,12 +231,18 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
             case .peerGoAway(let code, let reason):
                 peerSaidGoodbye = true
                 eventSink.yield(.peerGoAway(code: code, reason: reason))
+                // The peer is closing: end gracefully once what we queued (a WebSocket Close
+                // echo among it) is written, or after `closeTimeout`.
+                if closeDeadline == nil { closeDeadline = EventLoop.now() + configuration.closeTimeout }
             }
         }
         if let ending {
             flush()  // the GOAWAY, if the transport takes it
             return terminate(ending)
         }
+        flush()
+        finishCloseIfDrained()
+        guard closedError == nil else { return }
         scheduleTimer()
     }
 
@@ -225,6 +257,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
     /// until the transport takes no more.
     private func flush() {
         guard closedError == nil else { return }
+        encodeHeldWrites()
         do {
             while true {
                 if headWritten == 0 && (writingControl || session.hasControlBytes) {
@@ -265,8 +298,8 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
 
     private func finishCloseIfDrained() {
         guard closeDeadline != nil, closedError == nil else { return }
-        if outboundHead == outbound.count && !session.hasControlBytes {
-            terminate(.closed)
+        if outboundHead == outbound.count && heldWrites.isEmpty && !session.hasControlBytes {
+            terminate(closeRequested || !peerSaidGoodbye ? .closed : .endOfStream)
         }
     }
 
