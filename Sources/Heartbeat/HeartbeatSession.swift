@@ -65,20 +65,20 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     /// - Parameters:
     ///   - dialect: the wire format.
     ///   - role: which end of the connection this is.
-    ///   - configuration: the engine's settings; its `randomSeed` also seeds the dialect's encoder.
+    ///   - configuration: the engine's settings.
     ///   - connectionID: copied into every event.
     ///   - maxFrameSize: the largest inbound payload accepted; nil for the dialect's default.
     ///   - encoderSeed: seeds what the dialect's encoder must make unpredictable (WebSocket masking
-    ///     keys, RFC 6455 §10.3). Pass 64 bits from a secure source (`Transports` uses
-    ///     getrandom(2)); nil derives it from `configuration.randomSeed` and `connectionID`, which is
-    ///     reproducible for tests and predictable on a network.
+    ///     keys, RFC 6455 §10.3). On a network pass 64 bits from a secure source (`Transports` uses
+    ///     getrandom(2), SwiftNIO users `SystemRandomNumberGenerator`); tests pass a constant. This
+    ///     module makes no system call, so it cannot draw one itself.
     public init(dialect: D, role: Role, configuration: HeartbeatConfiguration = .init(),
-                connectionID: UInt64 = 0, maxFrameSize: Int? = nil, encoderSeed: UInt64? = nil, now: Timestamp) {
+                connectionID: UInt64 = 0, maxFrameSize: Int? = nil, encoderSeed: UInt64, now: Timestamp) {
         self.dialect = dialect
         engine = HeartbeatEngine(configuration: configuration, connectionID: connectionID, dialect: dialect.dialect,
                                  liveness: dialect.liveness, now: now)
         demuxer = Demuxer(dialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
-        encoder = dialect.makeEncoder(role: role, randomSeed: encoderSeed ?? configuration.randomSeed ^ connectionID)
+        encoder = dialect.makeEncoder(role: role, randomSeed: encoderSeed)
         encoder.appendPreface(to: &pending.control)
     }
 

@@ -45,7 +45,7 @@ import Transports
         var configuration = HeartbeatConfiguration.fixedTimeout
         configuration.pingInterval = .seconds(1)
         var session = HeartbeatSession(dialect: LengthPrefixedDialect(), role: .client, configuration: configuration,
-                                       now: Timestamp(nanoseconds: 0))
+                                       encoderSeed: 1, now: Timestamp(nanoseconds: 0))
         var delivered: [[UInt8]] = []
         try session.receive((message("PING 99") + message("data")).span.bytes, now: Timestamp(nanoseconds: 1_000)) { _, bytes in
             delivered.append(bytes.withUnsafeBytes { Array($0) })

@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func envelopeSessionSendsItsPrefaceAnswersPingsAndTimesItsOwn() throws {
-        var session = HeartbeatSession(dialect: .envelope, role: .client, configuration: fixedConfiguration(), now: at(0))
+        var session = HeartbeatSession(dialect: .envelope, role: .client, configuration: fixedConfiguration(), encoderSeed: 1, now: at(0))
         #expect(try items(takeControl(&session, now: at(0)), preface: true) == [])  // the preface alone
         // The peer's preface and a ping: a pong with the same payload is queued.
         var inbound: [UInt8] = []
@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func peerGoAwayAndFramingErrorsAreReported() throws {
-        var session = HeartbeatSession(dialect: .envelope, role: .server, now: at(0))
+        var session = HeartbeatSession(dialect: .envelope, role: .server, encoderSeed: 1, now: at(0))
         var inbound: [UInt8] = []
         EnvelopeFrame.appendPreface(to: &inbound)
         EnvelopeFrame.appendFrame(type: 0x2a, payload: [UInt8](repeating: 1, count: 3).span.bytes, to: &inbound)  // unknown: skipped
@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func http2SessionManagesSettingsWhenAsked() throws {
-        var session = HeartbeatSession(dialect: .http2, role: .client, now: at(0))
+        var session = HeartbeatSession(dialect: .http2, role: .client, encoderSeed: 1, now: at(0))
         let opening = takeControl(&session, now: at(0))
         #expect(Array(opening.prefix(24)) == Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8))
         #expect(try items(Array(opening.dropFirst(24)), dialect: .http2) == [.business(BusinessFrame(type: 4, length: 0))])
@@ -84,7 +84,7 @@ import Testing
     @Test func slowPartialFrameClosesWithEnhanceYourCalm() throws {
         var configuration = fixedConfiguration()
         configuration.slowFrameTimeout = .seconds(5)
-        var session = HeartbeatSession(dialect: HTTP2Dialect(managesSettings: false), role: .client, configuration: configuration, now: at(0))
+        var session = HeartbeatSession(dialect: HTTP2Dialect(managesSettings: false), role: .client, configuration: configuration, encoderSeed: 1, now: at(0))
         var header: [UInt8] = []
         HTTP2Frame.appendHeader(length: 1000, type: HTTP2Frame.FrameType.data, flags: 0, streamID: 1, to: &header)
         try session.receive(header.span.bytes, now: at(1)) { _, _ in }  // a frame begun, never finished
@@ -97,7 +97,7 @@ import Testing
 
     @Test(.enabled(if: allocationCountingIsAvailable, "allocations are not counted under a sanitizer"))
     func steadyStateAllocatesNothing() throws {
-        var session = HeartbeatSession(dialect: HTTP2Dialect(managesSettings: false), role: .client, configuration: fixedConfiguration(), now: at(0))
+        var session = HeartbeatSession(dialect: HTTP2Dialect(managesSettings: false), role: .client, configuration: fixedConfiguration(), encoderSeed: 1, now: at(0))
         _ = takeControl(&session, now: at(0))
         var wire: [UInt8] = []
         wire.reserveCapacity(64)
@@ -135,7 +135,7 @@ extension SessionTests {
     @Test func aMillionPingsFromAPeerThatNeverReadsKeepOurMemoryBounded() throws {
         var configuration = fixedConfiguration()
         configuration.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)  // no policer: only the bound protects us
-        var session = HeartbeatSession(dialect: HTTP2Dialect(managesSettings: false), role: .server, configuration: configuration, now: at(0))
+        var session = HeartbeatSession(dialect: HTTP2Dialect(managesSettings: false), role: .server, configuration: configuration, encoderSeed: 1, now: at(0))
         var preface: [UInt8] = []
         HTTP2Frame.appendClientPreface(to: &preface)
         try session.receive(preface.span.bytes, now: at(0)) { _, _ in }
@@ -155,7 +155,7 @@ extension SessionTests {
     }
 
     @Test func aMillionPingFloodIsClosedByThePolicer() throws {
-        var session = HeartbeatSession(dialect: .envelope, role: .server, now: at(0))
+        var session = HeartbeatSession(dialect: .envelope, role: .server, encoderSeed: 1, now: at(0))
         var flood: [UInt8] = []
         EnvelopeFrame.appendPreface(to: &flood)
         for index in 0..<1_000_000 { EnvelopeFrame.appendPing(HeartbeatPayload(rawValue: UInt64(index)), to: &flood) }
