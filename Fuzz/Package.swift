@@ -11,6 +11,7 @@ let fuzzTargets: [(name: String, products: [String])] = [
     ("envelope-decoder", ["Framing"]),
     ("http2-decoder", ["Framing"]),
     ("quic-decoder", ["Framing"]),
+    ("websocket-decoder", ["Framing"]),
     ("demux-differential", ["Framing"]),
     ("roundtrip", ["Framing"]),
     ("heartbeat-engine", ["Framing", "Heartbeat"]),

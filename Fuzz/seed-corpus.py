@@ -14,7 +14,14 @@ CORPUS = os.path.join(HERE, "corpus")
 # Keep in step with DemuxerSetup.swift.
 ENVELOPE_MAX_FRAME_SIZES = [16384, 64, 0, 1000, 16385, 65536, 1 << 20, 16777215]
 HTTP2_MAX_FRAME_SIZES = [16384, 16383, 16385, 65536, 1 << 20, 16777215, 0, (1 << 63) - 1]
-DIALECTS = {"envelope": 0, "http2": 1, "quic": 2}
+WS_MAX_FRAME_SIZES = [65536, 125, 0, 1000, 126, 1 << 20, 124, (1 << 63) - 1]
+# WebSocket option bits 0-1: our role; bits 2-3: the handshake policy; bits 4-6: the frame size.
+WS_ROLES = {None: 0, "client": 1, "server": 2}
+WS_HANDSHAKES = {"optional": 0, "none": 1, "request": 2, "response": 3}
+# Longer vectors are left out: libFuzzer's -max_len defaults to the longest corpus input, and the
+# longest so far (the 16 KiB frame-max vectors) keeps the runs fast.
+MAX_SEED_LENGTH = 16400
+DIALECTS = {"envelope": 0, "http2": 1, "quic": 2, "websocket": 3}
 
 MAGIC = bytes([0x89, 0x48, 0x42, 0x0D, 0x0A, 0x1A, 0x0A])
 ENVELOPE_PREFACE = MAGIC + b"\x01"
@@ -39,6 +46,38 @@ def http2_options(options):
     index = HTTP2_MAX_FRAME_SIZES.index(options.get("maxFrameSize", 16384))
     policy = {"none": 0, "required": 1, "optional": 2}[options.get("preface", "none")]
     return (index << 2) | policy
+
+
+def ws_options(options):
+    """The option octet of a WebSocket vector: a server with a handshake expects the request, a
+    client the response."""
+    options = options or {}
+    role = options.get("role")
+    if options.get("handshake"):
+        handshake = "request" if role == "server" else "response" if role == "client" else "optional"
+    else:
+        handshake = "none" if role else "optional"
+    index = WS_MAX_FRAME_SIZES.index(options.get("maxFrameSize", 65536))
+    return (index << 4) | (WS_HANDSHAKES[handshake] << 2) | WS_ROLES[role]
+
+
+def ws_frame(opcode, payload=b"", fin=True, key=None, length=None, rsv=0):
+    """A WebSocket frame, masked with the 4-octet `key` if given; `length` overrides the declared
+    length (encoded minimally for its value)."""
+    length = len(payload) if length is None else length
+    out = bytes([(0x80 if fin else 0) | rsv | opcode])
+    mask = 0x80 if key is not None else 0
+    if length < 126:
+        out += bytes([mask | length])
+    elif length < 1 << 16:
+        out += bytes([mask | 126]) + length.to_bytes(2, "big")
+    else:
+        out += bytes([mask | 127]) + length.to_bytes(8, "big")
+    if key is not None:
+        out += key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    else:
+        out += payload
+    return out
 
 
 def h2_frame(type_, flags, stream, payload=b"", length=None):
@@ -83,6 +122,18 @@ def seed_from_vectors():
         # dissector: dialect + JSON-lines bit, chunk size, capture (default options only).
         if not vector.get("options") or vector["options"].get("preface") == "optional":
             write("dissector", name, bytes([DIALECTS[dialect] | 4, 7]) + stream)
+    for vector in vectors("websocket"):
+        stream = bytes.fromhex(vector["input"])
+        if len(stream) > MAX_SEED_LENGTH:
+            continue  # would raise libFuzzer's -max_len for the whole run; roundtrip covers 64-bit lengths
+        options = ws_options(vector.get("options"))
+        name = "vector-" + vector["name"]
+        ws = DIALECTS["websocket"]
+        write("websocket-decoder", name, bytes([options]) + stream)
+        write("demux-differential", name + "-bytewise", bytes([ws, options, 0]) + stream)
+        write("demux-differential", name + "-chunks", bytes([ws, options, 3, 5, 0, 0x81]) + stream)
+        # dissector: a capture (no role, optional handshake) of every vector.
+        write("dissector", name, bytes([ws | 4, 7]) + stream)
     for vector in vectors("quic"):
         packets = [bytes.fromhex(p) for p in vector["packets"]]
         name = "vector-" + vector["name"]
@@ -161,6 +212,44 @@ def seed_edges():
         write("quic-decoder", "edge-" + name, b"\x00" + data)
         write("demux-differential", "edge-quic-" + name, bytes([2, 0, 0]) + data)
 
+    key = bytes([0xA1, 0xB2, 0xC3, 0xD4])
+    client, server, capture = 0x04 | 1, 0x04 | 2, 0  # handshake "none" for a role; capture: optional
+    request = (b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    response = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+    websocket = {
+        "ping-every-length-masked": bytes([server]) + b"".join(ws_frame(9, bytes(range(n)), key=key) for n in (0, 1, 7, 8, 9, 125)),
+        "pong-every-length": bytes([client]) + b"".join(ws_frame(10, bytes(range(n))) for n in (0, 1, 7, 8, 9, 125)),
+        "fragments-interleaved-control": bytes([server]) + ws_frame(1, b"He", fin=False, key=key) + ws_frame(9, b"p", key=key)
+        + ws_frame(0, b"ll", fin=False, key=key) + ws_frame(10, b"", key=key) + ws_frame(0, b"o", key=key),
+        "length-126-16-bit": bytes([client]) + ws_frame(2, bytes(126)),
+        "length-65535-16-bit-truncated": bytes([client]) + ws_frame(2, length=65535) + b"abc",
+        "length-65536-64-bit-truncated": bytes([client]) + ws_frame(2, length=65536) + b"abc",
+        "length-65537-over-default": bytes([client]) + ws_frame(2, length=65537),
+        "length-1m-limit-1m": bytes([5 << 4 | client]) + ws_frame(2, length=1 << 20),
+        "length-126-limit-clamped-125": bytes([1 << 4 | client]) + ws_frame(2, bytes(126)),
+        "length-2-62-limit-max": bytes([7 << 4 | client]) + ws_frame(2, length=1 << 62),
+        "length-2-63-high-bit": bytes([7 << 4 | client]) + ws_frame(2, length=1 << 63),
+        "close-code-reason-masked": bytes([server]) + ws_frame(8, (1000).to_bytes(2, "big") + "bye ✓".encode(), key=key),
+        "close-reason-split-utf8": bytes([client]) + ws_frame(8, (3000).to_bytes(2, "big") + "✓".encode()[:2]),
+        "close-every-code-class": bytes([client]) + b"".join(ws_frame(8, c.to_bytes(2, "big")) for c in (1000, 1003, 1007, 1014, 3000, 4999)),
+        "close-empty-then-data": bytes([client]) + ws_frame(8) + ws_frame(2, b"after"),
+        "mask-key-zero": bytes([server]) + ws_frame(2, b"plain", key=bytes(4)),
+        "capture-mixed-masking": bytes([capture]) + ws_frame(2, b"a", key=key) + ws_frame(2, b"b"),
+        "capture-request-then-frames": bytes([capture]) + request + ws_frame(9, bytes(8), key=key),
+        "capture-response-then-frames": bytes([capture]) + response + ws_frame(10, bytes(8)),
+        "capture-G-not-GET": bytes([capture]) + b"GE" + b"T/ ",
+        "request-then-masked-ping": bytes([2 << 2 | 2]) + request + ws_frame(9, bytes(8), key=key),
+        "response-then-ping": bytes([3 << 2 | 1]) + response + ws_frame(9, bytes(8)),
+        "dialect-server-handshake": bytes([0x04 | 3]) + request + ws_frame(1, b"hi", key=key),
+        "dialect-client-no-handshake": bytes([0x08 | 3]) + ws_frame(1, b"hi"),
+        "request-8192-no-end": bytes([2 << 2 | 2]) + b"GET / HTTP/1.1\r\n" + b"X" * 8200,
+    }
+    for name, data in websocket.items():
+        write("websocket-decoder", "edge-" + name, data)
+        write("demux-differential", "edge-ws-" + name, bytes([3, data[0], 2, 7, 0x81]) + data[1:])
+
     # roundtrip: dialect, options, chunk size, then operations (see RoundTripFuzzer.swift).
     roundtrip = {
         "envelope-every-op": bytes([0, 0, 7]) + bytes([0]) + bytes(range(8)) + bytes([1]) + bytes(range(8))
@@ -175,6 +264,18 @@ def seed_edges():
         + bytes([9, 1, 10, 1, 2, 11, 1, 5, 12, 1, 13, 1, 2, 14, 0, 5, 15, 5, 2, 3]) + b"cid!" + bytes(16)
         + bytes([16, 1, 17]) + bytes(8) + bytes([18]) + bytes(8) + bytes([19, 1, 1, 6, 3]) + b"bye" + bytes([20, 22, 21, 3]) + b"dgm" + b"\x00",
     }
+    # WebSocket: options, chunk size, [encoder role flag for a capture], 8 seed octets,
+    # [handshake choice for a capture], [8 key octets, host, path], then operations.
+    seed = bytes(range(1, 9))
+    ops_client = (bytes([0, 8]) + bytes(range(8)) + bytes([1, 3]) + b"abc" + bytes([2, 1, 5]) + b"hello"
+                  + bytes([3, 1, 0, 2]) + b"He" + b"\x00" + bytes([2]) + b"ll" + b"\x01" + bytes([1]) + b"o" + b"\x02" + bytes([0x03, 0xe8, 3]) + b"bye"
+                  + bytes([4, 0x80, 0x10, 4]) + "✓✓".encode()[:4] + bytes([5, 6, 0, 3]) + b"xyz" + bytes([7, 1]) + bytes(8)
+                  + bytes([7, 0, 2]) + b"hi" + bytes([8, 1, 9, 8, 2, 0, 8, 4, 0, 8, 5, 0, 8, 6, 0]))
+    roundtrip["ws-client-every-op"] = bytes([3, 0x04 | 1, 7]) + seed + ops_client
+    roundtrip["ws-server-every-op-masked"] = bytes([3, 0x04 | 2, 0]) + seed + b"".join(
+        bytes([op, 2]) + b"ab" + bytes([1, 2, 3, 4]) for op in (0, 1)) + bytes([2, 0, 3]) + b"abc" + bytes([0, 0, 0, 0]) + bytes([6, 0, 0x80, 0x01, 0x00, 0x01, 9])
+    roundtrip["ws-capture-request-1m"] = bytes([3, 5 << 4, 251, 1]) + seed + bytes([1]) + bytes(range(8)) + bytes([1, 1]) + bytes([6, 1, 0x80, 0x01, 0x00, 0x01, 7])
+    roundtrip["ws-dialect-client-response"] = bytes([3, 3, 3]) + seed + bytes(range(8)) + bytes([0, 0, 8, 3, 7])
     for name, data in roundtrip.items():
         write("roundtrip", "seed-" + name, data)
 

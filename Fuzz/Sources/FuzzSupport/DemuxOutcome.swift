@@ -107,7 +107,8 @@ public func demux(_ setup: DemuxerSetup, packets: [[UInt8]]) -> DemuxOutcome {
     return demux(setup, stream, ranges: ranges)
 }
 
-/// Octets that are a valid frame start in every dialect: envelope DATA, HTTP/2 header, QUIC PADDING.
+/// Octets that start a valid frame in most dialects: envelope DATA, HTTP/2 header, QUIC PADDING
+/// (for WebSocket, a continuation: valid only inside a message; the demuxer has failed anyway).
 private let validFrames: [UInt8] = [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
 
 /// A failed demuxer rethrows its failure from every call, reports nothing more and holds nothing.

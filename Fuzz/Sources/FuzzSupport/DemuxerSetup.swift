@@ -6,12 +6,20 @@ import Framing
 /// Option octet, TCP envelope: bit 0 set = no preface expected; bits 1–3 index
 /// `envelopeMaxFrameSizes`. HTTP/2: bits 0–1 the preface policy (0 none, 1 required,
 /// 2 optional, 3 the `Demuxer(dialect: .http2)` default); bits 2–4 index `http2MaxFrameSizes`.
+/// WebSocket: bits 0–1 our role (0 none: a capture, 1 client, 2 server, 3 through
+/// `WebSocketDialect.makeDecoder`: bit 2 the role (client, server), bit 3 clear = the dialect
+/// performs the handshake); bits 2–3 otherwise the handshake policy (0 optional, 1 none,
+/// 2 expect the request, 3 expect the response); bits 4–6 index `webSocketMaxFrameSizes`.
 /// QUIC has no options. Option 0 is each dialect's default demuxer.
 public struct DemuxerSetup: CustomStringConvertible {
     /// Requested envelope maximum payload sizes; out-of-range values test the clamping.
     public static let envelopeMaxFrameSizes = [16_384, 64, 0, 1_000, 16_385, 65_536, 1 << 20, 16_777_215]
     /// Requested HTTP/2 SETTINGS_MAX_FRAME_SIZE values; out-of-range values test the clamping.
     public static let http2MaxFrameSizes = [16_384, 16_383, 16_385, 65_536, 1 << 20, 16_777_215, 0, Int.max]
+    /// Requested WebSocket maximum payload sizes; values under 125 and over 2^62 test the clamping.
+    public static let webSocketMaxFrameSizes = [65_536, 125, 0, 1_000, 126, 1 << 20, 124, Int.max]
+    /// The WebSocket handshake policies bits 2–3 choose (0 is the capture default).
+    public static let webSocketHandshakes: [WebSocketFrameDecoder.HandshakePolicy] = [.optional, .none, .expectRequest, .expectResponse]
 
     public let dialect: Dialect
     public let options: UInt8
@@ -19,6 +27,10 @@ public struct DemuxerSetup: CustomStringConvertible {
     public let maxFrameSize: Int
     /// The most octets the demuxer may buffer: one maximum-size frame with its header (0 for QUIC).
     public let maxFrameLength: Int
+    /// Our role (WebSocket: whose frames must be masked); nil for a capture and other dialects.
+    public let role: ConnectionRole?
+    /// WebSocket: how the stream begins (`.none` for other dialects).
+    public let webSocketHandshake: WebSocketFrameDecoder.HandshakePolicy
     private let make: () -> Demuxer
 
     public init(dialect: Dialect, options: UInt8) {
@@ -30,6 +42,8 @@ public struct DemuxerSetup: CustomStringConvertible {
                                                expectPreface: options & 1 == 0)
             maxFrameSize = decoder.maxFrameSize
             maxFrameLength = decoder.maxFrameLength
+            role = nil
+            webSocketHandshake = .none
             make = options == 0 ? { Demuxer(dialect: .envelope) } : { Demuxer(decoder) }
         case .http2:
             let policies: [HTTP2FrameDecoder.PrefacePolicy] = [.none, .required, .optional, .optional]
@@ -37,11 +51,35 @@ public struct DemuxerSetup: CustomStringConvertible {
             let decoder = HTTP2FrameDecoder(maxFrameSize: requested, preface: policies[Int(options & 3)])
             maxFrameSize = decoder.maxFrameSize
             maxFrameLength = decoder.maxFrameLength
+            role = nil
+            webSocketHandshake = .none
             make = options & 3 == 3 ? { Demuxer(dialect: .http2, maxFrameSize: requested) } : { Demuxer(decoder) }
+        case .webSocket:
+            let requested = Self.webSocketMaxFrameSizes[Int(options >> 4) & 7]
+            let decoder: WebSocketFrameDecoder
+            if options & 3 == 3 {
+                let stream = WebSocketDialect(performsHandshake: options & 8 == 0)
+                let role: ConnectionRole = options & 4 == 0 ? .client : .server
+                decoder = stream.makeDecoder(role: role, maxFrameSize: requested)
+                check(decoder.role == role && decoder.handshakePolicy == (stream.performsHandshake ? (role == .client ? .expectResponse : .expectRequest) : .none),
+                      "WebSocketDialect(performsHandshake: \(stream.performsHandshake)) made a \(role) decoder with role \(String(describing: decoder.role)), handshake \(decoder.handshakePolicy)")
+                make = { Demuxer(stream, role: role, maxFrameSize: requested) }
+            } else {
+                let role: ConnectionRole? = [nil, .client, .server][Int(options & 3)]
+                decoder = WebSocketFrameDecoder(role: role, maxFrameSize: requested, handshake: Self.webSocketHandshakes[Int(options >> 2) & 3])
+                make = options == 0 ? { Demuxer(dialect: .webSocket) } : { Demuxer(decoder) }
+            }
+            check(decoder.maxFrameSize == min(max(requested, 125), 1 << 62), "WebSocket maxFrameSize \(requested) clamped to \(decoder.maxFrameSize)")
+            role = decoder.role
+            webSocketHandshake = decoder.handshakePolicy
+            maxFrameSize = decoder.maxFrameSize
+            maxFrameLength = decoder.maxFrameLength
         default:
             precondition(dialect == .quic, "no fuzz setup for \(dialect)")
             maxFrameSize = 0
             maxFrameLength = 0
+            role = nil
+            webSocketHandshake = .none
             make = { Demuxer(dialect: .quic) }
         }
     }
@@ -54,5 +92,8 @@ public struct DemuxerSetup: CustomStringConvertible {
         return demuxer
     }
 
-    public var description: String { "\(dialect) options 0x\(String(options, radix: 16)) maxFrameSize \(maxFrameSize)" }
+    public var description: String {
+        let webSocket = dialect == .webSocket ? " role \(role.map { "\($0)" } ?? "none") handshake \(webSocketHandshake)" : ""
+        return "\(dialect) options 0x\(String(options, radix: 16)) maxFrameSize \(maxFrameSize)\(webSocket)"
+    }
 }

@@ -45,8 +45,49 @@ public func checkItem(_ item: DemuxedItem, _ bytes: RawSpan, _ setup: DemuxerSet
         check(frame.type > QUICFrameParser.FrameType.ackECN, "QUIC frame type \(frame.type) passed on as business")
         check(frame.flags == 0 && frame.streamID == 0, "QUIC frame with HTTP/2 fields \(frame)")
         checkReparses(item, bytes)
+    case (.webSocket, .ping(let payload)), (.webSocket, .pong(let payload)):
+        check(bytes.byteCount <= WebSocketFrame.maxControlPayload, "WebSocket heartbeat handed over \(bytes.byteCount) octets, over 125")
+        check(payload == HeartbeatPayload(prefixOf: bytes), "WebSocket heartbeat payload \(payload) (\(payload.byteCount) octets) is not the prefix of its \(bytes.byteCount) octets")
+    case (.webSocket, .business(let frame)):
+        checkWebSocketBusiness(frame, bytes, setup)
     default:
         fatalError("item \(item) cannot come from a \(setup.dialect) demuxer")
+    }
+}
+
+/// A WebSocket business item: a handshake block (type 0x100, whole, ending with CRLFCRLF) or a
+/// data or Close frame with only FIN in its flags, within the maximum frame size; a Close payload
+/// empty or a sendable code and a UTF-8 reason (the octets handed over are unmasked).
+func checkWebSocketBusiness(_ frame: BusinessFrame, _ bytes: RawSpan, _ setup: DemuxerSetup) {
+    check(bytes.byteCount == frame.length, "WebSocket frame of length \(frame.length) handed over \(bytes.byteCount) octets")
+    check(frame.streamID == 0, "WebSocket frame with a stream ID \(frame)")
+    if frame.type == WebSocketFrame.handshakeType {
+        check(setup.webSocketHandshake != .none, "handshake block from a decoder expecting none")
+        check(frame.flags == 0, "handshake block with flags \(frame.flags)")
+        check(frame.length >= 4 && frame.length <= WebSocketHandshake.maxHeaderBlockLength,
+              "handshake block of \(frame.length) octets")
+        let octets = bytes.withUnsafeBytes { Array($0) }
+        check(octets.suffix(4) == [0x0D, 0x0A, 0x0D, 0x0A], "handshake block does not end with CRLFCRLF")
+        check(octets.starts(with: Array("GET ".utf8)) || octets.starts(with: Array("HTTP/".utf8)), "handshake block starts with neither GET nor HTTP/")
+        return
+    }
+    check(frame.type == UInt64(WebSocketFrame.Opcode.continuation) || frame.type == UInt64(WebSocketFrame.Opcode.text)
+          || frame.type == UInt64(WebSocketFrame.Opcode.binary) || frame.type == UInt64(WebSocketFrame.Opcode.close),
+          "WebSocket frame type \(frame.type) as business")
+    check(frame.flags & ~WebSocketFrame.Flags.fin == 0, "WebSocket frame flags 0x\(String(frame.flags, radix: 16)) beyond FIN")
+    check(frame.length <= setup.maxFrameSize, "WebSocket payload of \(frame.length) octets over the maximum \(setup.maxFrameSize)")
+    if frame.type == UInt64(WebSocketFrame.Opcode.close) {
+        check(frame.flags == WebSocketFrame.Flags.fin, "Close without FIN")
+        check(frame.length != 1 && frame.length <= WebSocketFrame.maxControlPayload, "Close of \(frame.length) octets")
+        let close = WebSocketClose(payload: bytes)
+        if frame.length >= 2 {
+            let code = UInt16(bigEndian(bytes.extracting(0..<2)))
+            check(close.code == code && WebSocketCloseCode.isValidOnWire(code), "Close code \(code) passed on (read as \(String(describing: close.code)))")
+            let reason = bytes.extracting(2...).withUnsafeBytes { Array($0) }
+            check(Array(close.reason.utf8) == reason, "Close reason \(reason) is not UTF-8")
+        } else {
+            check(close.code == nil && close.reason.isEmpty, "empty Close read as \(close)")
+        }
     }
 }
 

@@ -1,12 +1,17 @@
 import Framing
 
-/// The whole-buffer decoder check shared by `envelope-decoder` and `http2-decoder`: demux `stream`
+/// The whole-buffer decoder check shared by `envelope-decoder`, `http2-decoder` and `websocket-decoder`: demux `stream`
 /// in one feed and check what must hold of the outcome (see `demux`), that complete frames are
 /// handed over in place, in order, and that the items reported before the end or the error are
-/// exactly those of the input cut there.
-public func checkWholeStream(_ setup: DemuxerSetup, _ stream: [UInt8]) {
+/// exactly those of the input cut there. Returns the outcome.
+@discardableResult
+public func checkWholeStream(_ setup: DemuxerSetup, _ stream: [UInt8]) -> DemuxOutcome {
     let outcome = demux(setup, whole: stream)
-    checkInPlace(setup, stream, itemCount: outcome.items.count)
+    if setup.dialect == .webSocket {
+        checkWebSocketWire(setup, stream, outcome)
+    } else {
+        checkInPlace(setup, stream, itemCount: outcome.items.count)
+    }
     if setup.dialect == .http2 { checkHeaderBlocks(outcome.items) }
     if setup.dialect == .envelope, setup.options & 1 == 0, outcome.offset > 0 {
         var preface: [UInt8] = []
@@ -19,6 +24,7 @@ public func checkWholeStream(_ setup: DemuxerSetup, _ stream: [UInt8]) {
     check(prefix.error == nil, "the input up to the cut at \(cut) fails: \(String(describing: prefix.error))")
     check(prefix.items == outcome.items, "the input cut at \(cut) gives \(prefix.items.count) items, not \(outcome.items.count)")
     check(prefix.offset == cut && prefix.bufferedByteCount == 0, "the input cut at \(cut) stops at \(prefix.offset)")
+    return outcome
 }
 
 /// In a single feed every complete frame is handed over in place (no copy), in input order.

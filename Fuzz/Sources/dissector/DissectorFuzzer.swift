@@ -3,8 +3,9 @@
 // documented shapes; an error line comes last and only after a failure; feeding in chunks must
 // print exactly the lines that feeding whole prints.
 //
-// Input: octet 0 the dialect (bits 0–1, mod 3) and format (bit 2: JSON lines), octet 1 the chunk size of the
-// chunked run (0 = one octet at a time; QUIC is always one packet), the rest is the capture.
+// Input: octet 0 the dialect (bits 0–1: envelope, HTTP/2, QUIC, WebSocket) and format (bit 2: JSON
+// lines), octet 1 the chunk size of the chunked run (0 = one octet at a time; QUIC is always one
+// packet), the rest is the capture.
 import FuzzSupport
 import Framing
 
@@ -12,7 +13,7 @@ import Framing
 public func dissectorFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let selector = input.byte()
-    let dialect: Dialect = [.envelope, .http2, .quic][Int(selector & 3) % 3]
+    let dialect: Dialect = [.envelope, .http2, .quic, .webSocket][Int(selector & 3)]
     let format: Dissector.Format = selector & 4 != 0 ? .jsonl : .text
     let chunk = dialect == .quic ? Int.max : max(1, Int(input.byte()))
     let capture = input.rest()
@@ -24,7 +25,9 @@ public func dissectorFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
         for (index, line) in whole.lines.enumerated() {
             let isError = line.hasPrefix("{\"item\":\"error\"")
             check(!isError || (index == whole.lines.count - 1 && !whole.ok), "error line not last: \(line)")
-            check(isWellFormed(line), "malformed JSON line: \(line)")
+            check(isWellFormed(line, heartbeatOctets: dialect == .webSocket ? 0...WebSocketFrame.maxControlPayload : 8...8,
+                               vocabulary: DialectRegistry.vocabulary(dialect)),
+                  "malformed JSON line: \(line)")
         }
         check(whole.ok || whole.lines.last?.hasPrefix("{\"item\":\"error\"") == true, "failure without an error line")
     }
@@ -46,13 +49,15 @@ func dissect(_ capture: [UInt8], dialect: Dialect, format: Dissector.Format, chu
 }
 
 /// Whether `line` is one of the documented JSON objects: the keys and value kinds of
-/// `hb decode --format jsonl` (see `Dissector`), in order.
-func isWellFormed(_ line: String) -> Bool {
+/// `hb decode --format jsonl` (see `Dissector`), in order; heartbeat payloads of a length in
+/// `heartbeatOctets` (WebSocket's carry 0 to 125 octets, the others' 8), pings with an "ack" key
+/// exactly when the dialect's `vocabulary` says so.
+func isWellFormed(_ line: String, heartbeatOctets: ClosedRange<Int>, vocabulary: DissectorVocabulary) -> Bool {
     func isNumber(_ text: Substring) -> Bool {
         !text.isEmpty && text.allSatisfy(\.isASCII) && text.allSatisfy(\.isNumber) && (text == "0" || text.first != "0")
     }
-    func isHex16(_ text: Substring) -> Bool {
-        text.count == 18 && text.first == "\"" && text.last == "\""
+    func isHex(_ text: Substring) -> Bool {
+        text.count % 2 == 0 && heartbeatOctets.contains(text.count / 2 - 1) && text.first == "\"" && text.last == "\""
             && text.dropFirst().dropLast().allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
     }
     /// The value after `prefix` and before `suffix`, if the line has that shape.
@@ -61,10 +66,12 @@ func isWellFormed(_ line: String) -> Bool {
         return line.dropFirst(prefix.count).dropLast(suffix.count)
     }
     if line == #"{"item":"ping"}"# { return true }
-    if let payload = value(#"{"item":"ping","ack":false,"payload":"#) ?? value(#"{"item":"ping","ack":true,"payload":"#)
-        ?? value(#"{"item":"pong","payload":"#) {
-        return isHex16(payload)
+    let showsAck = vocabulary.pongIsAcknowledgedPing || vocabulary.pingShowsAck
+    if let payload = value(#"{"item":"ping","ack":false,"payload":"#) ?? (vocabulary.pongIsAcknowledgedPing ? value(#"{"item":"ping","ack":true,"payload":"#) : nil) {
+        return showsAck && isHex(payload)
     }
+    if let payload = value(#"{"item":"ping","payload":"#) { return !showsAck && isHex(payload) }
+    if let payload = value(#"{"item":"pong","payload":"#) { return !vocabulary.pongIsAcknowledgedPing && isHex(payload) }
     if let fields = value(#"{"item":"business","type":"#) {
         let parts = fields.split(separator: ",", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[1].hasPrefix(#""length":"#) else { return false }

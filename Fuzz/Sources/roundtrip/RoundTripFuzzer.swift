@@ -2,7 +2,7 @@
 // encoders, demuxed whole and in chunks, and must come back exactly: the same items, the same
 // octets, no error.
 //
-// Input: octet 0 the dialect (mod 3: envelope, HTTP/2, QUIC). Stream dialects: octet 1 the options
+// Input: octet 0 the dialect (mod 4: envelope, HTTP/2, QUIC, WebSocket). Stream dialects: octet 1 the options
 // (see `DemuxerSetup`), octet 2 the chunk size of the chunked run (0 = one octet at a time), then
 // one frame per operation octet, its fields read from the octets after it. QUIC: one frame per
 // operation octet (op 22 ends the packet). See each builder for the fields.
@@ -12,10 +12,11 @@ import Framing
 @_cdecl("LLVMFuzzerTestOneInput")
 public func roundTripFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
-    switch input.byte() % 3 {
+    switch input.byte() % 4 {
     case 0: envelopeRoundTrip(&input)
     case 1: http2RoundTrip(&input)
-    default: quicRoundTrip(&input)
+    case 2: quicRoundTrip(&input)
+    default: webSocketRoundTrip(&input)
     }
     return 0
 }
@@ -307,4 +308,146 @@ func quicFrame(_ operation: UInt8, _ input: inout FuzzInput) -> QUICFrame {
     case 20: return .handshakeDone
     default: return .datagram(data: input.take(Int(input.byte() % 64)), explicitLength: input.flag())
     }
+}
+
+// MARK: - WebSocket
+
+/// Operations (mod 9), each a whole message or a control frame, masked as the decoder's role
+/// demands (a server's decoder reads masked frames, a client's unmasked, a capture's either: an
+/// input flag per frame), with `WebSocketFrame`'s encoders unless said otherwise:
+/// 0 Ping, 1 Pong (up to 125 payload octets); 2 a text or binary message in one frame (payload);
+/// 3 a fragmented message: the first frame, 1–4 continuations (the last with FIN), each frame
+/// followed by a Ping, a Pong or a Close or nothing; 4 Close with a sendable code and a reason of
+/// up to 255 input octets read as UTF-8 (`appendClose` truncates it to 123 octets at a character
+/// boundary); 5 an empty Close; 6 a message through `WebSocketFrameEncoder.appendData` (split
+/// into 65,536-octet fragments when longer); 7 our heartbeat (8 octets) or a Pong echoing up to
+/// 125 octets through `WebSocketFrameEncoder`; 8 a binary frame whose payload length sits at a
+/// boundary of the length encodings (0, 125, 126, 127, 65,535, 65,536, 65,537), within the
+/// maximum frame size. The stream starts with the handshake block the decoder expects (with
+/// `.optional`: a request, a response or none, by an input flag).
+func webSocketRoundTrip(_ input: inout FuzzInput) {
+    let setup = DemuxerSetup(dialect: .webSocket, options: input.byte())
+    let chunkSize = Int(input.byte())
+    let encoderRole: ConnectionRole = setup.role.map { $0 == .server ? .client : .server } ?? (input.flag() ? .client : .server)
+    var encoder = WebSocketFrameEncoder(role: encoderRole, randomSeed: input.integer(octets: 8), performsHandshake: false)
+    var stream: [UInt8] = []
+    var expected: [Received] = []
+
+    var handshake = setup.webSocketHandshake
+    if handshake == .optional { handshake = [.none, .expectRequest, .expectResponse][Int(input.byte() % 3)] }
+    if handshake != .none {
+        let key = WebSocketKey(randomSeed: input.integer(octets: 8))
+        let hosts = ["localhost", "example.com:8080", "[::1]:9", "h"]
+        let paths = ["/", "/chat?room=1", "/a/b%20c", "*"]
+        if handshake == .expectRequest {
+            WebSocketHandshake.appendRequest(host: hosts[Int(input.byte() % 4)], path: paths[Int(input.byte() % 4)], key: key, to: &stream)
+        } else {
+            // No subprotocol: a decoder rejects one it did not offer (spec/websocket.md §3.3 rule 5).
+            WebSocketHandshake.appendAcceptance(key: key.base64, to: &stream)
+        }
+        expected.append(Received(.business(BusinessFrame(type: WebSocketFrame.handshakeType, length: stream.count)), bytes: stream))
+    }
+
+    /// A masking key when the decoder's role demands one (or, for a capture, the input says so).
+    func maskingKey() -> UInt32? {
+        switch setup.role {
+        case .server?: return UInt32(truncatingIfNeeded: input.integer(octets: 4))
+        case .client?: return nil
+        case nil: return input.flag() ? UInt32(truncatingIfNeeded: input.integer(octets: 4)) : nil
+        }
+    }
+    func frame(_ opcode: UInt8, fin: Bool = true, _ payload: [UInt8]) {
+        WebSocketFrame.appendFrame(opcode: opcode, fin: fin, payload: payload.span.bytes, maskingKey: maskingKey(), to: &stream)
+        expected.append(Received(.business(BusinessFrame(type: UInt64(opcode), flags: fin ? WebSocketFrame.Flags.fin : 0, length: payload.count)),
+                                 bytes: payload))
+    }
+    func controlPayload() -> [UInt8] { input.take(Int(input.byte()) % (WebSocketFrame.maxControlPayload + 1)) }
+    func heartbeat(ping: Bool, _ payload: [UInt8]) {
+        if ping {
+            WebSocketFrame.appendPing(payload: payload.span.bytes, maskingKey: maskingKey(), to: &stream)
+        } else {
+            WebSocketFrame.appendPong(payload: payload.span.bytes, maskingKey: maskingKey(), to: &stream)
+        }
+        let heartbeat = HeartbeatPayload(prefixOf: payload.span.bytes)
+        expected.append(Received(ping ? .ping(heartbeat) : .pong(heartbeat), bytes: payload))
+    }
+    func close() {
+        let valid = WebSocketCloseCode.allCases.map(\.rawValue).filter(WebSocketCloseCode.isValidOnWire)
+        let choice = input.integer(octets: 2)
+        let code = choice & 0x8000 == 0 ? valid[Int(choice) % valid.count] : UInt16(3000 + choice % 2000)
+        let reason = String(decoding: input.take(Int(input.byte())), as: UTF8.self)
+        WebSocketFrame.appendClose(code: code, reason: reason, maskingKey: maskingKey(), to: &stream)
+        expected.append(Received(.business(BusinessFrame(type: UInt64(WebSocketFrame.Opcode.close), flags: WebSocketFrame.Flags.fin,
+                                                         length: 2 + truncatedReason(reason).count)),
+                                 bytes: octets(UInt64(code), width: 2) + truncatedReason(reason)))
+    }
+
+    var frames = 0
+    operations: while !input.isAtEnd && frames < maxFrames && stream.count < maxStreamLength {
+        frames += 1
+        switch input.byte() % 9 {
+        case 0: heartbeat(ping: true, controlPayload())
+        case 1: heartbeat(ping: false, controlPayload())
+        case 2: frame(input.flag() ? WebSocketFrame.Opcode.text : WebSocketFrame.Opcode.binary, payload(&input, maxLength: setup.maxFrameSize))
+        case 3:
+            let continuations = 1 + Int(input.byte() % 4)
+            for index in 0...continuations {
+                let opcode = index == 0 ? (input.flag() ? WebSocketFrame.Opcode.text : WebSocketFrame.Opcode.binary) : WebSocketFrame.Opcode.continuation
+                frame(opcode, fin: index == continuations, payload(&input, maxLength: setup.maxFrameSize))
+                switch input.byte() % 4 {
+                case 0: heartbeat(ping: true, controlPayload())
+                case 1: heartbeat(ping: false, controlPayload())
+                case 2: close()
+                default: break
+                }
+            }
+        case 4: close()
+        case 5:
+            WebSocketFrame.appendClose(code: nil, reason: "ignored", maskingKey: maskingKey(), to: &stream)
+            expected.append(Received(.business(BusinessFrame(type: UInt64(WebSocketFrame.Opcode.close), flags: WebSocketFrame.Flags.fin, length: 0)), bytes: []))
+        case 6:
+            let type = input.flag() ? WebSocketFrame.Opcode.text : WebSocketFrame.Opcode.binary
+            // Fragments of 65,536 octets: longer payloads only where the decoder takes them.
+            let data = payload(&input, maxLength: setup.maxFrameSize < WebSocketFrameEncoder.maxFragmentPayload ? setup.maxFrameSize : 1 << 17)
+            encoder.appendData(data.span.bytes, type: UInt64(type), to: &stream)
+            var start = 0
+            repeat {
+                let end = min(start + WebSocketFrameEncoder.maxFragmentPayload, data.count)
+                expected.append(Received(.business(BusinessFrame(type: UInt64(start == 0 ? type : WebSocketFrame.Opcode.continuation),
+                                                                 flags: end == data.count ? WebSocketFrame.Flags.fin : 0, length: end - start)),
+                                         bytes: Array(data[start..<end])))
+                start = end
+            } while start < data.count
+        case 7:
+            if input.flag() {
+                let payload = HeartbeatPayload(rawValue: input.integer(octets: 8))
+                encoder.appendPing(payload, to: &stream)
+                expected.append(Received(.ping(payload), bytes: octets(payload.rawValue, width: 8)))
+            } else {
+                let echoed = controlPayload()
+                encoder.appendPong(echoing: echoed.span.bytes, to: &stream)
+                expected.append(Received(.pong(HeartbeatPayload(prefixOf: echoed.span.bytes)), bytes: echoed))
+            }
+        default:
+            let lengths = [0, 125, 126, 127, 65_535, 65_536, 65_537].filter { $0 <= setup.maxFrameSize }
+            let length = lengths[Int(input.byte()) % lengths.count]
+            let fill = input.byte()
+            frame(WebSocketFrame.Opcode.binary, (0..<length).map { UInt8(truncatingIfNeeded: $0) &+ fill })
+        }
+        if stream.count >= maxStreamLength { break operations }
+    }
+    check(encoder.isOpen && !encoder.sentClose, "a frames-only encoder closed itself")
+    checkStreamRoundTrip(setup, stream, expected, chunkSize: chunkSize)
+}
+
+/// `reason` as UTF-8, cut to at most 123 octets at a character boundary: whole scalars only,
+/// counted here independently of the encoder.
+func truncatedReason(_ reason: String) -> [UInt8] {
+    var octets: [UInt8] = []
+    for scalar in reason.unicodeScalars {
+        let utf8 = Array(String(scalar).utf8)
+        guard octets.count + utf8.count <= WebSocketFrame.maxCloseReasonLength else { break }
+        octets += utf8
+    }
+    return octets
 }
