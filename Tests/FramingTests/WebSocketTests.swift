@@ -516,6 +516,16 @@ private func expectedMessage(_ data: [UInt8], type: UInt64 = 2) -> [WSItem] {
         #expect(Set(keys.map { Array($0) }).count == 3)
     }
 
+    /// `appendData` is total: a type that no data frame has (a control opcode, a continuation,
+    /// anything past 0xF) goes out as a binary message rather than trapping.
+    @Test(arguments: [UInt64(0), 2, 3, 8, 9, 10, 0x101, UInt64.max])
+    func otherTypesAreSentAsBinary(type: UInt64) {
+        var encoder = WebSocketFrameEncoder(role: .server, randomSeed: 1, performsHandshake: false)
+        var stream: [UInt8] = []
+        encoder.appendData([UInt8]([1, 2, 3]).span.bytes, type: type, to: &stream)
+        #expect(stream == [0x82, 3, 1, 2, 3])
+    }
+
     @Test(arguments: [0, 1, 125, 126, 65_535, 65_536])
     func everyLengthEncodingOneOctetAtATime(size: Int) {
         for role in [ConnectionRole.client, .server] {

@@ -71,7 +71,7 @@ public protocol StreamFrameEncoder: Sendable {
     mutating func appendClose(code: WireErrorCode, reason: String, to buffer: inout [UInt8])
     /// Appends one business frame carrying `payload` (at most `maxDataPayload` octets) of the
     /// dialect's frame `type` (a `BusinessFrame.type`; nil for its default: envelope DATA, WebSocket
-    /// binary). A dialect whose application writes whole frames itself (HTTP/2) appends `payload`
+    /// binary). WebSocket sends text (0x1) as text and every other type as binary. A dialect whose application writes whole frames itself (HTTP/2) appends `payload`
     /// as it is.
     mutating func appendData(_ payload: RawSpan, type: UInt64?, to buffer: inout [UInt8])
     /// The peer sent this business frame: says what the session does with it, and appends any

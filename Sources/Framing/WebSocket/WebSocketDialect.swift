@@ -189,13 +189,12 @@ public struct WebSocketFrameEncoder: StreamFrameEncoder {
         WebSocketFrame.appendClose(code: status, reason: reason, maskingKey: nextMaskingKey(), to: &buffer)
     }
 
-    /// One message (RFC 6455 §5.4, §5.6) of `type` — text (0x1) or binary (0x2, the default) —
-    /// as one frame, or fragmented into frames of at most `maxFragmentPayload` octets (the first of
+    /// One message (RFC 6455 §5.4, §5.6) of `type` — text (0x1) or binary (0x2, the default; any
+    /// other type, which no data frame has, is sent as binary too) — as one frame, or fragmented into frames of at most `maxFragmentPayload` octets (the first of
     /// `type`, the rest continuations, FIN on the last); each masked with its own key by a client.
     public mutating func appendData(_ payload: RawSpan, type: UInt64?, to buffer: inout [UInt8]) {
         guard isOpen, !sentClose else { return }
-        let opcode = type.map { UInt8(truncatingIfNeeded: $0) } ?? WebSocketFrame.Opcode.binary
-        precondition(type.map { $0 == 1 || $0 == 2 } ?? true, "a WebSocket message is text (0x1) or binary (0x2), not type \(type ?? 0)")
+        let opcode = type == UInt64(WebSocketFrame.Opcode.text) ? WebSocketFrame.Opcode.text : WebSocketFrame.Opcode.binary
         var start = 0
         repeat {
             let end = start + min(Self.maxFragmentPayload, payload.byteCount - start)
