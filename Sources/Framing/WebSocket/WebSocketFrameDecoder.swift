@@ -242,20 +242,25 @@ extension WebSocketFrameDecoder {
     /// Calls `body` with the unmasked octets of the item `decode(frame:)` just returned for `frame`:
     /// in place when the frame was not masked, else unmasked into this decoder's one reusable
     /// buffer while being copied (one pass, ~0.43 instructions per octet; about a plain copy). The
-    /// buffer keeps its capacity up to 64 KiB, so once warm a masked ping or data frame of that
-    /// size costs no allocation.
+    /// buffer keeps its capacity up to `retainedUnmaskingCapacity` (128 KiB), so once warm a masked
+    /// ping or data frame of the default maximum size (65,536 octets) costs no allocation.
     ///
     /// `StreamDemuxer` hands every item's octets over through this (spec/websocket.md §4.3).
     public mutating func withItemBytes<R, E: Error>(of frame: RawSpan, _ decoded: DecodedFrame,
                                                      _ body: (RawSpan) throws(E) -> R) throws(E) -> R {
         let wire = frame.extracting(decoded.bytes)
         guard lastMaskingKey != 0, wire.byteCount > 0 else { return try body(wire) }
-        unmasked.removeAll(keepingCapacity: unmasked.capacity <= 64 * 1024)
+        unmasked.removeAll(keepingCapacity: unmasked.capacity <= Self.retainedUnmaskingCapacity)
         // Room for any control frame on first use, so that pings of every length cost nothing after.
         if unmasked.capacity < WebSocketFrame.maxControlPayload { unmasked.reserveCapacity(WebSocketFrame.maxControlPayload) }
         WebSocketFrame.appendMasked(wire, maskingKey: lastMaskingKey, to: &unmasked)
         return try body(unmasked.span.bytes)
     }
+
+    /// The largest unmasking buffer kept between frames: room for a frame of the default
+    /// maximum size (whose buffer the allocator rounds up past 65,536) with margin; a buffer grown
+    /// past it by a larger frame is freed at the next one.
+    static var retainedUnmaskingCapacity: Int { 128 * 1024 }
 }
 
 /// A WebSocket frame-rule failure: one of the rules of spec/websocket.md §4.1 (or a bad
