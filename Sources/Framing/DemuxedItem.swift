@@ -96,6 +96,14 @@ public protocol StreamFrameDecoder: Sendable {
     /// frame's end. Throws as soon as the octets seen break a rule.
     func boundary(of prefix: RawSpan) throws(FramingError.Reason) -> FrameBoundary
 
+    /// `boundary(of:)` for a caller that already knows, from an earlier answer for a shorter
+    /// prefix of the same input (`.needMore(n)`, or `.frame(length: n)` past its end), that the
+    /// frame is at least `minimumLength` octets long. A decoder that finds the end by scanning for
+    /// a delimiter (the WebSocket handshake's CRLFCRLF) resumes there rather than rescanning, so
+    /// a frame that arrives a few octets at a time costs linear time. Same answers and rules as
+    /// `boundary(of:)`, which the default calls.
+    func boundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary
+
     /// Decodes one whole frame, as delimited by `boundary(of:)`, and advances the decoder's state.
     mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame
 
@@ -108,6 +116,12 @@ public protocol StreamFrameDecoder: Sendable {
 }
 
 extension StreamFrameDecoder {
+    /// `boundary(of:)`: the hint is not needed.
+    @inlinable
+    public func boundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary {
+        try boundary(of: prefix)
+    }
+
     /// The frame's own octets, in place.
     @inlinable
     public mutating func withItemBytes<R, E: Error>(of frame: RawSpan, _ decoded: DecodedFrame,

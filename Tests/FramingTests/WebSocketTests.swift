@@ -245,6 +245,43 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
             try WebSocketHandshake.headerBlockLength(in: tooLong.span.bytes)
         }
     }
+
+    /// With a known minimum length, only a CRLFCRLF ending there or later is looked for: the
+    /// octets before were scanned when a shorter prefix was asked about.
+    @Test func headerBlockScanResumesAtTheKnownLength() throws {
+        let block = bytes("GET / HTTP/1.1\r\n\r\nHost: h\r\n\r\n")
+        #expect(try WebSocketHandshake.headerBlockLength(in: block.span.bytes) == 18)
+        #expect(try WebSocketHandshake.headerBlockLength(in: block.span.bytes, lengthAtLeast: 18) == 18)
+        #expect(try WebSocketHandshake.headerBlockLength(in: block.span.bytes, lengthAtLeast: 19) == block.count)
+        #expect(try WebSocketHandshake.headerBlockLength(in: block.span.bytes, lengthAtLeast: block.count) == block.count)
+        #expect(try WebSocketHandshake.headerBlockLength(in: Array(block.dropLast()).span.bytes, lengthAtLeast: 19) == nil)
+    }
+
+    /// A largest-size request dripped one octet at a time (each octet scanned once), and then cut
+    /// into chunks of every size from 1 to 9: the same handshake item and frame as fed whole.
+    @Test func largestRequestDrippedOctetByOctet() throws {
+        var request: [UInt8] = []
+        WebSocketHandshake.appendRequest(host: "h", key: WebSocketKey(randomSeed: 1), to: &request)
+        let padding = WebSocketHandshake.maxHeaderBlockLength - request.count - "X-Pad: \r\n".utf8.count
+        request = []
+        WebSocketHandshake.appendRequest(host: "h", key: WebSocketKey(randomSeed: 1),
+                                         headers: [WebSocketHeaderField(name: "X-Pad", value: String(repeating: "a", count: padding))], to: &request)
+        #expect(request.count == WebSocketHandshake.maxHeaderBlockLength)
+        var encoder = WebSocketFrameEncoder(role: .client, randomSeed: 2, performsHandshake: false)
+        var stream = request
+        encoder.appendPing(HeartbeatPayload(rawValue: 7), to: &stream)
+        for policy in [WebSocketFrameDecoder.HandshakePolicy.expectRequest, .optional] {
+            let decoder = WebSocketFrameDecoder(role: .server, handshake: policy)
+            let whole = decodeWS(decoder, stream)
+            #expect(whole.error == nil && whole.items.count == 2)
+            #expect(whole.items.last?.item == .ping(HeartbeatPayload(rawValue: 7)))
+            for size in 1...9 {
+                let chunks = stride(from: 0, to: stream.count, by: size).map { Array(stream[$0..<min($0 + size, stream.count)]) }
+                let dripped = decodeWS(decoder, stream, chunks: chunks)
+                #expect(dripped.error == nil && dripped.items == whole.items, "chunks of \(size)")
+            }
+        }
+    }
 }
 
 // MARK: - Frames

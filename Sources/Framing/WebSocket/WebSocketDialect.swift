@@ -275,6 +275,12 @@ extension WebSocketFrameDecoder: StreamFrameDecoder {
         do { return try frameBoundary(of: prefix) } catch { throw error.reason }
     }
 
+    /// A handshake block's CRLFCRLF is looked for only where it could end: at or past
+    /// `minimumLength`, so that a block gathered a few octets at a time is scanned once.
+    public func boundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary {
+        do { return try frameBoundary(of: prefix, lengthAtLeast: minimumLength) } catch { throw error.reason }
+    }
+
     public mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame {
         do { return try decodeFrame(frame) } catch { throw error.reason }
     }

@@ -86,9 +86,11 @@ public struct WebSocketFrameDecoder: Sendable {
     // MARK: Boundary
 
     /// Where the frame (or handshake block) at the front of `prefix` ends; throws as soon as the
-    /// octets seen break a rule.
-    func frameBoundary(of prefix: RawSpan) throws(WebSocketFailure) -> FrameBoundary {
-        if awaitingHandshake, handshakePolicy != .none, let boundary = try handshakeBoundary(prefix) { return boundary }
+    /// octets seen break a rule. The frame is known to be at least `minimumLength` octets long
+    /// (see `boundary(of:lengthAtLeast:)`).
+    func frameBoundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int = 0) throws(WebSocketFailure) -> FrameBoundary {
+        if awaitingHandshake, handshakePolicy != .none,
+           let boundary = try handshakeBoundary(prefix, lengthAtLeast: minimumLength) { return boundary }
         guard prefix.byteCount >= 1 else { return .needMore(1) }
         let first = prefix.unsafeLoad(fromByteOffset: 0, as: UInt8.self)
         let opcode = first & 0x0F
@@ -142,7 +144,7 @@ public struct WebSocketFrameDecoder: Sendable {
     /// The handshake block's boundary, or nil when an optional handshake is absent. An expected
     /// block is whatever precedes the first CRLFCRLF (its start line is checked by `decode`); an
     /// optional one must begin with `GET ` or `HTTP/`.
-    private func handshakeBoundary(_ prefix: RawSpan) throws(WebSocketFailure) -> FrameBoundary? {
+    private func handshakeBoundary(_ prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(WebSocketFailure) -> FrameBoundary? {
         if handshakePolicy == .optional {
             let request: InlineArray<4, UInt8> = [0x47, 0x45, 0x54, 0x20]       // "GET "
             let response: InlineArray<5, UInt8> = [0x48, 0x54, 0x54, 0x50, 0x2F] // "HTTP/"
@@ -155,7 +157,7 @@ public struct WebSocketFrameDecoder: Sendable {
             guard committed else { return .needMore(prefix.byteCount + 1) }
         }
         let length: Int?
-        do { length = try WebSocketHandshake.headerBlockLength(in: prefix) } catch { throw .handshake(error) }
+        do { length = try WebSocketHandshake.headerBlockLength(in: prefix, lengthAtLeast: minimumLength) } catch { throw .handshake(error) }
         if let length { return .frame(length: length) }
         return .needMore(min(prefix.byteCount + WebSocketHandshake.octetsToPossibleEnd(of: prefix), WebSocketHandshake.maxHeaderBlockLength))
     }

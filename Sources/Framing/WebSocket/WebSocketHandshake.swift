@@ -23,11 +23,14 @@ public enum WebSocketHandshake {
     }
 
     /// The length of the header block at the front of `prefix`, CRLFCRLF included; nil when it
-    /// has not ended yet.
+    /// has not ended yet. A caller that knows the block is at least `minimumLength` octets long
+    /// (a shorter prefix gave nil, and the block cannot end before that prefix's length plus
+    /// `octetsToPossibleEnd`) passes it, and only CRLFCRLFs ending there or later are looked for:
+    /// gathering a block a few octets at a time then scans each octet once.
     /// - Throws: `.headerBlockTooLarge` once `maxHeaderBlockLength` octets hold no CRLFCRLF.
-    public static func headerBlockLength(in prefix: RawSpan) throws(WebSocketHandshakeError) -> Int? {
+    public static func headerBlockLength(in prefix: RawSpan, lengthAtLeast minimumLength: Int = 0) throws(WebSocketHandshakeError) -> Int? {
         let limit = min(prefix.byteCount, maxHeaderBlockLength)
-        var index = 3
+        var index = max(3, minimumLength - 1)
         while index < limit {
             // Check the last octet of a candidate CRLFCRLF first: it is rarely LF.
             if prefix.unsafeLoad(fromByteOffset: index, as: UInt8.self) == ASCII.lineFeed,
