@@ -3,14 +3,7 @@ import Foundation
 @testable import Framing
 import Testing
 
-private func hex(_ digest: InlineArray<20, UInt8>) -> String {
-    var text = ""
-    for index in digest.indices {
-        let digits = String(digest[index], radix: 16)
-        text += digits.count == 1 ? "0" + digits : digits
-    }
-    return text
-}
+private func hex(_ digest: InlineArray<20, UInt8>) -> String { digest.span.bytes.hexDescription }
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 

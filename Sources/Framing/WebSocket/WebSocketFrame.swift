@@ -218,10 +218,7 @@ public enum WebSocketFrame {
     /// big-endian in the high octets of the result: a heartbeat payload's `rawValue`.
     static func unmaskedPrefix(_ payload: RawSpan, maskingKey: UInt32) -> UInt64 {
         let count = min(payload.byteCount, 8)
-        var value: UInt64 = 0
-        for index in 0..<count {
-            value |= UInt64(payload.unsafeLoad(fromByteOffset: index, as: UInt8.self)) << UInt64(56 - index * 8)
-        }
+        let value = HeartbeatPayload(prefixOf: payload).rawValue
         let key = UInt64(maskingKey) << 32 | UInt64(maskingKey)
         let used: UInt64 = count == 0 ? 0 : ~0 << UInt64(64 - count * 8)
         return (value ^ key) & used

@@ -252,22 +252,6 @@ public struct WebSocketKey: Hashable, Sendable {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): expands a 64-bit seed into ChaCha20's 256-bit key. Not
-/// cryptographic — one output gives its state away — so it never draws keys on the wire itself.
-struct SplitMix64: Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// One header field of a handshake: its name as sent and its value with surrounding whitespace removed.
 public struct WebSocketHeaderField: Hashable, Sendable {
     /// The field name as sent; compare it case-insensitively.
