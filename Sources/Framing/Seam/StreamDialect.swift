@@ -29,7 +29,9 @@ public protocol StreamDialect: Sendable {
 
     /// A decoder for what the peer sends to a `role` endpoint, with `maxFrameSize` as the largest
     /// payload accepted (nil: the dialect's default). A nil `role` decodes a capture: either
-    /// direction, the preface or handshake optional where the dialect can tell.
+    /// direction, the preface or handshake optional where the dialect can tell. (`Demuxer(dialect:)`
+    /// and `DialectRegistry.demuxer(for:role:maxFrameSize:)` have their own capture defaults and do
+    /// not all pass nil on: they read a WebSocket capture as a client, unmasked frames only.)
     func makeDecoder(role: ConnectionRole?, maxFrameSize: Int?) -> Decoder
 
     /// An encoder for what a `role` endpoint sends. `randomSeed` seeds whatever the dialect must

@@ -301,7 +301,8 @@ public enum WebSocketHandshakeError: Error, Hashable, Sendable, CustomStringConv
     case malformedHeaderField(line: Int)
     /// The request's method is not GET (RFC 6455 §4.2.1 item 1).
     case methodNotGet(String)
-    /// The request's HTTP version is not 1.1 or higher (RFC 6455 §4.2.1 item 1).
+    /// The request's HTTP version is not HTTP/1.1, the only one an Upgrade request can use
+    /// (RFC 6455 §4.2.1 item 1; spec/websocket.md §3.2).
     case unsupportedHTTPVersion(String)
     /// A required header field is absent.
     case missingHeader(String)
@@ -361,7 +362,7 @@ public enum WebSocketHandshakeError: Error, Hashable, Sendable, CustomStringConv
         case .methodNotGet(let method):
             return "the opening handshake must be a GET request, not \(method)"
         case .unsupportedHTTPVersion(let version):
-            return "the opening handshake must be HTTP/1.1 or higher, not \(version)"
+            return "the opening handshake must be HTTP/1.1, not \(version)"
         case .missingHeader(let name):
             return "the \(name) header field is missing"
         case .duplicateHeader(let name):
