@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(name: "interop-frames", dependencies: ["Framing"], swiftSettings: strict),
 
         // Deterministic network simulation used by tests and by the `heartbeat-sim` report.
-        .target(name: "Simulation", dependencies: ["Heartbeat"], swiftSettings: strict),
+        .target(name: "Simulation", dependencies: ["Framing", "Heartbeat"], swiftSettings: strict),
         .executableTarget(name: "heartbeat-sim", dependencies: ["Simulation", "Heartbeat"], swiftSettings: strict),
 
         // Test-only allocator interposer: counts malloc/calloc/realloc/memalign per thread.

@@ -28,17 +28,22 @@ public enum DemuxedItem: Hashable, Sendable {
 }
 
 /// The header of a business frame. Its bytes are handed over alongside it: the payload for the
-/// envelope and HTTP/2 (whose 9-octet header is described here), the whole frame for QUIC, whose
-/// frames have no common header.
+/// envelope, HTTP/2 (whose 9-octet header is described here) and WebSocket (unmasked), the whole
+/// frame for QUIC, whose frames have no common header, and the whole header block for a WebSocket
+/// opening handshake.
 public struct BusinessFrame: Hashable, Sendable {
-    /// The frame type: envelope type (spec/envelope.md §5), HTTP/2 type (RFC 9113 §6), or QUIC type (RFC 9000 §19).
+    /// The frame type: envelope type (spec/envelope.md §5), HTTP/2 type (RFC 9113 §6), QUIC type
+    /// (RFC 9000 §19), or WebSocket opcode (RFC 6455 §5.2; `WebSocketFrame.handshakeType`, 0x100,
+    /// for the opening handshake's header block).
     public var type: UInt64
-    /// HTTP/2 frame flags; 0 in other dialects.
+    /// HTTP/2 frame flags; for WebSocket, the first octet's high nibble (FIN 0x80 and the RSV
+    /// bits, always clear without extensions); 0 in other dialects.
     public var flags: UInt8
     /// HTTP/2 stream identifier, reserved bit cleared; 0 in other dialects (QUIC stream IDs stay inside the frame).
     public var streamID: UInt32
-    /// Length in octets of the bytes handed over: the payload length for the envelope and HTTP/2,
-    /// the whole frame's size, type included, for QUIC.
+    /// Length in octets of the bytes handed over: the payload length for the envelope, HTTP/2 and
+    /// WebSocket, the whole frame's size, type included, for QUIC, the header block's size,
+    /// CRLFCRLF included, for a WebSocket handshake.
     public var length: Int
 
     /// Describes a business frame.
@@ -96,6 +101,14 @@ public protocol StreamFrameDecoder: Sendable {
     /// frame's end. Throws as soon as the octets seen break a rule.
     func boundary(of prefix: RawSpan) throws(FramingError.Reason) -> FrameBoundary
 
+    /// `boundary(of:)` for a caller that already knows, from an earlier answer for a shorter
+    /// prefix of the same input (`.needMore(n)`, or `.frame(length: n)` past its end), that the
+    /// frame is at least `minimumLength` octets long. A decoder that finds the end by scanning for
+    /// a delimiter (the WebSocket handshake's CRLFCRLF) resumes there rather than rescanning, so
+    /// a frame that arrives a few octets at a time costs linear time. Same answers and rules as
+    /// `boundary(of:)`, which the default calls.
+    func boundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary
+
     /// Decodes one whole frame, as delimited by `boundary(of:)`, and advances the decoder's state.
     mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame
 
@@ -108,6 +121,12 @@ public protocol StreamFrameDecoder: Sendable {
 }
 
 extension StreamFrameDecoder {
+    /// `boundary(of:)`: the hint is not needed.
+    @inlinable
+    public func boundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary {
+        try boundary(of: prefix)
+    }
+
     /// The frame's own octets, in place.
     @inlinable
     public mutating func withItemBytes<R, E: Error>(of frame: RawSpan, _ decoded: DecodedFrame,

@@ -44,8 +44,9 @@ public struct Demuxer: Sendable {
     }
 
     /// A demuxer for a built-in dialect with its capture defaults: the envelope expects its
-    /// preface, HTTP/2 skips a client preface if present, all with their default maximum frame
-    /// size unless `maxFrameSize` says otherwise. A dialect the registry does not know is a
+    /// preface, HTTP/2 skips a client preface if present, WebSocket takes an opening handshake if
+    /// the capture starts with one and then reads frames as a client does (unmasked) unless `role`
+    /// says otherwise, all with their default maximum frame size unless `maxFrameSize` says otherwise. A dialect the registry does not know is a
     /// programming error.
     public init(dialect: Dialect, maxFrameSize: Int? = nil, role: ConnectionRole? = nil) {
         self = DialectRegistry.demuxer(for: dialect, role: role, maxFrameSize: maxFrameSize)

@@ -123,15 +123,7 @@ public struct Dissector: Sendable {
 
     /// The heartbeat's whole payload as hex: from the octets handed over with it.
     private static func hex(_ payload: HeartbeatPayload, _ frame: RawSpan) -> String {
-        guard !payload.isWhole else { return payload.description }
-        var text = ""
-        text.reserveCapacity(2 * frame.byteCount)
-        for index in 0..<frame.byteCount {
-            let octet = frame.unsafeLoad(fromByteOffset: index, as: UInt8.self)
-            if octet < 16 { text += "0" }
-            text += String(octet, radix: 16)
-        }
-        return text
+        payload.isWhole ? payload.description : frame.hexDescription
     }
 }
 

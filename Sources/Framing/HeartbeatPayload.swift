@@ -64,10 +64,7 @@ public struct HeartbeatPayload: Hashable, Sendable, CustomStringConvertible {
 
     /// The octets held, as lowercase hexadecimal, octet 0 first (sixteen digits for our pings).
     public var description: String {
-        let held = Swift.min(byteCount, HeartbeatPayload.byteCount)
-        guard held > 0 else { return "" }
-        let digits = String(rawValue >> UInt64(64 - 8 * held), radix: 16)
-        return String(repeating: "0", count: 2 * held - digits.count) + digits
+        withOctets { $0.hexDescription }
     }
 
     /// Calls `body` with the octets held inline (all of them when `isWhole`), without allocating.

@@ -96,7 +96,8 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
             index += take
             guard pending.count == pendingTarget else { return false }
             let boundary: FrameBoundary
-            do { boundary = try _decoder.boundary(of: pending.span.bytes) } catch { throw fail(error) }
+            // The decoder's last answer was `.needMore(pendingTarget)` (or a longer `.frame`).
+            do { boundary = try _decoder.boundary(of: pending.span.bytes, lengthAtLeast: pendingTarget) } catch { throw fail(error) }
             switch boundary {
             case .frame(let length) where length == pending.count:
                 // Move the buffer out so that it can be borrowed while `self` changes.

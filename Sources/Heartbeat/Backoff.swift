@@ -1,3 +1,5 @@
+public import Framing
+
 /// One row of a retry schedule: from `failures` consecutive failures on, wait `delay` ± `jitter`.
 public struct BackoffStep: Hashable, Sendable {
     /// The number of consecutive failures from which this row applies (≥ 1).

@@ -1,4 +1,5 @@
 public import Heartbeat
+import Framing
 
 /// The outcome of one policy in the simulation: false positives over a long live run, and
 /// detection times of a silent peer.

@@ -5,7 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import Heartbeat
+public import Framing
 
 /// The statistics of one direction of a simulated network path.
 ///

@@ -9,7 +9,8 @@ public struct ConnectionConfiguration: Sendable {
     public var dialect: any StreamDialect
     /// The liveness engine's settings.
     public var heartbeat: HeartbeatConfiguration
-    /// The largest inbound frame payload accepted; nil for the dialect's default (16,384).
+    /// The largest inbound frame payload accepted; nil for the dialect's default (16,384 for the
+    /// envelope and HTTP/2, 65,536 for WebSocket).
     public var maxFrameSize: Int?
     /// Business octets queued for writing above which `write` suspends (back-pressure).
     public var writeBufferLimit: Int

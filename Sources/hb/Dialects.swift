@@ -32,20 +32,7 @@ struct CommandLineDialect: Sendable {
             return (bytes, nil)
         },
         CommandLineDialect(dialect: .quic, aliases: [], title: "QUIC") { _, _ in nil },
-        CommandLineDialect(dialect: .webSocket, aliases: ["websocket"], title: "WebSocket", target: webSocketTarget) { state, frame in
-            // Text and binary messages go back whole, as the message type they came as.
-            switch frame.header.type {
-            case UInt64(WebSocketFrame.Opcode.text), UInt64(WebSocketFrame.Opcode.binary):
-                state = EchoState(message: frame.payload, type: frame.header.type)
-            case UInt64(WebSocketFrame.Opcode.continuation):
-                state.message += frame.payload
-            default:
-                return nil
-            }
-            guard frame.header.flags & WebSocketFrame.Flags.fin != 0 else { return nil }
-            defer { state = EchoState() }
-            return (state.message, state.type)
-        },
+        CommandLineDialect(dialect: .webSocket, aliases: ["websocket"], title: "WebSocket", target: webSocketTarget, echo: webSocketEcho),
     ]
 
     /// The stream dialect to serve connections with.
@@ -59,17 +46,69 @@ struct CommandLineDialect: Sendable {
         }
     }
 
-    /// `ws://HOST:PORT/PATH` (or `HOST:PORT`): the handshake names that host and path.
+    /// The largest WebSocket message `serve` echoes, in octets: a message that grows past it is
+    /// dropped (its fragments so far and the rest, up to the final one) and nothing is echoed
+    /// for it; the connection stays open.
+    static let maxEchoedMessageLength = 1 << 20
+
+    /// `serve`'s WebSocket echo: text and binary messages go back whole, as the message type they
+    /// came as, once their final fragment arrives; messages over `maxEchoedMessageLength` are dropped.
+    @Sendable static func webSocketEcho(_ state: inout EchoState, _ frame: InboundFrame) -> (bytes: [UInt8], type: UInt64?)? {
+        switch frame.header.type {
+        case UInt64(WebSocketFrame.Opcode.text), UInt64(WebSocketFrame.Opcode.binary):
+            state = EchoState(message: frame.payload, type: frame.header.type)
+        case UInt64(WebSocketFrame.Opcode.continuation):
+            if !state.dropping { state.message += frame.payload }
+        default:
+            return nil
+        }
+        if state.message.count > maxEchoedMessageLength {
+            state.message = []
+            state.dropping = true
+        }
+        guard frame.header.flags & WebSocketFrame.Flags.fin != 0 else { return nil }
+        defer { state = EchoState() }
+        return state.dropping ? nil : (state.message, state.type)
+    }
+
+    /// `ws://HOST[:PORT][/PATH][?QUERY]` or `HOST[:PORT]...` (the port defaults to 80; HOST may be
+    /// `[IPV6]`): the address to connect to and a dialect whose handshake names HOST[:PORT] as
+    /// given and PATH?QUERY as the request target.
+    /// - Throws: `UsageError` for another scheme, a missing host, a bad port, user information,
+    ///   a fragment (`#`, RFC 6455 §3), or a space, control or non-ASCII character.
     @Sendable static func webSocketTarget(_ target: String) throws(UsageError) -> (address: String, stream: any StreamDialect) {
         var rest = Substring(target)
         if rest.hasPrefix("ws://") { rest = rest.dropFirst(5) } else if rest.contains("://") {
             throw UsageError("only ws:// targets are supported (wss needs TLS): \(target)")
         }
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        let authority = String(rest[..<slash])
-        let path = slash == rest.endIndex ? "/" : String(rest[slash...])
-        guard !authority.isEmpty else { throw UsageError("no HOST:PORT in \(target)") }
-        return (authority, WebSocketDialect(host: authority, path: path))
+        guard rest.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw UsageError("spaces, control and non-ASCII characters are not allowed in \(target) (percent-encode them)")
+        }
+        guard !rest.contains("#") else { throw UsageError("a WebSocket URI has no fragment (RFC 6455 §3): \(target)") }
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        var requestTarget = String(rest[authorityEnd...])
+        if !requestTarget.hasPrefix("/") { requestTarget = "/" + requestTarget }
+        guard !authority.contains("@") else { throw UsageError("user information is not supported: \(target)") }
+        let host: Substring, port: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw UsageError("unclosed [ in \(target)") }
+            host = authority[...close]
+            let after = authority[authority.index(after: close)...]
+            guard after.isEmpty || after.hasPrefix(":") else { throw UsageError("expected :PORT after ] in \(target)") }
+            port = after.isEmpty ? nil : after.dropFirst()
+        } else if let colon = authority.firstIndex(of: ":") {
+            host = authority[..<colon]
+            port = authority[authority.index(after: colon)...]
+        } else {
+            host = authority
+            port = nil
+        }
+        guard host.count > (host.hasPrefix("[") ? 2 : 0) else { throw UsageError("no HOST in \(target)") }
+        if let port {
+            guard let number = UInt16(port), number != 0 else { throw UsageError("invalid port \"\(port)\" in \(target)") }
+        }
+        return ("\(host):\(port ?? "80")", WebSocketDialect(host: String(authority), path: requestTarget))
     }
 }
 
@@ -77,6 +116,8 @@ struct CommandLineDialect: Sendable {
 struct EchoState: Sendable {
     var message: [UInt8] = []
     var type: UInt64 = 0
+    /// The message outgrew `CommandLineDialect.maxEchoedMessageLength`: its fragments are dropped.
+    var dropping = false
 }
 
 /// Parses the `--dialect` value; QUIC (packets, decode only) is allowed where `allowQUIC` says.

@@ -22,17 +22,6 @@ func milliseconds(_ duration: Duration) -> String {
     return fixed(Double(seconds) * 1e3 + Double(attoseconds) * 1e-15, 3)
 }
 
-/// Lowercase hexadecimal of `bytes`.
-func hex(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0xf)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
 /// A JSON string literal for `text`.
 func jsonString(_ text: String) -> String {
     var out = "\""

@@ -11,7 +11,7 @@ enum ServeCommand {
 
         Listens on H:N (default host 127.0.0.1; port 0 picks a free one), answers heartbeats, echoes
         business data (tcp: DATA payloads; http2: DATA frames back on their stream; ws: text and binary
-        messages as they came, after answering the opening handshake), pings each client
+        messages as they came, after answering the opening handshake; a message over 1 MiB is dropped), pings each client
         every --interval seconds (default 30) and logs each connection's liveness events. Runs until
         interrupted (SIGINT, SIGTERM).
         """

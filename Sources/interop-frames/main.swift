@@ -21,28 +21,12 @@ guard arguments.count == 7, arguments[1] == "ws", let role = ["client": Connecti
     fail("usage: interop-frames ws client|server COUNT SEED FRAMES_FILE EXPECTED_FILE")
 }
 
-/// SplitMix64: the test's own reproducible choices (the encoder draws its masking keys itself).
-struct Choices {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// A value in `0..<bound`: the test's own reproducible choices (the encoder draws its masking keys itself).
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }
 
-func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count * 2)
-    for byte in bytes { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 0xf)]) }
-    return String(decoding: out, as: UTF8.self)
-}
-
-var choices = Choices(state: seed)
+var choices = SplitMix64(seed: seed)
 var encoder = WebSocketDialect(performsHandshake: false).makeEncoder(role: role, randomSeed: seed ^ 0xA5A5)
 var frames: [UInt8] = []
 var expected: [String] = []
@@ -60,7 +44,7 @@ for index in 0..<count {
     case 1:
         let octets = (0..<choices.below(126)).map { _ in UInt8(truncatingIfNeeded: choices.next()) }
         encoder.appendPong(echoing: octets.span.bytes, to: &frames)
-        expected.append(#"{"item":"pong","payload":"\#(hex(octets))"}"#)
+        expected.append(#"{"item":"pong","payload":"\#(octets.span.bytes.hexDescription)"}"#)
     default:
         let isText = choices.below(2) == 0
         let length = choices.below(10) == 0 ? choices.below(70_001) : choices.below(300)
@@ -70,7 +54,7 @@ for index in 0..<count {
         repeat {
             let end = start + min(WebSocketFrameEncoder.maxFragmentPayload, length - start)
             let type = start == 0 ? (isText ? 1 : 2) : 0
-            expected.append(#"{"item":"business","type":\#(type),"length":\#(end - start),"data":"\#(hex(Array(octets[start..<end])))","fin":\#(end == length)}"#)
+            expected.append(#"{"item":"business","type":\#(type),"length":\#(end - start),"data":"\#(octets.span.bytes.extracting(start..<end).hexDescription)","fin":\#(end == length)}"#)
             start = end
         } while start < length
     }

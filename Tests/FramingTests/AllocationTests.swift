@@ -122,4 +122,31 @@ struct AllocationTests {
         #expect(count == 0)
         #expect(items > 300)
     }
+
+    /// Masked WebSocket frames of the largest default size are unmasked into the decoder's one
+    /// reusable buffer: once warm, frame after frame, it is neither freed nor grown.
+    @Test func maximumSizeMaskedWebSocketFramesAllocateNothingOnceWarm() throws {
+        var encoder = WebSocketFrameEncoder(role: .client, randomSeed: 3, performsHandshake: false)
+        var demuxer = StreamDemuxer(WebSocketFrameDecoder(role: .server))
+        let payload = (0..<WebSocketFrame.defaultMaxFrameSize).map { UInt8(truncatingIfNeeded: $0) }
+        let frames: [[UInt8]] = (0..<21).map { _ in
+            var frame: [UInt8] = []
+            encoder.appendData(payload.span.bytes, type: nil, to: &frame)
+            return frame
+        }
+        var delivered = 0, mismatches = 0
+        func feed(_ frame: [UInt8]) throws {
+            try demuxer.feed(frame.span.bytes) { item, bytes in
+                delivered += 1
+                if item != .business(BusinessFrame(type: 2, flags: 0x80, length: payload.count)) || bytes.byteCount != payload.count
+                    || bytes.unsafeLoad(fromByteOffset: 65_535, as: UInt8.self) != 0xFF { mismatches += 1 }
+            }
+        }
+        try feed(frames[0])
+        let count = try allocations {
+            for index in 1..<frames.count { try feed(frames[index]) }
+        }
+        #expect(count == 0, "\(count) allocations in \(frames.count - 1) masked 64 KiB frames")
+        #expect(delivered == frames.count && mismatches == 0)
+    }
 }

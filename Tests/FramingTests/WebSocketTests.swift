@@ -3,14 +3,7 @@ import Foundation
 @testable import Framing
 import Testing
 
-private func hex(_ digest: InlineArray<20, UInt8>) -> String {
-    var text = ""
-    for index in digest.indices {
-        let digits = String(digest[index], radix: 16)
-        text += digits.count == 1 ? "0" + digits : digits
-    }
-    return text
-}
+private func hex(_ digest: InlineArray<20, UInt8>) -> String { digest.span.bytes.hexDescription }
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
@@ -243,6 +236,43 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         tooLong.insert(0x61, at: 20)
         #expect(throws: WebSocketHandshakeError.headerBlockTooLarge(limit: 8192)) {
             try WebSocketHandshake.headerBlockLength(in: tooLong.span.bytes)
+        }
+    }
+
+    /// With a known minimum length, only a CRLFCRLF ending there or later is looked for: the
+    /// octets before were scanned when a shorter prefix was asked about.
+    @Test func headerBlockScanResumesAtTheKnownLength() throws {
+        let block = bytes("GET / HTTP/1.1\r\n\r\nHost: h\r\n\r\n")
+        #expect(try WebSocketHandshake.headerBlockLength(in: block.span.bytes) == 18)
+        #expect(try WebSocketHandshake.headerBlockLength(in: block.span.bytes, lengthAtLeast: 18) == 18)
+        #expect(try WebSocketHandshake.headerBlockLength(in: block.span.bytes, lengthAtLeast: 19) == block.count)
+        #expect(try WebSocketHandshake.headerBlockLength(in: block.span.bytes, lengthAtLeast: block.count) == block.count)
+        #expect(try WebSocketHandshake.headerBlockLength(in: Array(block.dropLast()).span.bytes, lengthAtLeast: 19) == nil)
+    }
+
+    /// A largest-size request dripped one octet at a time (each octet scanned once), and then cut
+    /// into chunks of every size from 1 to 9: the same handshake item and frame as fed whole.
+    @Test func largestRequestDrippedOctetByOctet() throws {
+        var request: [UInt8] = []
+        WebSocketHandshake.appendRequest(host: "h", key: WebSocketKey(randomSeed: 1), to: &request)
+        let padding = WebSocketHandshake.maxHeaderBlockLength - request.count - "X-Pad: \r\n".utf8.count
+        request = []
+        WebSocketHandshake.appendRequest(host: "h", key: WebSocketKey(randomSeed: 1),
+                                         headers: [WebSocketHeaderField(name: "X-Pad", value: String(repeating: "a", count: padding))], to: &request)
+        #expect(request.count == WebSocketHandshake.maxHeaderBlockLength)
+        var encoder = WebSocketFrameEncoder(role: .client, randomSeed: 2, performsHandshake: false)
+        var stream = request
+        encoder.appendPing(HeartbeatPayload(rawValue: 7), to: &stream)
+        for policy in [WebSocketFrameDecoder.HandshakePolicy.expectRequest, .optional] {
+            let decoder = WebSocketFrameDecoder(role: .server, handshake: policy)
+            let whole = decodeWS(decoder, stream)
+            #expect(whole.error == nil && whole.items.count == 2)
+            #expect(whole.items.last?.item == .ping(HeartbeatPayload(rawValue: 7)))
+            for size in 1...9 {
+                let chunks = stride(from: 0, to: stream.count, by: size).map { Array(stream[$0..<min($0 + size, stream.count)]) }
+                let dripped = decodeWS(decoder, stream, chunks: chunks)
+                #expect(dripped.error == nil && dripped.items == whole.items, "chunks of \(size)")
+            }
         }
     }
 }
@@ -514,6 +544,16 @@ private func expectedMessage(_ data: [UInt8], type: UInt64 = 2) -> [WSItem] {
                                        .business(BusinessFrame(type: 0, flags: 0x80, length: 18_928))])
         let keys = [10, 10 + 14 + 65_536, 4 + 2 * (14 + 65_536)].map { stream[$0..<($0 + 4)] }
         #expect(Set(keys.map { Array($0) }).count == 3)
+    }
+
+    /// `appendData` is total: a type that no data frame has (a control opcode, a continuation,
+    /// anything past 0xF) goes out as a binary message rather than trapping.
+    @Test(arguments: [UInt64(0), 2, 3, 8, 9, 10, 0x101, UInt64.max])
+    func otherTypesAreSentAsBinary(type: UInt64) {
+        var encoder = WebSocketFrameEncoder(role: .server, randomSeed: 1, performsHandshake: false)
+        var stream: [UInt8] = []
+        encoder.appendData([UInt8]([1, 2, 3]).span.bytes, type: type, to: &stream)
+        #expect(stream == [0x82, 3, 1, 2, 3])
     }
 
     @Test(arguments: [0, 1, 125, 126, 65_535, 65_536])

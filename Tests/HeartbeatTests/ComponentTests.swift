@@ -1,3 +1,4 @@
+import Framing
 import Heartbeat
 import Testing
 

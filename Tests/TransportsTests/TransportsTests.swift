@@ -15,7 +15,10 @@ func fastHeartbeats(interval: Duration = .milliseconds(50), ackTimeout: Duration
 
 extension TransportSuites {
     @Suite(.timeLimit(.minutes(1))) struct LoopbackTests {
-        @Test(arguments: [(Dialect.envelope, "127.0.0.1:0"), (.http2, "127.0.0.1:0"), (.envelope, "[::1]:0"), (.http2, "unix:/tmp/hb-loopback-test.sock")])
+        /// WebSocket's client writes right after connecting, before the opening handshake is done:
+        /// the write waits for it.
+        @Test(arguments: [(Dialect.envelope, "127.0.0.1:0"), (.http2, "127.0.0.1:0"), (.envelope, "[::1]:0"), (.http2, "unix:/tmp/hb-loopback-test.sock"),
+                          (.webSocket, "127.0.0.1:0"), (.webSocket, "unix:/tmp/hb-loopback-ws-test.sock")])
         func echoAndRTTOverLoopback(_ dialect: Dialect, _ address: String) async throws {
             let loop = try EventLoop()
             defer { loop.shutdown() }
@@ -26,6 +29,8 @@ extension TransportSuites {
                     for try await frame in connection.inbound {
                         if dialect == .envelope {
                             try await connection.write(frame.payload)
+                        } else if dialect == .webSocket {
+                            try await connection.write(frame.payload, type: frame.header.type)
                         } else {
                             var echo: [UInt8] = []
                             HTTP2Frame.appendFrame(type: UInt8(frame.header.type), flags: frame.header.flags, streamID: frame.header.streamID,
@@ -38,7 +43,7 @@ extension TransportSuites {
             }
             let client = try await HeartbeatConnection.connect(to: listener.localAddress, configuration: configuration, on: loop)
             let message: [UInt8] = Array("hello heartbeat".utf8)
-            if dialect == .envelope {
+            if dialect == .envelope || dialect == .webSocket {
                 try await client.write(message)
             } else {
                 var frame: [UInt8] = []

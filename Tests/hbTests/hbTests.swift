@@ -1,6 +1,7 @@
 import Framing
 import Glibc
 import Testing
+import Transports
 @testable import hb
 
 /// `hb decode`'s JSON lines, in process.
@@ -171,5 +172,52 @@ import Testing
         #expect(status == 0, "\(output)")
         #expect(output.contains("client rtt"))
         #expect(output.contains("client declares the server dead"))
+    }
+}
+
+/// `hb probe`'s `ws://` targets and `hb serve`'s WebSocket echo.
+@Suite struct WebSocketCommandLineTests {
+    func target(_ text: String) throws -> (address: String, host: String, path: String) {
+        let (address, stream) = try CommandLineDialect.webSocketTarget(text)
+        let dialect = try #require(stream as? WebSocketDialect)
+        return (address, dialect.host, dialect.path)
+    }
+
+    @Test func targetsSplitOnSlashQueryAndDefaultToPort80() throws {
+        #expect(try target("ws://example.com:8080/chat") == ("example.com:8080", "example.com:8080", "/chat"))
+        #expect(try target("ws://example.com") == ("example.com:80", "example.com", "/"))
+        #expect(try target("ws://h:1?q") == ("h:1", "h:1", "/?q"))
+        #expect(try target("ws://h/a/b?x=1&y=2") == ("h:80", "h", "/a/b?x=1&y=2"))
+        #expect(try target("127.0.0.1:9000") == ("127.0.0.1:9000", "127.0.0.1:9000", "/"))
+        #expect(try target("ws://[::1]:9000/p") == ("[::1]:9000", "[::1]:9000", "/p"))
+        #expect(try target("ws://[::1]") == ("[::1]:80", "[::1]", "/"))
+    }
+
+    @Test(arguments: ["ws://h:1/a b", "ws://h:1/a\r\nX: y", "ws://h:1/\0", "ws://h:1/p#frag", "wss://h:1/", "ws://:1/",
+                      "ws:///p", "ws://h:x/", "ws://h:0/", "ws://h:70000/", "ws://u@h:1/", "ws://[::1/", "ws://[]:1/", "ws://h:1/é"])
+    func badTargetsAreUsageErrors(_ text: String) {
+        #expect(throws: UsageError.self) { try CommandLineDialect.webSocketTarget(text) }
+    }
+
+    func frame(_ opcode: UInt8, fin: Bool, _ payload: [UInt8]) -> InboundFrame {
+        InboundFrame(header: BusinessFrame(type: UInt64(opcode), flags: fin ? WebSocketFrame.Flags.fin : 0, length: payload.count), payload: payload)
+    }
+
+    @Test func echoReassemblesFragmentsAndDropsMessagesOver1MiB() throws {
+        var state = EchoState()
+        #expect(CommandLineDialect.webSocketEcho(&state, frame(WebSocketFrame.Opcode.text, fin: false, [1])) == nil)
+        let whole = try #require(CommandLineDialect.webSocketEcho(&state, frame(WebSocketFrame.Opcode.continuation, fin: true, [2])))
+        #expect(whole.bytes == [1, 2] && whole.type == UInt64(WebSocketFrame.Opcode.text))
+
+        let half = [UInt8](repeating: 7, count: CommandLineDialect.maxEchoedMessageLength / 2 + 1)
+        #expect(CommandLineDialect.webSocketEcho(&state, frame(WebSocketFrame.Opcode.binary, fin: false, half)) == nil)
+        #expect(CommandLineDialect.webSocketEcho(&state, frame(WebSocketFrame.Opcode.continuation, fin: false, half)) == nil)
+        #expect(state.dropping && state.message.isEmpty)
+        #expect(CommandLineDialect.webSocketEcho(&state, frame(WebSocketFrame.Opcode.continuation, fin: false, half)) == nil)
+        #expect(state.message.isEmpty)
+        #expect(CommandLineDialect.webSocketEcho(&state, frame(WebSocketFrame.Opcode.continuation, fin: true, [1])) == nil)
+        // The next message is echoed again.
+        let next = try #require(CommandLineDialect.webSocketEcho(&state, frame(WebSocketFrame.Opcode.binary, fin: true, [9])))
+        #expect(next.bytes == [9] && next.type == UInt64(WebSocketFrame.Opcode.binary))
     }
 }

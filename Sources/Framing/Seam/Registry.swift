@@ -20,8 +20,8 @@ public enum DialectRegistry {
         }
     }
 
-    /// A demuxer for a capture in a built-in dialect, as `role` reads it (nil: either direction);
-    /// see `Demuxer.init(dialect:maxFrameSize:role:)`. A WebSocket capture may start with the
+    /// A demuxer for a capture in a built-in dialect, as `role` reads it (nil: the dialect's
+    /// capture default, either direction except for WebSocket); see `Demuxer.init(dialect:maxFrameSize:role:)`. A WebSocket capture may start with the
     /// opening handshake or with frames, whatever the role, and is read as a client reads a
     /// server (unmasked frames) unless `role` says otherwise.
     public static func demuxer(for dialect: Dialect, role: ConnectionRole?, maxFrameSize: Int?) -> Demuxer {

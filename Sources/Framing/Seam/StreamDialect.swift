@@ -29,7 +29,9 @@ public protocol StreamDialect: Sendable {
 
     /// A decoder for what the peer sends to a `role` endpoint, with `maxFrameSize` as the largest
     /// payload accepted (nil: the dialect's default). A nil `role` decodes a capture: either
-    /// direction, the preface or handshake optional where the dialect can tell.
+    /// direction, the preface or handshake optional where the dialect can tell. (`Demuxer(dialect:)`
+    /// and `DialectRegistry.demuxer(for:role:maxFrameSize:)` have their own capture defaults and do
+    /// not all pass nil on: they read a WebSocket capture as a client, unmasked frames only.)
     func makeDecoder(role: ConnectionRole?, maxFrameSize: Int?) -> Decoder
 
     /// An encoder for what a `role` endpoint sends. `randomSeed` seeds whatever the dialect must
@@ -71,7 +73,7 @@ public protocol StreamFrameEncoder: Sendable {
     mutating func appendClose(code: WireErrorCode, reason: String, to buffer: inout [UInt8])
     /// Appends one business frame carrying `payload` (at most `maxDataPayload` octets) of the
     /// dialect's frame `type` (a `BusinessFrame.type`; nil for its default: envelope DATA, WebSocket
-    /// binary). A dialect whose application writes whole frames itself (HTTP/2) appends `payload`
+    /// binary). WebSocket sends text (0x1) as text and every other type as binary. A dialect whose application writes whole frames itself (HTTP/2) appends `payload`
     /// as it is.
     mutating func appendData(_ payload: RawSpan, type: UInt64?, to buffer: inout [UInt8])
     /// The peer sent this business frame: says what the session does with it, and appends any

@@ -189,13 +189,12 @@ public struct WebSocketFrameEncoder: StreamFrameEncoder {
         WebSocketFrame.appendClose(code: status, reason: reason, maskingKey: nextMaskingKey(), to: &buffer)
     }
 
-    /// One message (RFC 6455 §5.4, §5.6) of `type` — text (0x1) or binary (0x2, the default) —
-    /// as one frame, or fragmented into frames of at most `maxFragmentPayload` octets (the first of
+    /// One message (RFC 6455 §5.4, §5.6) of `type` — text (0x1) or binary (0x2, the default; any
+    /// other type, which no data frame has, is sent as binary too) — as one frame, or fragmented into frames of at most `maxFragmentPayload` octets (the first of
     /// `type`, the rest continuations, FIN on the last); each masked with its own key by a client.
     public mutating func appendData(_ payload: RawSpan, type: UInt64?, to buffer: inout [UInt8]) {
         guard isOpen, !sentClose else { return }
-        let opcode = type.map { UInt8(truncatingIfNeeded: $0) } ?? WebSocketFrame.Opcode.binary
-        precondition(type.map { $0 == 1 || $0 == 2 } ?? true, "a WebSocket message is text (0x1) or binary (0x2), not type \(type ?? 0)")
+        let opcode = type == UInt64(WebSocketFrame.Opcode.text) ? WebSocketFrame.Opcode.text : WebSocketFrame.Opcode.binary
         var start = 0
         repeat {
             let end = start + min(Self.maxFragmentPayload, payload.byteCount - start)
@@ -274,6 +273,12 @@ extension WebSocketFrameDecoder: StreamFrameDecoder {
 
     public func boundary(of prefix: RawSpan) throws(FramingError.Reason) -> FrameBoundary {
         do { return try frameBoundary(of: prefix) } catch { throw error.reason }
+    }
+
+    /// A handshake block's CRLFCRLF is looked for only where it could end: at or past
+    /// `minimumLength`, so that a block gathered a few octets at a time is scanned once.
+    public func boundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary {
+        do { return try frameBoundary(of: prefix, lengthAtLeast: minimumLength) } catch { throw error.reason }
     }
 
     public mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame {

@@ -54,9 +54,10 @@ public enum WebSocketFrame {
     public static let maxHeaderLength = 14
     /// The longest control frame: 2 header octets, a masking key and 125 payload octets.
     public static let maxControlFrameLength = 2 + 4 + maxControlPayload
-    /// The longest ping or pong this library's own heartbeats produce: 2 header octets, a masking
-    /// key, and the 8-octet heartbeat payload. Reserve this much and heartbeat encoding never
-    /// allocates. (Echoing a peer's ping of up to 125 octets takes up to `maxControlFrameLength`.)
+    /// The longest ping or pong carrying this library's own 8-octet heartbeat payload: 2 header
+    /// octets, a masking key, and the payload. Enough for our pings, not for every pong: echoing a
+    /// peer's ping of up to 125 octets takes up to `maxControlFrameLength` (131), which is what the
+    /// encoder's `maxHeartbeatLength` reports and what must be reserved for encoding never to allocate.
     public static let maxHeartbeatLength = 2 + 4 + HeartbeatPayload.byteCount
 
     /// Octets of the header of a frame with `payloadLength` payload octets (RFC 6455 §5.2): the
@@ -218,10 +219,7 @@ public enum WebSocketFrame {
     /// big-endian in the high octets of the result: a heartbeat payload's `rawValue`.
     static func unmaskedPrefix(_ payload: RawSpan, maskingKey: UInt32) -> UInt64 {
         let count = min(payload.byteCount, 8)
-        var value: UInt64 = 0
-        for index in 0..<count {
-            value |= UInt64(payload.unsafeLoad(fromByteOffset: index, as: UInt8.self)) << UInt64(56 - index * 8)
-        }
+        let value = HeartbeatPayload(prefixOf: payload).rawValue
         let key = UInt64(maskingKey) << 32 | UInt64(maskingKey)
         let used: UInt64 = count == 0 ? 0 : ~0 << UInt64(64 - count * 8)
         return (value ^ key) & used

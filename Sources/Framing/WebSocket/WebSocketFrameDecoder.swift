@@ -86,9 +86,11 @@ public struct WebSocketFrameDecoder: Sendable {
     // MARK: Boundary
 
     /// Where the frame (or handshake block) at the front of `prefix` ends; throws as soon as the
-    /// octets seen break a rule.
-    func frameBoundary(of prefix: RawSpan) throws(WebSocketFailure) -> FrameBoundary {
-        if awaitingHandshake, handshakePolicy != .none, let boundary = try handshakeBoundary(prefix) { return boundary }
+    /// octets seen break a rule. The frame is known to be at least `minimumLength` octets long
+    /// (see `boundary(of:lengthAtLeast:)`).
+    func frameBoundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int = 0) throws(WebSocketFailure) -> FrameBoundary {
+        if awaitingHandshake, handshakePolicy != .none,
+           let boundary = try handshakeBoundary(prefix, lengthAtLeast: minimumLength) { return boundary }
         guard prefix.byteCount >= 1 else { return .needMore(1) }
         let first = prefix.unsafeLoad(fromByteOffset: 0, as: UInt8.self)
         let opcode = first & 0x0F
@@ -142,7 +144,7 @@ public struct WebSocketFrameDecoder: Sendable {
     /// The handshake block's boundary, or nil when an optional handshake is absent. An expected
     /// block is whatever precedes the first CRLFCRLF (its start line is checked by `decode`); an
     /// optional one must begin with `GET ` or `HTTP/`.
-    private func handshakeBoundary(_ prefix: RawSpan) throws(WebSocketFailure) -> FrameBoundary? {
+    private func handshakeBoundary(_ prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(WebSocketFailure) -> FrameBoundary? {
         if handshakePolicy == .optional {
             let request: InlineArray<4, UInt8> = [0x47, 0x45, 0x54, 0x20]       // "GET "
             let response: InlineArray<5, UInt8> = [0x48, 0x54, 0x54, 0x50, 0x2F] // "HTTP/"
@@ -155,7 +157,7 @@ public struct WebSocketFrameDecoder: Sendable {
             guard committed else { return .needMore(prefix.byteCount + 1) }
         }
         let length: Int?
-        do { length = try WebSocketHandshake.headerBlockLength(in: prefix) } catch { throw .handshake(error) }
+        do { length = try WebSocketHandshake.headerBlockLength(in: prefix, lengthAtLeast: minimumLength) } catch { throw .handshake(error) }
         if let length { return .frame(length: length) }
         return .needMore(min(prefix.byteCount + WebSocketHandshake.octetsToPossibleEnd(of: prefix), WebSocketHandshake.maxHeaderBlockLength))
     }
@@ -242,20 +244,25 @@ extension WebSocketFrameDecoder {
     /// Calls `body` with the unmasked octets of the item `decode(frame:)` just returned for `frame`:
     /// in place when the frame was not masked, else unmasked into this decoder's one reusable
     /// buffer while being copied (one pass, ~0.43 instructions per octet; about a plain copy). The
-    /// buffer keeps its capacity up to 64 KiB, so once warm a masked ping or data frame of that
-    /// size costs no allocation.
+    /// buffer keeps its capacity up to `retainedUnmaskingCapacity` (128 KiB), so once warm a masked
+    /// ping or data frame of the default maximum size (65,536 octets) costs no allocation.
     ///
     /// `StreamDemuxer` hands every item's octets over through this (spec/websocket.md §4.3).
     public mutating func withItemBytes<R, E: Error>(of frame: RawSpan, _ decoded: DecodedFrame,
                                                      _ body: (RawSpan) throws(E) -> R) throws(E) -> R {
         let wire = frame.extracting(decoded.bytes)
         guard lastMaskingKey != 0, wire.byteCount > 0 else { return try body(wire) }
-        unmasked.removeAll(keepingCapacity: unmasked.capacity <= 64 * 1024)
+        unmasked.removeAll(keepingCapacity: unmasked.capacity <= Self.retainedUnmaskingCapacity)
         // Room for any control frame on first use, so that pings of every length cost nothing after.
         if unmasked.capacity < WebSocketFrame.maxControlPayload { unmasked.reserveCapacity(WebSocketFrame.maxControlPayload) }
         WebSocketFrame.appendMasked(wire, maskingKey: lastMaskingKey, to: &unmasked)
         return try body(unmasked.span.bytes)
     }
+
+    /// The largest unmasking buffer kept between frames: room for a frame of the default
+    /// maximum size (whose buffer the allocator rounds up past 65,536) with margin; a buffer grown
+    /// past it by a larger frame is freed at the next one.
+    static var retainedUnmaskingCapacity: Int { 128 * 1024 }
 }
 
 /// A WebSocket frame-rule failure: one of the rules of spec/websocket.md §4.1 (or a bad

@@ -23,11 +23,14 @@ public enum WebSocketHandshake {
     }
 
     /// The length of the header block at the front of `prefix`, CRLFCRLF included; nil when it
-    /// has not ended yet.
+    /// has not ended yet. A caller that knows the block is at least `minimumLength` octets long
+    /// (a shorter prefix gave nil, and the block cannot end before that prefix's length plus
+    /// `octetsToPossibleEnd`) passes it, and only CRLFCRLFs ending there or later are looked for:
+    /// gathering a block a few octets at a time then scans each octet once.
     /// - Throws: `.headerBlockTooLarge` once `maxHeaderBlockLength` octets hold no CRLFCRLF.
-    public static func headerBlockLength(in prefix: RawSpan) throws(WebSocketHandshakeError) -> Int? {
+    public static func headerBlockLength(in prefix: RawSpan, lengthAtLeast minimumLength: Int = 0) throws(WebSocketHandshakeError) -> Int? {
         let limit = min(prefix.byteCount, maxHeaderBlockLength)
-        var index = 3
+        var index = max(3, minimumLength - 1)
         while index < limit {
             // Check the last octet of a candidate CRLFCRLF first: it is rarely LF.
             if prefix.unsafeLoad(fromByteOffset: index, as: UInt8.self) == ASCII.lineFeed,
@@ -249,22 +252,6 @@ public struct WebSocketKey: Hashable, Sendable {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): expands a 64-bit seed into ChaCha20's 256-bit key. Not
-/// cryptographic — one output gives its state away — so it never draws keys on the wire itself.
-struct SplitMix64: Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// One header field of a handshake: its name as sent and its value with surrounding whitespace removed.
 public struct WebSocketHeaderField: Hashable, Sendable {
     /// The field name as sent; compare it case-insensitively.
@@ -314,7 +301,8 @@ public enum WebSocketHandshakeError: Error, Hashable, Sendable, CustomStringConv
     case malformedHeaderField(line: Int)
     /// The request's method is not GET (RFC 6455 §4.2.1 item 1).
     case methodNotGet(String)
-    /// The request's HTTP version is not 1.1 or higher (RFC 6455 §4.2.1 item 1).
+    /// The request's HTTP version is not HTTP/1.1, the only one an Upgrade request can use
+    /// (RFC 6455 §4.2.1 item 1; spec/websocket.md §3.2).
     case unsupportedHTTPVersion(String)
     /// A required header field is absent.
     case missingHeader(String)
@@ -374,7 +362,7 @@ public enum WebSocketHandshakeError: Error, Hashable, Sendable, CustomStringConv
         case .methodNotGet(let method):
             return "the opening handshake must be a GET request, not \(method)"
         case .unsupportedHTTPVersion(let version):
-            return "the opening handshake must be HTTP/1.1 or higher, not \(version)"
+            return "the opening handshake must be HTTP/1.1, not \(version)"
         case .missingHeader(let name):
             return "the \(name) header field is missing"
         case .duplicateHeader(let name):

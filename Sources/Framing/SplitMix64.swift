@@ -1,7 +1,8 @@
 /// A small, fast, seedable pseudo-random generator (Steele, Lea & Flood, 2014: SplitMix64).
 ///
 /// Used for backoff jitter so that a test or a simulation that fixes the seed sees the same
-/// sequence every run. Not cryptographic. Every seed, including 0, gives a full-period sequence
+/// sequence every run, and to expand a seed into ChaCha20's key (`ChaCha20Generator`). Not
+/// cryptographic — one output gives its state away — so it never draws masking keys itself. Every seed, including 0, gives a full-period sequence
 /// of 2^64 values.
 public struct SplitMix64: RandomNumberGenerator, Hashable, Sendable {
     /// The generator's whole state; the next output is derived from `state &+ 0x9E37_79B9_7F4A_7C15`.
