@@ -46,8 +46,8 @@ import Testing
     /// A client and a server session, their opening handshake done at `now`: the client's
     /// request and the server's 101, each written and read.
     static func openedPair(now: Timestamp) throws -> (client: Session, server: Session) {
-        var client = Session(dialect: WebSocketDialect(), role: .client, configuration: fixedConfiguration(), now: now)
-        var server = Session(dialect: WebSocketDialect(), role: .server, configuration: fixedConfiguration(), now: now)
+        var client = Session(dialect: WebSocketDialect(), role: .client, configuration: fixedConfiguration(), encoderSeed: 11, now: now)
+        var server = Session(dialect: WebSocketDialect(), role: .server, configuration: fixedConfiguration(), encoderSeed: 12, now: now)
         #expect(!client.isOpen && !server.isOpen)
         let request = Self.takeControl(&client, now: now)
         #expect(request.starts(with: Array("GET / HTTP/1.1\r\n".utf8)))
