@@ -10,7 +10,7 @@ import Framing
 /// `WebSocketDialect.makeDecoder`: bit 2 the role (client, server), bit 3 clear = the dialect
 /// performs the handshake); bits 2–3 otherwise the handshake policy (0 optional, 1 none,
 /// 2 expect the request, 3 expect the response); bits 4–6 index `webSocketMaxFrameSizes`.
-/// QUIC has no options. Option 0 is each dialect's default demuxer.
+/// QUIC has no options. Option 0 is each dialect's default demuxer, except WebSocket's, a capture of either direction.
 public struct DemuxerSetup: CustomStringConvertible {
     /// Requested envelope maximum payload sizes; out-of-range values test the clamping.
     public static let envelopeMaxFrameSizes = [16_384, 64, 0, 1_000, 16_385, 65_536, 1 << 20, 16_777_215]
@@ -67,7 +67,9 @@ public struct DemuxerSetup: CustomStringConvertible {
             } else {
                 let role: ConnectionRole? = [nil, .client, .server][Int(options & 3)]
                 decoder = WebSocketFrameDecoder(role: role, maxFrameSize: requested, handshake: Self.webSocketHandshakes[Int(options >> 2) & 3])
-                make = options == 0 ? { Demuxer(dialect: .webSocket) } : { Demuxer(decoder) }
+                // (`Demuxer(dialect: .webSocket)` reads a client's view; role 0 here is a capture of
+                // either direction, so it is built from the decoder.)
+                make = { Demuxer(decoder) }
             }
             check(decoder.maxFrameSize == min(max(requested, 125), 1 << 62), "WebSocket maxFrameSize \(requested) clamped to \(decoder.maxFrameSize)")
             role = decoder.role
