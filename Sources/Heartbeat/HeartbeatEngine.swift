@@ -536,6 +536,10 @@ public struct HeartbeatEngine: Sendable {
             return
         }
         acceptPong(at: index, ackDelay: 0, now: now)
+        // Misses are judged oldest first, so a younger ping whose deadline (a shorter adaptive
+        // timeout) has already passed is judged now that the older one is answered: no deadline
+        // is ever left in the past.
+        advance(to: Timestamp(nanoseconds: now))
     }
 
     private mutating func acceptPong(at index: Int, ackDelay: Int64?, now: Int64) {

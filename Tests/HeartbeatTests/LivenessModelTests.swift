@@ -349,3 +349,28 @@ private func pongs(_ actions: [HeartbeatAction]) -> Int {
         #expect(engine.counters.peerDeaths == 1)
     }
 }
+
+/// Found by the heartbeat-engine fuzzer: in order, misses are judged oldest first, so a younger
+/// ping whose deadline passed while an older one was still awaited must be judged as soon as the
+/// older one is answered; no deadline may be left in the past.
+@Suite struct InOrderDeadlineRegressionTests {
+    @Test func answeringTheOldestJudgesAnOverdueYoungerPingAtOnce() {
+        var configuration = HeartbeatConfiguration.fixedTimeout
+        configuration.pingInterval = .milliseconds(300)
+        configuration.ackTimeout = .seconds(1)
+        configuration.maxOutstandingPings = 2
+        configuration.missedPongsBeforeDead = 3
+        var engine = HeartbeatEngine(configuration: configuration, dialect: .envelope, liveness: .inOrder, now: at(0))
+        engine.tick(now: at(0.3))   // ping 1, deadline 1.3
+        var pings: [HeartbeatPayload] = []
+        while let action = engine.pollAction() { if case .sendPing(let payload) = action { pings.append(payload) } }
+        engine.tick(now: at(0.6))   // ping 2, deadline 1.6
+        while let action = engine.pollAction() { if case .sendPing(let payload) = action { pings.append(payload) } }
+        #expect(pings.count == 2)
+        engine.pingWritten(pings[0], now: at(0.9))  // ping 1 written late: deadline 1.9, after ping 2's
+        engine.receivedPong(.empty, now: at(1.7))   // answers ping 1; ping 2's deadline (1.6) has passed
+        #expect(engine.counters.pongsReceived == 1)
+        #expect(engine.counters.pongsMissed == 1)
+        #expect(engine.nextDeadline.map { $0 > at(1.7) } ?? true)
+    }
+}
