@@ -71,7 +71,7 @@ public struct Demuxer: Sendable {
     /// The error that stopped the demuxer, if any.
     public var failure: FramingError? {
         switch storage {
-        case .builtIn(let demuxer): return demuxer.read(\.failure)
+        case .builtIn(let demuxer): return demuxer.failure
         case .other(let demuxer): return demuxer.failure
         }
     }
@@ -79,7 +79,7 @@ public struct Demuxer: Sendable {
     /// Whether the input is a stream (chunks) rather than packets.
     public var isStream: Bool {
         switch storage {
-        case .builtIn(let demuxer): return demuxer.read(\.isStream)
+        case .builtIn(let demuxer): return demuxer.isStream
         case .other(let demuxer): return demuxer.isStream
         }
     }

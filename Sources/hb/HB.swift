@@ -3,12 +3,12 @@ import Glibc
 
 let version = "0.1.0"
 let usage = """
-    hb \(version) — heartbeats for TCP, HTTP/2 and QUIC (swift-heartbeat)
+    hb \(version) — heartbeats for TCP, HTTP/2, WebSocket and QUIC (swift-heartbeat)
 
     usage: hb <command> [options]    (hb <command> --help for each)
       demo     a server and a client on loopback; the server stalls and the client detects it
       serve    answer heartbeats and echo business data on a port
-      probe    ping a peer at the protocol level (TCP envelope or HTTP/2 PING), like ping(8)
+      probe    ping a peer at the protocol level (TCP envelope, HTTP/2 or WebSocket PING), like ping(8)
       decode   dissect a byte capture into heartbeat and business items (text or JSON lines)
       --version, --help
 

@@ -147,15 +147,19 @@ enum BuiltInDemuxer: Sendable {
         }
     }
 
-    /// Reads a property of the demuxer, whatever its type, without boxing it.
-    func read<T>(_ property: (any DemuxerBase) -> T) -> T {
+    var failure: FramingError? {
         switch self {
-        case .envelope(let demuxer): return property(demuxer)
-        case .http2(let demuxer): return property(demuxer)
-        case .webSocket(let demuxer): return property(demuxer)
-        case .quic(let demuxer): return property(demuxer)
-        case .placeholder: return property(QUICPacketDemuxer())
+        case .envelope(let demuxer): return demuxer.failure
+        case .http2(let demuxer): return demuxer.failure
+        case .webSocket(let demuxer): return demuxer.failure
+        case .quic(let demuxer): return demuxer.failure
+        case .placeholder: return nil
         }
+    }
+
+    var isStream: Bool {
+        if case .quic = self { return false }
+        return true
     }
 
     var bufferedByteCount: Int {
