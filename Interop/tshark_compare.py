@@ -92,7 +92,7 @@ def envelope(capture, port, hb, lua):
         for proto in (proto for proto in packet.iter("proto") if proto.get("name") == "hb"):
             prefaces[(stream, source)] = prefaces.get((stream, source), 0) + len(fields(proto, "hb.preface.version"))
             for frame in fields(proto, "hb.frame"):
-                frame_type = int(child(frame, "hb.type").get("show"), 16)
+                frame_type = int(child(frame, "hb.type").get("show"))
                 length = int(child(frame, "hb.length").get("show"))
                 if frame_type in (1, 2):
                     payload = child(frame, "hb.payload").get("value")

@@ -39,19 +39,19 @@ local f = {
     magic = ProtoField.bytes("hb.preface.magic", "Magic"),
     version = ProtoField.uint8("hb.preface.version", "Version"),
     frame = ProtoField.none("hb.frame", "Frame"),
-    type = ProtoField.uint64("hb.type", "Type", base.HEX),
+    type = ProtoField.uint64("hb.type", "Type", base.DEC),
     type_name = ProtoField.string("hb.type_name", "Type name"),
     length = ProtoField.uint64("hb.length", "Length"),
     payload = ProtoField.bytes("hb.payload", "Payload"),
     sequence = ProtoField.uint32("hb.sequence", "Sequence number"),
     timestamp = ProtoField.uint32("hb.timestamp_ms", "Send time (ms, wrapping)"),
     data = ProtoField.bytes("hb.data", "Data"),
-    goaway_code = ProtoField.uint64("hb.goaway.code", "Error code", base.HEX),
+    goaway_code = ProtoField.uint64("hb.goaway.code", "Error code", base.DEC),
     goaway_code_name = ProtoField.string("hb.goaway.code_name", "Error name"),
     goaway_reason = ProtoField.string("hb.goaway.reason", "Reason"),
     ping_in = ProtoField.framenum("hb.pong.ping_in", "Answers the PING in frame", base.NONE, frametype.REQUEST),
     pong_in = ProtoField.framenum("hb.ping.pong_in", "Answered by the PONG in frame", base.NONE, frametype.RESPONSE),
-    rtt = ProtoField.double("hb.pong.rtt", "Round trip (s)"),
+    rtt = ProtoField.relative_time("hb.pong.rtt", "Round trip"),
     undissected = ProtoField.bytes("hb.undissected", "Not dissected after a connection error"),
 }
 hb.fields = {}
@@ -69,7 +69,8 @@ local frame_time_f = Field.new("frame.time_relative")
 
 -- Per direction of each TCP connection (key: stream index and source): where the preface was
 -- dissected and whether an error ended the direction. Per ping payload: the frame and time that
--- carried it, and the PONG that answered it. All filled on the first pass only.
+-- carried it, and the PONG that answered it. All filled on the first pass only (a PING shows its
+-- PONG's frame when dissected again: in Wireshark, or with tshark -2).
 local directions = {}
 local pings = {}       -- key .. payload hex -> { frame = n, time = t }
 local answers = {}     -- PONG frame number -> { ping = n, rtt = s }; PING frame number -> { pong = n }
@@ -167,7 +168,7 @@ local function dissect_frame(tvb, pinfo, tree, state, offset, frame_type, type_s
         text = string.format("%s seq=%d t=%d", name, sequence, timestamp)
         local hex = tostring(payload:bytes())
         local time_field = frame_time_f()
-        local time = time_field and time_field.value:tonumber() or 0
+        local time = time_field and time_field.value or NSTime(0, 0)
         if not pinfo.visited then
             if name == "PING" then
                 pings[direction_key(pinfo) .. hex] = { frame = pinfo.number, time = time }
