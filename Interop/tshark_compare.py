@@ -110,7 +110,10 @@ def envelope(capture, port, hb, lua):
     pongs = sum(1 for items in shown.values() for item in items if item["item"] == "pong")
     if pings < 5 or pongs < 5 or ("NO_ERROR", "bye") not in goaways:
         sys.exit(f"FAIL expected ≥ 5 PINGs, ≥ 5 PONGs and GOAWAY NO_ERROR \"bye\"; saw {pings}, {pongs}, {goaways}")
-    print(f"ok {pings} PINGs, {pongs} PONGs, GOAWAYs {goaways}; no malformed frame")
+    reassembled = len(tshark(capture, *decode_as, "-Y", "tcp.reassembled.length", "-T", "fields", "-e", "frame.number").split())
+    if reassembled == 0:
+        sys.exit("FAIL no frame spanned TCP segments: the capture did not exercise reassembly")
+    print(f"ok {pings} PINGs, {pongs} PONGs, GOAWAYs {goaways}; {reassembled} frames reassembled from TCP segments; no malformed frame")
 
 
 def http2(capture, port, hb):
