@@ -99,12 +99,18 @@ public struct TLSRecordDecoder: StreamFrameDecoder {
         guard TLSRecord.ContentType.known.contains(type) else {
             throw .violation(RuleViolation("tls-content-type", "record of unknown content type \(type)", code: .tls(.unexpectedMessage)))
         }
-        // The version, octet by octet as it arrives, so that a stream that is no TLS fails early.
-        guard prefix.byteCount >= 2 else { return .needMore(TLSRecord.headerLength) }
+        // The version, octet by octet as it arrives (asking for one more each time), so that a
+        // stream that is no TLS fails as early however it is cut.
+        guard prefix.byteCount >= 3 else {
+            if prefix.byteCount == 2, prefix.unsafeLoad(fromByteOffset: 1, as: UInt8.self) != 3 {
+                throw Self.versionViolation(prefix.unsafeLoad(fromByteOffset: 1, as: UInt8.self), nil)
+            }
+            return .needMore(prefix.byteCount + 1)
+        }
         let major = prefix.unsafeLoad(fromByteOffset: 1, as: UInt8.self)
-        let minorOrZero = prefix.byteCount >= 3 ? prefix.unsafeLoad(fromByteOffset: 2, as: UInt8.self) : 0
-        guard TLSRecord.acceptedVersions.contains(UInt16(major) << 8 | UInt16(minorOrZero)) else {
-            throw Self.versionViolation(major, prefix.byteCount >= 3 ? minorOrZero : nil)
+        let minor = prefix.unsafeLoad(fromByteOffset: 2, as: UInt8.self)
+        guard TLSRecord.acceptedVersions.contains(UInt16(major) << 8 | UInt16(minor)) else {
+            throw Self.versionViolation(major, minor)
         }
         var cursor = 3
         guard let length = prefix.readBigEndian(width: 2, at: &cursor) else { return .needMore(TLSRecord.headerLength) }
