@@ -11,6 +11,8 @@ enum ProbeCommand {
         Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
         cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server,
         or WebSocket Pings after the opening handshake (RFC 6455) to any ws:// server.
+        --dialect tls sends RFC 6520 heartbeat requests in plaintext TLS records (spec/tls.md): for TLS
+        stacks' plaintext record layer and test peers, not for a TLS port (which expects a ClientHello).
         Prints one line per reply and a min/avg/max/mdev summary.
           --count N     pings to send (default 5)
           --interval S  seconds between pings (default 1)

@@ -14,6 +14,8 @@ enum ServeCommand {
         messages as they came, after answering the opening handshake; a message over 1 MiB is dropped), pings each client
         every --interval seconds (default 30) and logs each connection's liveness events. Runs until
         interrupted (SIGINT, SIGTERM).
+        --dialect tls speaks plaintext TLS records with RFC 6520 heartbeats, the extension assumed negotiated
+        (spec/tls.md): it answers heartbeat requests and echoes application_data records.
         """
 
     static func run(_ arguments: [String]) async -> Int32 {
