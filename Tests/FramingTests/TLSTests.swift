@@ -244,3 +244,17 @@ struct TLSAllocationTests {
         #expect(demuxer.decoder.discardedHeartbeats == 1001)
     }
 }
+
+/// Found by demux-differential: a bad record version was described differently when its octets
+/// arrived apart (the major octet alone) than together; the error must be the same however the
+/// stream is cut.
+@Suite struct TLSFuzzRegressionTests {
+    @Test func aBadVersionIsTheSameErrorWholeAndSplit() {
+        for stream: [UInt8] in [[0x17, 0x02, 0x00, 0x00, 0x01, 0x78], [0x17, 0x03, 0x07, 0x00, 0x00]] {
+            var whole = Demuxer(dialect: .tls), split = Demuxer(dialect: .tls)
+            let wholeError = demux(&whole, [stream]).error
+            let splitError = demux(&split, stream.map { [$0] }).error
+            #expect(wholeError != nil && wholeError == splitError)
+        }
+    }
+}

@@ -101,27 +101,21 @@ public struct TLSRecordDecoder: StreamFrameDecoder {
         }
         // The version, octet by octet as it arrives (asking for one more each time), so that a
         // stream that is no TLS fails as early however it is cut.
-        guard prefix.byteCount >= 3 else {
-            if prefix.byteCount == 2, prefix.unsafeLoad(fromByteOffset: 1, as: UInt8.self) != 3 {
-                throw Self.versionViolation(prefix.unsafeLoad(fromByteOffset: 1, as: UInt8.self), nil)
-            }
-            return .needMore(prefix.byteCount + 1)
-        }
+        guard prefix.byteCount >= 2 else { return .needMore(2) }
         let major = prefix.unsafeLoad(fromByteOffset: 1, as: UInt8.self)
+        guard major == 3 else { throw Self.versionViolation("major version \(major)") }
+        guard prefix.byteCount >= 3 else { return .needMore(3) }
         let minor = prefix.unsafeLoad(fromByteOffset: 2, as: UInt8.self)
-        guard TLSRecord.acceptedVersions.contains(UInt16(major) << 8 | UInt16(minor)) else {
-            throw Self.versionViolation(major, minor)
-        }
+        guard TLSRecord.acceptedVersions.contains(0x0300 | UInt16(minor)) else { throw Self.versionViolation("version 3.\(minor)") }
         var cursor = 3
         guard let length = prefix.readBigEndian(width: 2, at: &cursor) else { return .needMore(TLSRecord.headerLength) }
         guard length <= UInt64(maxFrameSize) else { throw .frameTooLarge(length: length, limit: maxFrameSize) }
         return .frame(length: TLSRecord.headerLength + Int(length))
     }
 
-    private static func versionViolation(_ major: UInt8, _ minor: UInt8?) -> FramingError.Reason {
-        let version = minor.map { "0x" + String(UInt16(major) << 8 | UInt16($0), radix: 16) } ?? "major \(major)"
-        return .violation(RuleViolation("tls-record-version", "record version \(version) is not 0x0300 through 0x0304",
-                                        code: .tls(.protocolVersion)))
+    /// The same detail however the stream was cut: the octet that decided it.
+    private static func versionViolation(_ version: String) -> FramingError.Reason {
+        .violation(RuleViolation("tls-record-version", "record \(version): not 0x0300 through 0x0304", code: .tls(.protocolVersion)))
     }
 
     public mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame {
