@@ -18,7 +18,10 @@ Usage:
       malformed ones first: hb must answer none of them), and a tlslite-ng client against
       `hb serve --dialect tls` (the Heartbleed request and variants answered by nothing; valid
       requests of 0 to 2,000 octets each answered by exactly one response carrying exactly its
-      payload and >= 16 octets of padding; application data echoed; close_notify answered).
+      payload and >= 16 octets of padding; application data echoed; close_notify answered);
+    - a real TLS 1.2 connection between a tlslite-ng client and server (heartbeat extension
+      negotiated, anonymous DH), whose plaintext records a hook on tlslite-ng's RecordLayer
+      captures: `hb decode --dialect tls` finds the client's request and the server's response.
   tls_interop.py reverse RECORDS EXPECTED
                                      tlslite-ng parses RECORDS (written by our encoder,
                                      `interop-frames tls`) and must find exactly EXPECTED.
@@ -350,6 +353,86 @@ def client_against_serve(hb):
     check("hb serve logged the tls connection and its pongs", "connected" in output and "pongs sent 6" in output, output[-400:])
 
 
+def real_tlslite_connection(hb):
+    """A real TLS 1.2 connection between a tlslite-ng client and server (anonymous DH, the heartbeat
+    extension negotiated by tlslite-ng itself) with a test hook on tlslite-ng's RecordLayer that
+    copies every plaintext record (before encryption, after decryption) into a capture per
+    direction. The client sends a heartbeat_request through tlslite-ng's API and the server's
+    tlslite-ng answers it; `hb decode --dialect tls` must read each capture whole and find the
+    request in the client's records and the response, with the same payload, in the server's."""
+    from tlslite.api import HandshakeSettings, TLSConnection
+    from tlslite.recordlayer import RecordLayer
+
+    captures = {}
+    send_record, recv_record = RecordLayer.sendRecord, RecordLayer.recvRecord
+
+    def capture(layer, direction, content_type, data):
+        version = getattr(layer, "version", (3, 3)) or (3, 3)
+        captures.setdefault((threading.current_thread().name, direction), bytearray()).extend(record(content_type, data, version))
+
+    def send(self, msg):
+        capture(self, "sent", msg.contentType, bytes(msg.write()))
+        return send_record(self, msg)
+
+    def recv(self):
+        for result in recv_record(self):
+            if isinstance(result, tuple):
+                capture(self, "received", result[0].type, bytes(result[1].bytes))
+            yield result
+
+    RecordLayer.sendRecord, RecordLayer.recvRecord = send, recv
+    payload = b"swift-heartbeat via tlslite-ng " + bytes(range(40))
+    responses = []
+    try:
+        client_socket, server_socket = socket.socketpair()
+        client_socket.settimeout(20)
+        server_socket.settimeout(20)
+
+        def server():
+            connection = TLSConnection(server_socket)
+            settings = HandshakeSettings()
+            settings.maxVersion = (3, 3)
+            connection.handshakeServer(anon=True, settings=settings)
+            connection.write(connection.read())
+            connection.read()
+            connection.close()
+
+        thread = threading.Thread(target=server, name="server", daemon=True)
+        thread.start()
+        threading.current_thread().name = "client"
+        client = TLSConnection(client_socket)
+        settings = HandshakeSettings()
+        settings.maxVersion = (3, 3)
+        settings.heartbeat_response_callback = lambda message: responses.append(bytes(message.payload))
+        client.handshakeClientAnonymous(settings=settings)
+        negotiated = client.version == (3, 3) and client.heartbeat_supported
+        client.send_heartbeat_request(bytearray(payload), 16)
+        client.write(b"hello")
+        echo = client.read()
+        client.close()
+        thread.join(20)
+    finally:
+        RecordLayer.sendRecord, RecordLayer.recvRecord = send_record, recv_record
+        threading.current_thread().name = "MainThread"
+    check("tlslite-ng negotiated TLS 1.2 with the heartbeat extension, answered the request, echoed data",
+          negotiated and responses == [payload] and echo == b"hello", f"{negotiated} {responses} {echo}")
+    client_items, status = decode(hb, bytes(captures.get(("client", "sent"), b"")))
+    server_items, server_status = decode(hb, bytes(captures.get(("server", "sent"), b"")))
+    types = sorted({item.get("type") for item in client_items + server_items if item["item"] == "business"})
+    print(f"     client's plaintext: {len(client_items)} items, server's: {len(server_items)} items, business content types {types}")
+    check("hb decode reads tlslite-ng's client plaintext records: the handshake and one heartbeat_request with our payload",
+          status == 0 and [i for i in client_items if i["item"] in ("ping", "pong")] == [{"item": "ping", "payload": payload.hex()}]
+          and {"item": "business", "type": 22} in [{"item": i["item"], "type": i.get("type")} for i in client_items], str(client_items)[:300])
+    check("hb decode reads tlslite-ng's server plaintext records: its heartbeat_response echoes the payload",
+          server_status == 0 and [i for i in server_items if i["item"] in ("ping", "pong")] == [{"item": "pong", "payload": payload.hex()}],
+          str(server_items)[:300])
+    for side in ("client", "server"):
+        received, _ = decode(hb, bytes(captures.get((side, "received"), b"")))
+        other = client_items if side == "server" else server_items
+        check(f"what tlslite-ng's {side} received decodes as what the other side sent", received == other[:len(received)] and len(received) > 0,
+              f"{received[:3]} vs {other[:3]}")
+
+
 def part(function, *arguments):
     try:
         function(*arguments)
@@ -367,6 +450,7 @@ def main(arguments):
         part(differential, hb)
         part(peer_against_probe, hb)
         part(client_against_serve, hb)
+        part(real_tlslite_connection, hb)
     else:
         print(__doc__)
         return 2
