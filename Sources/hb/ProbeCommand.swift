@@ -12,6 +12,8 @@ enum ProbeCommand {
         Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
         cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server,
         or WebSocket Pings after the opening handshake (RFC 6455) to any ws:// server.
+        --dialect tls sends RFC 6520 heartbeat requests in plaintext TLS records (spec/tls.md): for TLS
+        stacks' plaintext record layer and test peers, not for a TLS port (which expects a ClientHello).
         Prints one line per reply and a min/avg/max/mdev summary. When the peer answers in another
         protocol (an HTTP/1.x status line, a TLS alert or handshake, an envelope or HTTP/2 preface, an
         SSH banner), says so instead of reporting a framing error.

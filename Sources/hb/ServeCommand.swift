@@ -14,6 +14,8 @@ enum ServeCommand {
         messages as they came, after answering the opening handshake; a message over 1 MiB is dropped), pings each client
         every --interval seconds (default 30) and logs each connection's liveness events. Runs until
         interrupted (SIGINT, SIGTERM).
+        --dialect tls speaks plaintext TLS records with RFC 6520 heartbeats, the extension assumed negotiated
+        (spec/tls.md): it answers heartbeat requests and echoes application_data records.
           --format jsonl  one JSON object per line instead of text (conn: the connection's number
                           from 1, in order of arrival; times in milliseconds):
             {"event":"listening","address":A,"dialect":D}

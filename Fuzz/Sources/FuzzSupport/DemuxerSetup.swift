@@ -10,6 +10,7 @@ import Framing
 /// `WebSocketDialect.makeDecoder`: bit 2 the role (client, server), bit 3 clear = the dialect
 /// performs the handshake); bits 2–3 otherwise the handshake policy (0 optional, 1 none,
 /// 2 expect the request, 3 expect the response); bits 4–6 index `webSocketMaxFrameSizes`.
+/// TLS: bits 0–2 index `tlsMaxFrameSizes`, bit 3 through `TLSDialect.makeDecoder`.
 /// QUIC has no options. Option 0 is each dialect's default demuxer, except WebSocket's, a capture of either direction.
 public struct DemuxerSetup: CustomStringConvertible {
     /// Requested envelope maximum payload sizes; out-of-range values test the clamping.
@@ -19,6 +20,8 @@ public struct DemuxerSetup: CustomStringConvertible {
     /// Requested WebSocket maximum payload sizes; values under 125 and over 2^62 test the clamping.
     public static let webSocketMaxFrameSizes = [65_536, 125, 0, 1_000, 126, 1 << 20, 124, Int.max]
     /// The WebSocket handshake policies bits 2–3 choose (0 is the capture default).
+    /// Requested TLS maximum record lengths; values under 64 and over 2^14 + 2048 test the clamping.
+    public static let tlsMaxFrameSizes = [18_432, 64, 0, 1_000, 16_384, 16_403, 1 << 20, 63]
     public static let webSocketHandshakes: [WebSocketFrameDecoder.HandshakePolicy] = [.optional, .none, .expectRequest, .expectResponse]
 
     public let dialect: Dialect
@@ -76,6 +79,16 @@ public struct DemuxerSetup: CustomStringConvertible {
             webSocketHandshake = decoder.handshakePolicy
             maxFrameSize = decoder.maxFrameSize
             maxFrameLength = decoder.maxFrameLength
+        case .tls:
+            // TLS: bits 0–2 index `tlsMaxFrameSizes`; bit 3 builds through `TLSDialect.makeDecoder`.
+            let requested = Self.tlsMaxFrameSizes[Int(options & 7)]
+            let decoder = options & 8 == 0 ? TLSRecordDecoder(maxFrameSize: requested) : TLSDialect().makeDecoder(role: .server, maxFrameSize: requested)
+            check(decoder.maxFrameSize == min(max(requested, 64), TLSRecord.maxRecordLength), "TLS maxFrameSize \(requested) clamped to \(decoder.maxFrameSize)")
+            maxFrameSize = decoder.maxFrameSize
+            maxFrameLength = decoder.maxFrameLength
+            role = nil
+            webSocketHandshake = .none
+            make = options == 0 ? { Demuxer(dialect: .tls) } : { Demuxer(decoder) }
         default:
             precondition(dialect == .quic, "no fuzz setup for \(dialect)")
             maxFrameSize = 0

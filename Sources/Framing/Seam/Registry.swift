@@ -3,6 +3,7 @@
 public enum DialectRegistry {
     /// Every built-in dialect, in the order the command line lists them.
     public static let builtIn: [Dialect] = [.envelope, .http2, .quic, .webSocket]
+        + [.tls]
 
     /// The built-in dialect named `name` (`tcp`, `http2`, `quic`, `ws`), or nil.
     public static func dialect(named name: String) -> Dialect? {
@@ -16,6 +17,7 @@ public enum DialectRegistry {
         case .envelope: return EnvelopeDialect()
         case .http2: return HTTP2Dialect()
         case .webSocket: return WebSocketDialect()
+        case .tls: return TLSDialect()
         default: return nil
         }
     }
