@@ -37,7 +37,8 @@ enum ProbeCommand {
     }
 
     static func probe(_ target: String, dialect: CommandLineDialect, count: Int, interval: Duration, ackTimeout: Duration) async throws -> Int32 {
-        let (host, stream) = try dialect.target(target)
+        let (host, spoken) = try dialect.target(target)
+        let stream = dialect.probing(spoken, interval)
         let address = try SocketAddress(parsing: host)
         let loop = try EventLoop()
         defer { loop.shutdown() }
