@@ -9,6 +9,9 @@
 #     server, a `websockets` client against `hb serve --dialect ws`, wsproto and `hb decode` agree
 #     on 10^4 random frames and 300 broken streams, and wsproto reads 10^4 frames our encoder
 #     wrote in each role (interop-frames).
+#   - MQTT (Interop/mqtt_interop.py): `hb probe --dialect mqtt` against mosquitto (3.1.1 and 5.0),
+#     paho-mqtt clients keep 2 s Keep Alive sessions alive against `hb serve --dialect mqtt`, and
+#     `hb decode` delimits paho's packets and 10^4 random ones as paho's codec does.
 # Installs what it needs; a missing peer is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +20,12 @@ if ! command -v nghttpd >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-server >/dev/null
 fi
-python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsproto==1.3.2)
+if [ ! -x /usr/sbin/mosquitto ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
+fi
+python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsproto==1.3.2
+                 paho-mqtt==2.2.0)
 python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages "${python_packages[@]}"
 
@@ -36,3 +44,7 @@ for role in client server; do
     python3 Interop/websocket_interop.py reverse "$frames/$role.bin" "$frames/$role.json" --sender-role "$role" \
         | { grep -v '^ok ' || true; }
 done
+
+echo
+echo "=== MQTT"
+python3 Interop/mqtt_interop.py "$bin/hb" | { grep -v '^ok ' || true; }

@@ -44,7 +44,9 @@ public struct MQTTDialect: StreamDialect {
     }
 
     public var vocabulary: DissectorVocabulary {
-        DissectorVocabulary(ping: "PINGREQ", pong: "PINGRESP") { DissectorVocabulary.name($0, in: MQTTPacket.PacketType.names) }
+        var vocabulary = DissectorVocabulary(ping: "PINGREQ", pong: "PINGRESP") { DissectorVocabulary.name($0, in: MQTTPacket.PacketType.names) }
+        vocabulary.heartbeatsCarryPayload = false
+        return vocabulary
     }
 
     /// This dialect with a Keep Alive that a session pinging every `pingInterval` keeps: the
@@ -118,6 +120,21 @@ public struct MQTTPacketEncoder: StreamFrameEncoder {
     public var closeCodes: CloseCodes {
         CloseCodes(noError: .mqttNormalDisconnection, protocolError: .mqttProtocolError,
                    enhanceYourCalm: .mqttMessageRateTooHigh, livenessTimeout: .mqttKeepAliveTimeout)
+    }
+
+    /// A server never pings (MQTT §3.12: PINGREQ is client to server) and, once it has read CONNECT
+    /// with a Keep Alive K > 0, declares the client dead after 1.5 × K seconds without an octet
+    /// (§3.1.2.10; K = 0: no rule). A client keeps its configuration's schedule unless an MQTT 5
+    /// CONNACK's Server Keep Alive is shorter than its own Keep Alive: then it pings at that.
+    public var negotiatedHeartbeat: NegotiatedHeartbeat? {
+        switch role {
+        case .server:
+            guard let keepAlive = clientKeepAlive, keepAlive > 0 else { return NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: nil) }
+            return NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: .milliseconds(1500 * Int(keepAlive)))
+        case .client:
+            guard let server = serverKeepAlive, server > 0, keepAlive == 0 || server < keepAlive else { return nil }
+            return NegotiatedHeartbeat(pingInterval: .seconds(Int(server)), peerSilenceLimit: nil)
+        }
     }
 
     /// PINGREQ and PINGRESP take two octets.
