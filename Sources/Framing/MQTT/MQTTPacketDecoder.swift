@@ -14,8 +14,8 @@ public struct MQTTPacketDecoder: Sendable {
     /// The largest Remaining Length accepted, in octets (16...268,435,455); checked as soon as the
     /// fixed header is read, before anything is buffered.
     public let maxFrameSize: Int
-    /// Whether the packet that opens the session (CONNECT for a server, CONNACK or AUTH for a
-    /// client) has been read.
+    /// Whether the packet that opens the session (CONNECT for a server, CONNACK for a client,
+    /// which MQTT 5's AUTH may precede) has been read.
     public private(set) var sawOpeningPacket = false
 
     /// The default maximum Remaining Length: 1 MiB. MQTT allows up to 268,435,455 (256 MiB);
@@ -117,7 +117,9 @@ extension MQTTPacketDecoder: StreamFrameDecoder {
         guard let header = try fixedHeader(frame).0, header.headerLength + header.remainingLength == frame.byteCount else {
             preconditionFailure("decode(frame:) called on octets that boundary(of:) did not delimit")
         }
-        sawOpeningPacket = true
+        if role == nil || header.type == MQTTPacket.PacketType.connect || header.type == MQTTPacket.PacketType.connack {
+            sawOpeningPacket = true
+        }
         let body = header.headerLength..<frame.byteCount
         switch header.type {
         case MQTTPacket.PacketType.pingreq: return DecodedFrame(item: .ping(.empty), bytes: body)
