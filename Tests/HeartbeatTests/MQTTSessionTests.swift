@@ -1,3 +1,4 @@
+import AllocationCounting
 import Framing
 import Heartbeat
 import Testing
@@ -193,5 +194,36 @@ import Testing
         bytes.removeAll()
         server.encodeData(publish.span.bytes, type: 0x31, to: &bytes)   // RETAIN
         #expect(try Self.receive(bytes, into: &client, now: at(1)) == [BusinessFrame(type: 3, flags: 1, length: 7)])
+    }
+
+    /// Once open, a PINGREQ written, read, answered and the PINGRESP read back allocate nothing.
+    @Test(.enabled(if: allocationCountingIsAvailable, "allocations are not counted under a sanitizer"))
+    func pingRoundTripsThroughSessionsAllocateNothing() throws {
+        var (client, server) = try Self.openedPair(keepAlive: 60, interval: .seconds(1), ackTimeout: .seconds(5), now: at(0))
+        var samples = 0
+        func round(_ second: Int) throws {
+            let now = Timestamp(nanoseconds: Int64(second) * 1_000_000_000)
+            client.tick(now: now)
+            let ping = try client.withPendingControlBytes { bytes in
+                try server.receive(bytes, now: now) { _, _ in }
+                return bytes.byteCount
+            }
+            client.controlBytesWritten(ping, now: now)
+            let pong = try server.withPendingControlBytes { bytes in
+                try client.receive(bytes, now: now + .milliseconds(10)) { _, _ in }
+                return bytes.byteCount
+            }
+            server.controlBytesWritten(pong, now: now)
+            while let output = client.pollOutput() {
+                if case .event(let event) = output, case .rttSample = event.kind { samples += 1 }
+            }
+            while server.pollOutput() != nil {}
+        }
+        try round(1)
+        let count = try allocations {
+            for second in 2...1001 { try round(second) }
+        }
+        #expect(count == 0, "\(count) allocations in 1,000 MQTT session round trips")
+        #expect(samples == 1001)
     }
 }
