@@ -6,11 +6,12 @@ import Transports
 /// `hb probe`: ping(8) at the protocol level.
 enum ProbeCommand {
     static let usage = """
-        usage: hb probe --dialect tcp|http2|ws HOST:PORT|ws://HOST:PORT/PATH [--count N] [--interval S] [--timeout S]
+        usage: hb probe --dialect tcp|http2|ws|mqtt HOST:PORT|ws://HOST:PORT/PATH|mqtt5://HOST:PORT [--count N] [--interval S] [--timeout S]
 
         Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
         cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server,
-        or WebSocket Pings after the opening handshake (RFC 6455) to any ws:// server.
+        or WebSocket Pings after the opening handshake (RFC 6455) to any ws:// server, or MQTT PINGREQs after
+        CONNECT/CONNACK (MQTT 3.1.1; mqtt5:// for 5.0) with a Keep Alive of the interval rounded up to seconds.
         Prints one line per reply and a min/avg/max/mdev summary.
           --count N     pings to send (default 5)
           --interval S  seconds between pings (default 1)

@@ -50,6 +50,10 @@ public func checkItem(_ item: DemuxedItem, _ bytes: RawSpan, _ setup: DemuxerSet
         check(payload == HeartbeatPayload(prefixOf: bytes), "WebSocket heartbeat payload \(payload) (\(payload.byteCount) octets) is not the prefix of its \(bytes.byteCount) octets")
     case (.webSocket, .business(let frame)):
         checkWebSocketBusiness(frame, bytes, setup)
+    case (.mqtt, .ping(let payload)), (.mqtt, .pong(let payload)):
+        check(bytes.byteCount == 0 && payload == .empty, "MQTT heartbeat with \(bytes.byteCount) octets, payload \(payload)")
+    case (.mqtt, .business(let frame)):
+        checkMQTTBusiness(frame, bytes, setup)
     default:
         fatalError("item \(item) cannot come from a \(setup.dialect) demuxer")
     }
