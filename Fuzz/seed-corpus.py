@@ -331,6 +331,8 @@ def seed_mqtt():
     for name, data in edges.items():
         write("mqtt-decoder", "edge-" + name, data)
         write("demux-differential", "edge-mqtt-" + name, bytes([mqtt, data[0], 2, 7, 0x81]) + data[1:])
+        if data[0] & 3 in (0, 3):  # dissector: a capture, JSON lines (bit 2) of MQTT (bit 3)
+            write("dissector", "edge-mqtt-" + name, bytes([8 | 4, 7]) + data[1:])
     # roundtrip: dialect, options, chunk size, encoder role flag, then operations (see mqttRoundTrip).
     write("roundtrip", "seed-mqtt-every-op", bytes([4, 0, 7, 1, 0]) + bytes(8) + bytes([1, 0, 2, 0x32, 3, 0, 1, 0x61, 3, 8, 2, 0, 1])
           + bytes([4, 1, 7, 4, 2, 9, 4, 3, 1, 4, 4, 0]))
