@@ -5,7 +5,9 @@
 /// A client opens the session with CONNECT (Clean Session, `keepAlive`, `clientID`) and is open
 /// once the server's CONNACK accepts it; it pings, and must ping within the Keep Alive: give its
 /// session a `pingInterval` of at most `keepAlive` seconds (an MQTT 5 server's shorter Server Keep
-/// Alive shortens it through `negotiatedHeartbeat`). A server answers CONNECT with an accepting
+/// Alive shortens it through `negotiatedHeartbeat`), and keep its `trafficCountsAsLiveness` false
+/// (the default): the Keep Alive counts what the client sends, so PUBLISHes it receives must not
+/// postpone its PINGREQs. A server answers CONNECT with an accepting
 /// CONNACK, answers every PINGREQ with a PINGRESP in order, never pings, and declares a client
 /// dead after 1.5 × its Keep Alive of silence (MQTT 5.0 §3.1.2.10; 3.1.1 §3.1.2.10).
 public struct MQTTDialect: StreamDialect {
