@@ -13,6 +13,7 @@ let fuzzTargets: [(name: String, products: [String])] = [
     ("quic-decoder", ["Framing"]),
     ("websocket-decoder", ["Framing"]),
     ("tls-decoder", ["Framing"]),
+    ("mqtt-decoder", ["Framing"]),
     ("demux-differential", ["Framing"]),
     ("roundtrip", ["Framing"]),
     ("heartbeat-engine", ["Framing", "Heartbeat"]),

@@ -13,6 +13,9 @@
 #     encoder wrote (interop-frames tls), `hb decode` reads 10^4 records tlslite-ng wrote and 2,000
 #     malformed heartbeats (Heartbleed shapes) as nothing, and peers built on tlslite-ng's classes
 #     exchange heartbeats with `hb probe`/`hb serve --dialect tls` on loopback (no Heartbleed answer).
+#   - MQTT (Interop/mqtt_interop.py): `hb probe --dialect mqtt` against mosquitto (3.1.1 and 5.0),
+#     paho-mqtt clients keep 2 s Keep Alive sessions alive against `hb serve --dialect mqtt`, and
+#     `hb decode` delimits paho's packets and 10^4 random ones as paho's codec does.
 # Installs what it needs; a missing peer is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +26,11 @@ if ! command -v nghttpd >/dev/null 2>&1; then
 fi
 python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsproto==1.3.2)
 python_packages+=(tlslite-ng==0.8.2)
+if [ ! -x /usr/sbin/mosquitto ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
+fi
+python_packages+=(paho-mqtt==2.2.0)
 python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages "${python_packages[@]}"
 
@@ -47,3 +55,5 @@ echo "=== TLS Heartbeat (RFC 6520), tlslite-ng"
 python3 Interop/tls_interop.py "$bin/hb" | { grep -v '^ok ' || true; }
 "$bin/interop-frames" tls 10000 "$RANDOM" "$frames/tls.bin" "$frames/tls.json"
 python3 Interop/tls_interop.py reverse "$frames/tls.bin" "$frames/tls.json" | { grep -v '^ok ' || true; }
+echo "=== MQTT"
+python3 Interop/mqtt_interop.py "$bin/hb" | { grep -v '^ok ' || true; }

@@ -81,6 +81,10 @@ public struct Dissector: Sendable {
         case .jsonl:
             let ack = vocabulary.pongIsAcknowledgedPing
             switch item {
+            case .ping where !vocabulary.heartbeatsCarryPayload:
+                return "{\"item\":\"ping\"}"
+            case .pong where !vocabulary.heartbeatsCarryPayload:
+                return "{\"item\":\"pong\"}"
             case .ping(let payload):
                 return ack || vocabulary.pingShowsAck ? "{\"item\":\"ping\",\"ack\":false,\"payload\":\"\(hex(payload, frame))\"}"
                     : "{\"item\":\"ping\",\"payload\":\"\(hex(payload, frame))\"}"
@@ -98,6 +102,10 @@ public struct Dissector: Sendable {
         case .text:
             let prefix = "#\(index) "
             switch item {
+            case .ping where !vocabulary.heartbeatsCarryPayload:
+                return prefix + vocabulary.ping
+            case .pong where !vocabulary.heartbeatsCarryPayload:
+                return prefix + vocabulary.pong
             case .ping(let payload):
                 let layout = payload.byteCount == HeartbeatPayload.byteCount
                     ? " (sequence \(payload.sequence), \(payload.timestampMilliseconds) ms)" : " (\(payload.byteCount) octets)"
@@ -144,6 +152,9 @@ public struct DissectorVocabulary: Sendable {
     public var showsFlagsAndStream: Bool
     /// The name of a business frame type (`DATA`, `HEADERS`, `UNKNOWN`).
     public var frameName: @Sendable (UInt64) -> String
+    /// Whether heartbeats carry a payload to show; false for payload-less ones (MQTT PINGREQ and
+    /// PINGRESP), whose JSON lines are `{"item":"ping"}` and `{"item":"pong"}`.
+    public var heartbeatsCarryPayload = true
 
     /// A vocabulary.
     public init(ping: String = "PING", pong: String = "PONG", pongIsAcknowledgedPing: Bool = false,

@@ -6,12 +6,13 @@ import Transports
 /// `hb probe`: ping(8) at the protocol level.
 enum ProbeCommand {
     static let usage = """
-        usage: hb probe --dialect tcp|http2|ws HOST:PORT|ws://HOST:PORT/PATH [--count N] [--interval S] [--timeout S]
+        usage: hb probe --dialect tcp|http2|ws|mqtt HOST:PORT|ws://HOST:PORT/PATH|mqtt5://HOST:PORT [--count N] [--interval S] [--timeout S]
                         [--format text|jsonl] [--histogram]
 
         Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
         cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server,
-        or WebSocket Pings after the opening handshake (RFC 6455) to any ws:// server.
+        or WebSocket Pings after the opening handshake (RFC 6455) to any ws:// server, or MQTT PINGREQs after
+        CONNECT/CONNACK (MQTT 3.1.1; mqtt5:// for 5.0) with a Keep Alive of the interval rounded up to seconds.
         --dialect tls sends RFC 6520 heartbeat requests in plaintext TLS records (spec/tls.md): for TLS
         stacks' plaintext record layer and test peers, not for a TLS port (which expects a ClientHello).
         Prints one line per reply and a min/avg/max/mdev summary. When the peer answers in another
@@ -80,7 +81,8 @@ enum ProbeCommand {
     static func probe(_ options: Options) async throws -> Int32 {
         let (dialect, target, count, interval, ackTimeout) = (options.dialect, options.target, options.count, options.interval, options.ackTimeout)
         let jsonl = options.format == .jsonl
-        let (host, stream) = try dialect.target(target)
+        let (host, spoken) = try dialect.target(target)
+        let stream = dialect.probing(spoken, interval)
         let address = try SocketAddress(parsing: host)
         let loop = try EventLoop()
         defer { loop.shutdown() }

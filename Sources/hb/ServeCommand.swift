@@ -7,11 +7,13 @@ import Transports
 /// `hb serve`: answers heartbeats, echoes business data, logs each connection's events.
 enum ServeCommand {
     static let usage = """
-        usage: hb serve --dialect tcp|http2|ws [--host H] --port N [--interval S] [--timeout S] [--format text|jsonl]
+        usage: hb serve --dialect tcp|http2|ws|mqtt [--host H] --port N [--interval S] [--timeout S] [--format text|jsonl]
 
         Listens on H:N (default host 127.0.0.1; port 0 picks a free one), answers heartbeats, echoes
         business data (tcp: DATA payloads; http2: DATA frames back on their stream; ws: text and binary
-        messages as they came, after answering the opening handshake; a message over 1 MiB is dropped), pings each client
+        messages as they came, after answering the opening handshake; a message over 1 MiB is dropped; mqtt: QoS 0
+        PUBLISH packets, after answering CONNECT; an MQTT server never pings and drops a client silent for 1.5 x its
+        Keep Alive), pings each client
         every --interval seconds (default 30) and logs each connection's liveness events. Runs until
         interrupted (SIGINT, SIGTERM).
         --dialect tls speaks plaintext TLS records with RFC 6520 heartbeats, the extension assumed negotiated

@@ -59,6 +59,10 @@ public func checkItem(_ item: DemuxedItem, _ bytes: RawSpan, _ setup: DemuxerSet
         check(frame.length <= setup.maxFrameSize, "TLS record of \(frame.length) octets over the maximum \(setup.maxFrameSize)")
         check((20...23).contains(frame.type), "TLS content type \(frame.type) as business")
         check(frame.flags == 0 && frame.streamID == 0, "TLS record with HTTP/2 fields \(frame)")
+    case (.mqtt, .ping(let payload)), (.mqtt, .pong(let payload)):
+        check(bytes.byteCount == 0 && payload == .empty, "MQTT heartbeat with \(bytes.byteCount) octets, payload \(payload)")
+    case (.mqtt, .business(let frame)):
+        checkMQTTBusiness(frame, bytes, setup)
     default:
         fatalError("item \(item) cannot come from a \(setup.dialect) demuxer")
     }
