@@ -59,6 +59,8 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     public static var maxPendingControlBytes: Int { 4096 }
     /// The error that stopped the session, if any: every later `receive` rethrows it.
     public private(set) var failure: FramingError?
+    /// The negotiated schedule last applied to the engine (see `StreamFrameEncoder.negotiatedHeartbeat`).
+    private var appliedSchedule: NegotiatedHeartbeat?
 
     /// A session that starts at `now`. The preface or opening handshake this side must send is
     /// already pending.
@@ -79,7 +81,18 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
                                  liveness: dialect.liveness, now: now)
         demuxer = Demuxer(dialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
         encoder = dialect.makeEncoder(role: role, randomSeed: encoderSeed)
+        Self.applyNegotiatedSchedule(encoder, &engine, &appliedSchedule, now: now)
         encoder.appendPreface(to: &pending.control)
+        Self.applyNegotiatedSchedule(encoder, &engine, &appliedSchedule, now: now)
+    }
+
+    /// Applies the encoder's negotiated heartbeat schedule to the engine when it changed.
+    private static func applyNegotiatedSchedule(_ encoder: D.Encoder, _ engine: inout HeartbeatEngine,
+                                                _ applied: inout NegotiatedHeartbeat?, now: Timestamp) {
+        let schedule = encoder.negotiatedHeartbeat
+        guard schedule != applied else { return }
+        applied = schedule
+        if let schedule { engine.applyNegotiated(schedule, now: now) }
     }
 
     // MARK: Inputs
@@ -104,6 +117,10 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
         }
         var rejected: FramingError.Reason?
         var failure: FramingError?
+        var appliedSchedule = self.appliedSchedule
+        defer { self.appliedSchedule = appliedSchedule }
+        // Any octet counts against a silence rule (AMQP 0-9-1 §4.2.7), even part of a frame.
+        if !bytes.isEmpty { engine.receivedOctets(now: now) }
         do throws(FramingError) {
             try demuxer.feed(bytes) { item, payload in
                 guard rejected == nil else { return }
@@ -121,6 +138,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
                         rejected = error
                         return
                     }
+                    Self.applyNegotiatedSchedule(encoder, &engine, &appliedSchedule, now: now)
                     switch disposition {
                     case .deliver:
                         engine.receivedTraffic(now: now)
