@@ -19,6 +19,9 @@ struct CommandLineDialect: Sendable {
     /// What `serve` writes back for a business frame it received, or nil to write nothing; the
     /// state carries a message across its fragments.
     let echo: @Sendable (inout EchoState, InboundFrame) -> (bytes: [UInt8], type: UInt64?)?
+    /// For a dialect whose heartbeat interval is negotiated on the wire (AMQP's Tune): the
+    /// dialect to speak, asking for the command's `--interval`; nil: `stream` and the target's.
+    var negotiating: (@Sendable (Duration) -> any StreamDialect)? = nil
 
     static let table: [CommandLineDialect] = [
         CommandLineDialect(dialect: .envelope, aliases: ["envelope"], title: "TCP envelope", target: plainTarget(.envelope)) { _, frame in
@@ -33,6 +36,8 @@ struct CommandLineDialect: Sendable {
         },
         CommandLineDialect(dialect: .quic, aliases: [], title: "QUIC") { _, _ in nil },
         CommandLineDialect(dialect: .webSocket, aliases: ["websocket"], title: "WebSocket", target: webSocketTarget, echo: webSocketEcho),
+        CommandLineDialect(dialect: .amqp, aliases: ["amqp091"], title: "AMQP 0-9-1", target: plainTarget(.amqp),
+                           echo: { _, _ in nil }, negotiating: amqpAsking),
     ]
 
     /// The stream dialect to serve connections with.
@@ -44,6 +49,13 @@ struct CommandLineDialect: Sendable {
             guard let stream = DialectRegistry.streamDialect(dialect) else { throw UsageError("\(dialect) cannot be probed") }
             return (target, stream)
         }
+    }
+
+    /// AMQP 0-9-1 asking for an `interval` heartbeat (whole seconds, at least 1: the unit of
+    /// Connection.Tune).
+    @Sendable static func amqpAsking(_ interval: Duration) -> any StreamDialect {
+        let (seconds, attoseconds) = interval.components
+        return AMQPDialect(heartbeat: UInt16(clamping: Swift.max(1, seconds + (attoseconds > 0 ? 1 : 0))))
     }
 
     /// The largest WebSocket message `serve` echoes, in octets: a message that grows past it is

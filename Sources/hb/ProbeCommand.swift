@@ -6,15 +6,17 @@ import Transports
 /// `hb probe`: ping(8) at the protocol level.
 enum ProbeCommand {
     static let usage = """
-        usage: hb probe --dialect tcp|http2|ws HOST:PORT|ws://HOST:PORT/PATH [--count N] [--interval S] [--timeout S]
+        usage: hb probe --dialect tcp|http2|ws|amqp HOST:PORT|ws://HOST:PORT/PATH [--count N] [--interval S] [--timeout S]
 
         Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
         cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server,
         or WebSocket Pings after the opening handshake (RFC 6455) to any ws:// server.
-        Prints one line per reply and a min/avg/max/mdev summary.
+        Prints one line per reply and a min/avg/max/mdev summary. AMQP 0-9-1 heartbeats answer nothing:
+        the probe logs in as guest, asks for an --interval heartbeat, sends N beats and prints, at each,
+        how many heartbeats the server sent; the server is dead after 2 silent intervals.
           --count N     pings to send (default 5)
           --interval S  seconds between pings (default 1)
-          --timeout S   seconds to wait for each reply (default 2)
+          --timeout S   seconds to wait for each reply (default 2; amqp: for the connection handshake)
         Exit status: 0 if every ping was answered, 1 if any was lost or the connection failed, 2 usage.
         """
 
@@ -37,8 +39,13 @@ enum ProbeCommand {
     }
 
     static func probe(_ target: String, dialect: CommandLineDialect, count: Int, interval: Duration, ackTimeout: Duration) async throws -> Int32 {
-        let (host, stream) = try dialect.target(target)
+        var (host, stream) = try dialect.target(target)
+        if let negotiating = dialect.negotiating { stream = negotiating(interval) }
         let address = try SocketAddress(parsing: host)
+        if case .unilateral(let intervals) = stream.liveness {
+            return try await probeUnilateral(target, address: address, stream: stream, title: dialect.title, deadAfter: intervals,
+                                             count: count, interval: interval, ackTimeout: ackTimeout)
+        }
         let loop = try EventLoop()
         defer { loop.shutdown() }
         // Every ping is sent on schedule and judged on its own: no retries, no giving up.

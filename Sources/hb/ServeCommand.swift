@@ -7,11 +7,12 @@ import Transports
 /// `hb serve`: answers heartbeats, echoes business data, logs each connection's events.
 enum ServeCommand {
     static let usage = """
-        usage: hb serve --dialect tcp|http2|ws [--host H] --port N [--interval S] [--timeout S]
+        usage: hb serve --dialect tcp|http2|ws|amqp [--host H] --port N [--interval S] [--timeout S]
 
         Listens on H:N (default host 127.0.0.1; port 0 picks a free one), answers heartbeats, echoes
         business data (tcp: DATA payloads; http2: DATA frames back on their stream; ws: text and binary
-        messages as they came, after answering the opening handshake; a message over 1 MiB is dropped), pings each client
+        messages as they came, after answering the opening handshake; a message over 1 MiB is dropped;
+        amqp: nothing, after the connection handshake, proposing an --interval heartbeat), pings each client
         every --interval seconds (default 30) and logs each connection's liveness events. Runs until
         interrupted (SIGINT, SIGTERM).
         """
@@ -35,7 +36,7 @@ enum ServeCommand {
             heartbeat.ackTimeout = ackTimeout
             // Probes ping every second or faster; police only real floods.
             heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .milliseconds(100), maxPingStrikes: 10, maxPendingPongs: 4)
-            guard let stream = dialect.stream else { throw UsageError("hb serve cannot run \(dialect.dialect)") }
+            guard let stream = dialect.negotiating?(interval) ?? dialect.stream else { throw UsageError("hb serve cannot run \(dialect.dialect)") }
             let configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
             let listener = try await HeartbeatListener.bind(to: try SocketAddress(host: host, port: port), configuration: configuration, on: loop)
             say("hb serve: listening on \(listener.localAddress) (\(dialect.title))")

@@ -1,0 +1,69 @@
+import Framing
+import Heartbeat
+import Transports
+
+extension ProbeCommand {
+    /// `hb probe` for a dialect whose heartbeats nothing answers (AMQP 0-9-1): connects, lets the
+    /// dialect's handshake settle the interval, sends `count` beats and reports, at each, how many
+    /// heartbeats the peer sent and whether it is alive (heard from within `deadAfter` intervals).
+    /// Exit status 0 when every beat went out, the peer beat at least once and was never dead.
+    static func probeUnilateral(_ target: String, address: SocketAddress, stream: any StreamDialect, title: String, deadAfter: Int,
+                                count: Int, interval: Duration, ackTimeout: Duration) async throws -> Int32 {
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        var heartbeat = HeartbeatConfiguration.fixedTimeout
+        heartbeat.pingInterval = interval
+        // The peer's beats are never policed: it beats as often as it likes.
+        heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
+        var configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
+        configuration.closeOnPeerDead = false
+        let connection = try await HeartbeatConnection.connect(to: address, configuration: configuration, on: loop)
+        say("PROBE \(target) (\(address)) \(title) heartbeat, \(count) beats every \(fixed(interval.secondsValue, 3)) s asked for; "
+            + "the peer is dead after \(deadAfter) silent intervals")
+        let drain = Task { do { for try await _ in connection.inbound {} } catch {} }
+        // The handshake, then every beat: a bound on the whole probe, whatever the peer does.
+        let limit = ackTimeout + interval * (count + deadAfter + 1)
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            say("no beat for \(fixed(limit.secondsValue, 3)) s: giving up")
+            await connection.close()
+        }
+        var sent = 0, deaths = 0
+        var failure: TransportError?
+        for await event in connection.events {
+            switch event {
+            case .heartbeat(let heartbeat):
+                switch heartbeat.kind {
+                case .pingSent:
+                    sent += 1
+                    let counters = connection.counters
+                    let alive = connection.state != .failed
+                    say("beat \(sent) sent: \(counters.pingsReceived) heartbeats and \(counters.peerArrivals) arrivals from \(address) so far, "
+                        + "peer \(alive ? "alive" : "dead")")
+                case .peerDead(let reason):
+                    deaths += 1
+                    say("peer dead: \(reason)")
+                case .peerRecovered:
+                    say("peer heard from again")
+                default:
+                    break
+                }
+            case .peerGoAway(let code, let reason):
+                say("peer sent Close code \(code)\(reason.isEmpty ? "" : " \"\(reason)\"")")
+            case .closed(let error):
+                if error != .closed { failure = error }
+            }
+            if sent >= count { break }
+        }
+        watchdog.cancel()
+        let received = connection.counters.pingsReceived
+        let alive = connection.state != .failed && deaths == 0
+        await connection.close()
+        drain.cancel()
+        say("--- \(target) heartbeat statistics ---")
+        say("\(sent) beats sent, \(received) heartbeats received, peer \(alive ? "alive" : "dead")"
+            + (deaths > 0 ? " (declared dead \(deaths) time(s))" : ""))
+        if let failure { complain("hb probe: connection failed: \(failure)") }
+        return failure == nil && sent >= count && received > 0 && alive ? ExitStatus.success : ExitStatus.failure
+    }
+}
