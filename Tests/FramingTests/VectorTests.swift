@@ -170,6 +170,9 @@ struct Vector: Decodable, Sendable, CustomTestStringConvertible {
             let role: ConnectionRole = options?.role == "server" ? .server : .client
             let dialect = WebSocketDialect(performsHandshake: options?.handshake ?? false)
             return Demuxer(dialect, role: role, maxFrameSize: options?.maxFrameSize)
+        case "amqp":
+            let role: ConnectionRole? = options?.role == "server" ? .server : options?.role == "client" ? .client : nil
+            return Demuxer(AMQPDialect(), role: role, maxFrameSize: options?.maxFrameSize)
         default:
             return Demuxer(QUICPacketDemuxer())
         }

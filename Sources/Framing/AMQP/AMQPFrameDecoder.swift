@@ -54,7 +54,10 @@ public struct AMQPFrameDecoder: Sendable {
             throw .rule(.unknownFrameType, "unknown frame type \(type) (0x\(String(type, radix: 16)))")
         }
         var cursor = 1
-        guard let channel = prefix.readBigEndian(width: 2, at: &cursor) else { return .needMore(AMQPFrame.headerLength) }
+        // A heartbeat's channel is checked as soon as it is in, so ask for it first.
+        guard let channel = prefix.readBigEndian(width: 2, at: &cursor) else {
+            return .needMore(type == AMQPFrame.FrameType.heartbeat ? 3 : AMQPFrame.headerLength)
+        }
         if type == AMQPFrame.FrameType.heartbeat, channel != 0 {
             throw .rule(.heartbeatChannel, "heartbeat frame on channel \(channel); heartbeats use channel 0")
         }
@@ -81,6 +84,9 @@ public struct AMQPFrameDecoder: Sendable {
             // `A` then something else: no header, and no frame starts with `A`.
             throw .rule(.unknownFrameType, "unknown frame type 65 (0x41)")
         }
+        // One octet at a time until `AMQP` is certain, so that a differing octet fails however
+        // the stream is cut; then the version octets together.
+        guard prefix.byteCount >= 4 else { return .needMore(prefix.byteCount + 1) }
         guard prefix.byteCount >= header.count else { return .needMore(header.count) }
         let version = (4..<8).map { prefix.unsafeLoad(fromByteOffset: $0, as: UInt8.self) }
         let spelled = "AMQP \(version.map(String.init).joined(separator: "-"))"
