@@ -9,15 +9,19 @@
 #     server, a `websockets` client against `hb serve --dialect ws`, wsproto and `hb decode` agree
 #     on 10^4 random frames and 300 broken streams, and wsproto reads 10^4 frames our encoder
 #     wrote in each role (interop-frames).
+#   - AMQP 0-9-1 (Interop/amqp_interop.py): `hb probe --dialect amqp` negotiates a 1 s heartbeat
+#     with rabbitmq-server and keeps it alive; pamqp reads 10^4 frames our encoder wrote and we
+#     read 10^4 frames pamqp wrote (hb decode and interop-frames amqp-read).
 # Installs what it needs; a missing peer is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v nghttpd >/dev/null 2>&1; then
+if ! command -v nghttpd >/dev/null 2>&1 || ! test -x /usr/sbin/rabbitmq-server; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-server >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-server rabbitmq-server >/dev/null
 fi
-python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsproto==1.3.2)
+python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsproto==1.3.2
+                 pamqp==4.0.1)
 python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages "${python_packages[@]}"
 
@@ -36,3 +40,7 @@ for role in client server; do
     python3 Interop/websocket_interop.py reverse "$frames/$role.bin" "$frames/$role.json" --sender-role "$role" \
         | { grep -v '^ok ' || true; }
 done
+
+echo
+echo "=== AMQP 0-9-1"
+python3 Interop/amqp_interop.py "$bin/hb" "$bin/interop-frames"

@@ -53,7 +53,7 @@ public enum AMQPConnectionMethod: Hashable, Sendable {
 
     /// The method in a method frame's payload, or nil when it belongs to another class.
     /// - Throws: `AMQPSyntaxError` when its arguments do not parse (502 SYNTAX_ERROR).
-    init?(payload: RawSpan) throws(AMQPSyntaxError) {
+    public init?(payload: RawSpan) throws(AMQPSyntaxError) {
         var cursor = 0
         guard try AMQPFields.short(payload, &cursor, "the class id") == Self.classID else { return nil }
         let methodID = try AMQPFields.short(payload, &cursor, "the method id")

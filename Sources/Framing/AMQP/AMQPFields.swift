@@ -5,9 +5,9 @@
 // before anything is read, and tables nest at most `AMQPFields.maxTableDepth` deep.
 
 /// A method's arguments that do not parse (AMQP 0-9-1 reply code 502 SYNTAX_ERROR).
-struct AMQPSyntaxError: Error, Hashable, Sendable {
+public struct AMQPSyntaxError: Error, Hashable, Sendable {
     /// What was wrong, for people.
-    var detail: String
+    public var detail: String
 }
 
 /// Readers and writers of the AMQP 0-9-1 argument types, over a method frame's payload.
