@@ -10,6 +10,9 @@ import Framing
 /// `WebSocketDialect.makeDecoder`: bit 2 the role (client, server), bit 3 clear = the dialect
 /// performs the handshake); bits 2–3 otherwise the handshake policy (0 optional, 1 none,
 /// 2 expect the request, 3 expect the response); bits 4–6 index `webSocketMaxFrameSizes`.
+/// AMQP 0-9-1: bits 0–1 our role (0 none: a capture, 1 client, 2 server, 3 `Demuxer(dialect: .amqp)`,
+/// a capture); bit 2 set = frames only, no protocol header (`performsHandshake: false`); bits 3–5
+/// index `amqpFrameMaxes`.
 /// QUIC has no options. Option 0 is each dialect's default demuxer, except WebSocket's, a capture of either direction.
 public struct DemuxerSetup: CustomStringConvertible {
     /// Requested envelope maximum payload sizes; out-of-range values test the clamping.
@@ -18,6 +21,8 @@ public struct DemuxerSetup: CustomStringConvertible {
     public static let http2MaxFrameSizes = [16_384, 16_383, 16_385, 65_536, 1 << 20, 16_777_215, 0, Int.max]
     /// Requested WebSocket maximum payload sizes; values under 125 and over 2^62 test the clamping.
     public static let webSocketMaxFrameSizes = [65_536, 125, 0, 1_000, 126, 1 << 20, 124, Int.max]
+    /// Requested AMQP frame-max values; values under 4,096 and over 2^32 − 1 test the clamping.
+    public static let amqpFrameMaxes = [131_072, 4096, 0, 4095, 8192, 1 << 20, Int.max, 100]
     /// The WebSocket handshake policies bits 2–3 choose (0 is the capture default).
     public static let webSocketHandshakes: [WebSocketFrameDecoder.HandshakePolicy] = [.optional, .none, .expectRequest, .expectResponse]
 
@@ -75,6 +80,17 @@ public struct DemuxerSetup: CustomStringConvertible {
             role = decoder.role
             webSocketHandshake = decoder.handshakePolicy
             maxFrameSize = decoder.maxFrameSize
+            maxFrameLength = decoder.maxFrameLength
+        case .amqp:
+            let requested = Self.amqpFrameMaxes[Int(options >> 3) & 7]
+            let stream = AMQPDialect(frameMax: requested, performsHandshake: options & 4 == 0)
+            let role: ConnectionRole? = [nil, .client, .server, nil][Int(options & 3)]
+            let decoder = stream.makeDecoder(role: role, maxFrameSize: requested)
+            check(decoder.maxFrameSize == min(max(requested, 4096), Int(UInt32.max)), "AMQP frame-max \(requested) clamped to \(decoder.maxFrameSize)")
+            make = options & 3 == 3 ? { Demuxer(dialect: .amqp, maxFrameSize: requested) } : { Demuxer(stream, role: role, maxFrameSize: requested) }
+            self.role = role
+            webSocketHandshake = .none
+            maxFrameSize = decoder.maxPayloadSize
             maxFrameLength = decoder.maxFrameLength
         default:
             precondition(dialect == .quic, "no fuzz setup for \(dialect)")
