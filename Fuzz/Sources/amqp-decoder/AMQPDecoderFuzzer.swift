@@ -65,7 +65,7 @@ func checkConnectionMethod(_ payload: [UInt8]) {
             fatalError("\(method) re-encoded does not parse: \(error)")
         }
     }
-    guard let parsed = try? AMQPConnectionMethod(payload: payload.span.bytes), let method = parsed else { return }
+    guard let method = try? AMQPConnectionMethod(payload: payload.span.bytes) else { return }
     if case .other = method { return }
     guard let normalised = roundTrip(method) else { return }
     check(roundTrip(normalised) == normalised, "\(normalised) does not survive a round trip")
