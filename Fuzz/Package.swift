@@ -12,6 +12,7 @@ let fuzzTargets: [(name: String, products: [String])] = [
     ("http2-decoder", ["Framing"]),
     ("quic-decoder", ["Framing"]),
     ("websocket-decoder", ["Framing"]),
+    ("tls-decoder", ["Framing"]),
     ("amqp-decoder", ["Framing"]),
     ("demux-differential", ["Framing"]),
     ("roundtrip", ["Framing"]),

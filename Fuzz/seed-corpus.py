@@ -22,6 +22,7 @@ WS_HANDSHAKES = {"optional": 0, "none": 1, "request": 2, "response": 3}
 # longest so far (the 16 KiB frame-max vectors) keeps the runs fast.
 MAX_SEED_LENGTH = 16400
 DIALECTS = {"envelope": 0, "http2": 1, "quic": 2, "websocket": 3}
+DIALECTS["tls"] = 4
 
 MAGIC = bytes([0x89, 0x48, 0x42, 0x0D, 0x0A, 0x1A, 0x0A])
 ENVELOPE_PREFACE = MAGIC + b"\x01"
@@ -295,8 +296,29 @@ def seed_edges():
         write("heartbeat-engine", "seed-" + name, data)
 
 
+def seed_tls():
+    """tls-decoder, demux-differential and roundtrip seeds from spec/vectors/tls.json."""
+    limits = {None: 0, 1000: 3, 64: 1}
+    tls = DIALECTS["tls"]
+    for vector in vectors("tls"):
+        stream = bytes.fromhex(vector["input"])
+        if len(stream) > MAX_SEED_LENGTH:
+            continue
+        options = limits[(vector.get("options") or {}).get("maxFrameSize")]
+        name = "vector-" + vector["name"]
+        write("tls-decoder", name, bytes([options]) + stream)
+        write("demux-differential", name + "-bytewise", bytes([tls, options, 0]) + stream)
+        write("demux-differential", name + "-chunks", bytes([tls, options, 3, 5, 0, 0x81]) + stream)
+    # roundtrip: dialect, options, chunk size, version, seed (8), operations (see TLSRoundTrip.swift).
+    operations = bytes([0] + list(range(8)) + [1, 20] + list(range(20)) + [2, 5, 1, 2, 3, 4, 5] + [3, 2, 3, 1, 2, 3]
+                       + [4, 10, 0, 0, 9] + [4, 10, 1, 1, 3] + [4, 10, 2, 7] + [4, 0, 3, 2] + [5, 4, 1, 2, 3, 4, 0x33, 40])
+    write("roundtrip", "seed-tls-every-operation", bytes([4, 0, 7, 3]) + bytes(8) + operations)
+    write("roundtrip", "seed-tls-limit-64", bytes([4, 1, 1, 1]) + bytes(range(8)) + operations)
+
+
 if __name__ == "__main__":
     seed_from_vectors()
     seed_edges()
+    seed_tls()
     for target in sorted(os.listdir(CORPUS)):
         print(target, len(os.listdir(os.path.join(CORPUS, target))), "files")

@@ -12,6 +12,8 @@ enum DecodeCommand {
           http2  HTTP/2 frames (RFC 9113); a client preface at the start is skipped
           quic   one QUIC packet payload (RFC 9000 frames)
           ws     WebSocket frames (RFC 6455); an opening handshake at the start is skipped
+          tls    plaintext TLS records (RFC 5246 §6.2) with RFC 6520 heartbeats (spec/tls.md); malformed
+                 heartbeats (Heartbleed) are discarded silently and print nothing
           amqp   AMQP 0-9-1 frames; a protocol header at the start is item type 256 (spec/amqp.md)
         --role says whose view the capture is: what a client reads (the default: a server's stream,
         unmasked) or what a server reads (a client's stream: masked WebSocket frames, HTTP/2 preface).

@@ -36,6 +36,8 @@ struct CommandLineDialect: Sendable {
         },
         CommandLineDialect(dialect: .quic, aliases: [], title: "QUIC") { _, _ in nil },
         CommandLineDialect(dialect: .webSocket, aliases: ["websocket"], title: "WebSocket", target: webSocketTarget, echo: webSocketEcho),
+        CommandLineDialect(dialect: .tls, aliases: ["tls-heartbeat"], title: "TLS Heartbeat (RFC 6520), plaintext records",
+                           target: plainTarget(.tls), echo: tlsEcho),
         CommandLineDialect(dialect: .amqp, aliases: ["amqp091"], title: "AMQP 0-9-1", target: plainTarget(.amqp),
                            echo: { _, _ in nil }, negotiating: amqpAsking),
     ]
@@ -121,6 +123,14 @@ struct CommandLineDialect: Sendable {
             guard let number = UInt16(port), number != 0 else { throw UsageError("invalid port \"\(port)\" in \(target)") }
         }
         return ("\(host):\(port ?? "80")", WebSocketDialect(host: String(authority), path: requestTarget))
+    }
+}
+
+extension CommandLineDialect {
+    /// `serve`'s TLS echo: application_data records go back as application_data; handshake,
+    /// change_cipher_spec and alert records are not echoed.
+    @Sendable static func tlsEcho(_ state: inout EchoState, _ frame: InboundFrame) -> (bytes: [UInt8], type: UInt64?)? {
+        frame.header.type == UInt64(TLSRecord.ContentType.applicationData) ? (frame.payload, frame.header.type) : nil
     }
 }
 

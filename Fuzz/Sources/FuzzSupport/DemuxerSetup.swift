@@ -10,6 +10,7 @@ import Framing
 /// `WebSocketDialect.makeDecoder`: bit 2 the role (client, server), bit 3 clear = the dialect
 /// performs the handshake); bits 2–3 otherwise the handshake policy (0 optional, 1 none,
 /// 2 expect the request, 3 expect the response); bits 4–6 index `webSocketMaxFrameSizes`.
+/// TLS: bits 0–2 index `tlsMaxFrameSizes`, bit 3 through `TLSDialect.makeDecoder`.
 /// AMQP 0-9-1: bits 0–1 our role (0 none: a capture, 1 client, 2 server, 3 `Demuxer(dialect: .amqp)`,
 /// a capture); bit 2 set = frames only, no protocol header (`performsHandshake: false`); bits 3–5
 /// index `amqpFrameMaxes`.
@@ -24,6 +25,8 @@ public struct DemuxerSetup: CustomStringConvertible {
     /// Requested AMQP frame-max values; values under 4,096 and over 2^32 − 1 test the clamping.
     public static let amqpFrameMaxes = [131_072, 4096, 0, 4095, 8192, 1 << 20, Int.max, 100]
     /// The WebSocket handshake policies bits 2–3 choose (0 is the capture default).
+    /// Requested TLS maximum record lengths; values under 64 and over 2^14 + 2048 test the clamping.
+    public static let tlsMaxFrameSizes = [18_432, 64, 0, 1_000, 16_384, 16_403, 1 << 20, 63]
     public static let webSocketHandshakes: [WebSocketFrameDecoder.HandshakePolicy] = [.optional, .none, .expectRequest, .expectResponse]
 
     public let dialect: Dialect
@@ -81,6 +84,16 @@ public struct DemuxerSetup: CustomStringConvertible {
             webSocketHandshake = decoder.handshakePolicy
             maxFrameSize = decoder.maxFrameSize
             maxFrameLength = decoder.maxFrameLength
+        case .tls:
+            // TLS: bits 0–2 index `tlsMaxFrameSizes`; bit 3 builds through `TLSDialect.makeDecoder`.
+            let requested = Self.tlsMaxFrameSizes[Int(options & 7)]
+            let decoder = options & 8 == 0 ? TLSRecordDecoder(maxFrameSize: requested) : TLSDialect().makeDecoder(role: .server, maxFrameSize: requested)
+            check(decoder.maxFrameSize == min(max(requested, 64), TLSRecord.maxRecordLength), "TLS maxFrameSize \(requested) clamped to \(decoder.maxFrameSize)")
+            maxFrameSize = decoder.maxFrameSize
+            maxFrameLength = decoder.maxFrameLength
+            role = nil
+            webSocketHandshake = .none
+            make = options == 0 ? { Demuxer(dialect: .tls) } : { Demuxer(decoder) }
         case .amqp:
             let requested = Self.amqpFrameMaxes[Int(options >> 3) & 7]
             let stream = AMQPDialect(frameMax: requested, performsHandshake: options & 4 == 0)

@@ -2,8 +2,9 @@
 /// The one place that lists them: adding a built-in dialect adds a line to each `switch` here.
 public enum DialectRegistry {
     /// Every built-in dialect, in the order the command line lists them.
-    public static let builtIn: [Dialect] = [.envelope, .http2, .quic, .webSocket,
-                                            .amqp]
+    public static let builtIn: [Dialect] = [.envelope, .http2, .quic, .webSocket]
+        + [.tls]
+        + [.amqp]
 
     /// The built-in dialect named `name` (`tcp`, `http2`, `quic`, `ws`), or nil.
     public static func dialect(named name: String) -> Dialect? {
@@ -17,6 +18,7 @@ public enum DialectRegistry {
         case .envelope: return EnvelopeDialect()
         case .http2: return HTTP2Dialect()
         case .webSocket: return WebSocketDialect()
+        case .tls: return TLSDialect()
         case .amqp: return AMQPDialect()
         default: return nil
         }
