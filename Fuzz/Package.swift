@@ -14,6 +14,7 @@ let fuzzTargets: [(name: String, products: [String])] = [
     ("websocket-decoder", ["Framing"]),
     ("tls-decoder", ["Framing"]),
     ("mqtt-decoder", ["Framing"]),
+    ("amqp-decoder", ["Framing"]),
     ("demux-differential", ["Framing"]),
     ("roundtrip", ["Framing"]),
     ("heartbeat-engine", ["Framing", "Heartbeat"]),

@@ -16,21 +16,27 @@
 #   - MQTT (Interop/mqtt_interop.py): `hb probe --dialect mqtt` against mosquitto (3.1.1 and 5.0),
 #     paho-mqtt clients keep 2 s Keep Alive sessions alive against `hb serve --dialect mqtt`, and
 #     `hb decode` delimits paho's packets and 10^4 random ones as paho's codec does.
+#   - AMQP 0-9-1 (Interop/amqp_interop.py): `hb probe --dialect amqp` negotiates a 1 s heartbeat
+#     with rabbitmq-server and keeps it alive; pamqp reads 10^4 frames our encoder wrote and we
+#     read 10^4 frames pamqp wrote (hb decode and interop-frames amqp-read).
 # Installs what it needs; a missing peer is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v nghttpd >/dev/null 2>&1; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-server >/dev/null
-fi
+# Every real peer, from Debian's packages: installed at once when any is missing.
+debian_packages=(nghttp2-server rabbitmq-server mosquitto)
+peers=(/usr/sbin/nghttpd /usr/sbin/rabbitmq-server /usr/sbin/mosquitto)
+for peer in "${peers[@]}"; do
+    if [ ! -x "$peer" ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debian_packages[@]}" >/dev/null
+        break
+    fi
+done
 python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsproto==1.3.2)
 python_packages+=(tlslite-ng==0.8.2)
-if [ ! -x /usr/sbin/mosquitto ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
-fi
 python_packages+=(paho-mqtt==2.2.0)
+python_packages+=(pamqp==4.0.1)
 python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages "${python_packages[@]}"
 
@@ -55,5 +61,11 @@ echo "=== TLS Heartbeat (RFC 6520), tlslite-ng"
 python3 Interop/tls_interop.py "$bin/hb" | { grep -v '^ok ' || true; }
 "$bin/interop-frames" tls 10000 "$RANDOM" "$frames/tls.bin" "$frames/tls.json"
 python3 Interop/tls_interop.py reverse "$frames/tls.bin" "$frames/tls.json" | { grep -v '^ok ' || true; }
+
+echo
 echo "=== MQTT"
 python3 Interop/mqtt_interop.py "$bin/hb" | { grep -v '^ok ' || true; }
+
+echo
+echo "=== AMQP 0-9-1"
+python3 Interop/amqp_interop.py "$bin/hb" "$bin/interop-frames"

@@ -19,8 +19,10 @@ struct CommandLineDialect: Sendable {
     /// What `serve` writes back for a business frame it received, or nil to write nothing; the
     /// state carries a message across its fragments.
     let echo: @Sendable (inout EchoState, InboundFrame) -> (bytes: [UInt8], type: UInt64?)?
-    /// The dialect `probe` speaks when it pings every `interval` (MQTT: a Keep Alive the pings keep).
-    var probing: @Sendable (any StreamDialect, Duration) -> any StreamDialect = { stream, _ in stream }
+    /// The dialect spoken when heartbeats go every `interval` (`probe`'s and `serve`'s
+    /// `--interval`): MQTT asks for a Keep Alive the pings keep, AMQP proposes the interval in its
+    /// Tune negotiation; other dialects are spoken as they are.
+    var atInterval: @Sendable (any StreamDialect, Duration) -> any StreamDialect = { stream, _ in stream }
 
     static let table: [CommandLineDialect] = [
         CommandLineDialect(dialect: .envelope, aliases: ["envelope"], title: "TCP envelope", target: plainTarget(.envelope)) { _, frame in
@@ -37,7 +39,9 @@ struct CommandLineDialect: Sendable {
         CommandLineDialect(dialect: .webSocket, aliases: ["websocket"], title: "WebSocket", target: webSocketTarget, echo: webSocketEcho),
         CommandLineDialect(dialect: .tls, aliases: ["tls-heartbeat"], title: "TLS Heartbeat (RFC 6520), plaintext records",
                            target: plainTarget(.tls), echo: tlsEcho),
-        CommandLineDialect(dialect: .mqtt, aliases: ["mqtt5"], title: "MQTT", target: mqttTarget, echo: mqttEcho, probing: mqttProbing),
+        CommandLineDialect(dialect: .mqtt, aliases: ["mqtt5"], title: "MQTT", target: mqttTarget, echo: mqttEcho, atInterval: mqttProbing),
+        CommandLineDialect(dialect: .amqp, aliases: ["amqp091"], title: "AMQP 0-9-1", target: plainTarget(.amqp),
+                           echo: { _, _ in nil }, atInterval: amqpAsking),
     ]
 
     /// The stream dialect to serve connections with.
@@ -49,6 +53,13 @@ struct CommandLineDialect: Sendable {
             guard let stream = DialectRegistry.streamDialect(dialect) else { throw UsageError("\(dialect) cannot be probed") }
             return (target, stream)
         }
+    }
+
+    /// AMQP 0-9-1 asking for an `interval` heartbeat (whole seconds, at least 1: the unit of
+    /// Connection.Tune).
+    @Sendable static func amqpAsking(_ stream: any StreamDialect, _ interval: Duration) -> any StreamDialect {
+        let (seconds, attoseconds) = interval.components
+        return AMQPDialect(heartbeat: UInt16(clamping: Swift.max(1, seconds + (attoseconds > 0 ? 1 : 0))))
     }
 
     /// The largest WebSocket message `serve` echoes, in octets: a message that grows past it is

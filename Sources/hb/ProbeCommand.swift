@@ -6,7 +6,7 @@ import Transports
 /// `hb probe`: ping(8) at the protocol level.
 enum ProbeCommand {
     static let usage = """
-        usage: hb probe --dialect tcp|http2|ws|mqtt HOST:PORT|ws://HOST:PORT/PATH|mqtt5://HOST:PORT [--count N] [--interval S] [--timeout S]
+        usage: hb probe --dialect tcp|http2|ws|tls|mqtt|amqp HOST:PORT|ws://HOST:PORT/PATH|mqtt5://HOST:PORT [--count N] [--interval S] [--timeout S]
                         [--format text|jsonl] [--histogram]
 
         Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
@@ -17,10 +17,14 @@ enum ProbeCommand {
         stacks' plaintext record layer and test peers, not for a TLS port (which expects a ClientHello).
         Prints one line per reply and a min/avg/max/mdev summary. When the peer answers in another
         protocol (an HTTP/1.x status line, a TLS alert or handshake, an envelope or HTTP/2 preface, an
-        SSH banner), says so instead of reporting a framing error.
+        SSH banner), says so instead of reporting a framing error. AMQP 0-9-1 heartbeats answer nothing:
+        the probe logs in as guest, asks for an --interval heartbeat (whole seconds), sends N beats and
+        prints, at each, how many heartbeats the server sent; the server is dead after 2 silent
+        intervals (jsonl events: start, beat {"seq","heartbeats_received","peer_alive"}, peer_dead,
+        summary {"sent","heartbeats_received","peer_alive"[,"error"]}).
           --count N       pings to send (default 5)
           --interval S    seconds between pings (default 1)
-          --timeout S     seconds to wait for each reply (default 2)
+          --timeout S     seconds to wait for each reply (default 2; amqp: for the connection handshake)
           --histogram     end with a histogram of the round-trip times
           --format jsonl  one JSON object per line instead of text (times in milliseconds):
             {"event":"start","target":T,"address":A,"dialect":D,"count":N,"interval_ms":F,"timeout_ms":F}
@@ -82,8 +86,11 @@ enum ProbeCommand {
         let (dialect, target, count, interval, ackTimeout) = (options.dialect, options.target, options.count, options.interval, options.ackTimeout)
         let jsonl = options.format == .jsonl
         let (host, spoken) = try dialect.target(target)
-        let stream = dialect.probing(spoken, interval)
+        let stream = dialect.atInterval(spoken, interval)
         let address = try SocketAddress(parsing: host)
+        if case .unilateral(let intervals) = stream.liveness {
+            return try await probeUnilateral(options, address: address, stream: stream, deadAfter: intervals)
+        }
         let loop = try EventLoop()
         defer { loop.shutdown() }
         // Every ping is sent on schedule and judged on its own: no retries, no giving up.

@@ -7,13 +7,14 @@ import Transports
 /// `hb serve`: answers heartbeats, echoes business data, logs each connection's events.
 enum ServeCommand {
     static let usage = """
-        usage: hb serve --dialect tcp|http2|ws|mqtt [--host H] --port N [--interval S] [--timeout S] [--format text|jsonl]
+        usage: hb serve --dialect tcp|http2|ws|tls|mqtt|amqp [--host H] --port N [--interval S] [--timeout S] [--format text|jsonl]
 
         Listens on H:N (default host 127.0.0.1; port 0 picks a free one), answers heartbeats, echoes
         business data (tcp: DATA payloads; http2: DATA frames back on their stream; ws: text and binary
         messages as they came, after answering the opening handshake; a message over 1 MiB is dropped; mqtt: QoS 0
         PUBLISH packets, after answering CONNECT; an MQTT server never pings and drops a client silent for 1.5 x its
-        Keep Alive), pings each client
+        Keep Alive;
+        amqp: nothing, after the connection handshake, proposing an --interval heartbeat), pings each client
         every --interval seconds (default 30) and logs each connection's liveness events. Runs until
         interrupted (SIGINT, SIGTERM).
         --dialect tls speaks plaintext TLS records with RFC 6520 heartbeats, the extension assumed negotiated
@@ -53,7 +54,7 @@ enum ServeCommand {
             heartbeat.ackTimeout = ackTimeout
             // Probes ping every second or faster; police only real floods.
             heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .milliseconds(100), maxPingStrikes: 10, maxPendingPongs: 4)
-            guard let stream = dialect.stream else { throw UsageError("hb serve cannot run \(dialect.dialect)") }
+            guard let stream = dialect.stream.map({ dialect.atInterval($0, interval) }) else { throw UsageError("hb serve cannot run \(dialect.dialect)") }
             let configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
             let listener = try await HeartbeatListener.bind(to: try SocketAddress(host: host, port: port), configuration: configuration, on: loop)
             if format == .jsonl {

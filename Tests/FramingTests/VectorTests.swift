@@ -173,6 +173,9 @@ struct Vector: Decodable, Sendable, CustomTestStringConvertible {
             return Demuxer(dialect, role: role, maxFrameSize: options?.maxFrameSize)
         case "tls":
             return Demuxer(TLSDialect(), maxFrameSize: options?.maxFrameSize)
+        case "amqp":
+            let role: ConnectionRole? = options?.role == "server" ? .server : options?.role == "client" ? .client : nil
+            return Demuxer(AMQPDialect(), role: role, maxFrameSize: options?.maxFrameSize)
         default:
             return Demuxer(QUICPacketDemuxer())
         }

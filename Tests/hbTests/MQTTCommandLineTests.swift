@@ -21,7 +21,7 @@ import Transports
 
     @Test func probeKeepAliveFollowsTheInterval() throws {
         let entry = try parseDialect("mqtt", allowQUIC: false)
-        let stream = entry.probing(MQTTDialect(), .milliseconds(2500))
+        let stream = entry.atInterval(MQTTDialect(), .milliseconds(2500))
         #expect((stream as? MQTTDialect)?.keepAlive == 3)
     }
 

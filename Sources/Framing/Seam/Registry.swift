@@ -6,6 +6,7 @@ public enum DialectRegistry {
         .envelope, .http2, .quic, .webSocket,
         .tls,
         .mqtt,
+        .amqp,
     ]
 
     /// The built-in dialect named `name` (`tcp`, `http2`, `quic`, `ws`), or nil.
@@ -22,6 +23,7 @@ public enum DialectRegistry {
         case .webSocket: return WebSocketDialect()
         case .tls: return TLSDialect()
         case .mqtt: return MQTTDialect()
+        case .amqp: return AMQPDialect()
         default: return nil
         }
     }
