@@ -81,6 +81,10 @@ public struct Dissector: Sendable {
         case .jsonl:
             let ack = vocabulary.pongIsAcknowledgedPing
             switch item {
+            case .ping(let payload) where payload.byteCount == 0 && !ack && !vocabulary.pingShowsAck:
+                return "{\"item\":\"ping\"}"
+            case .pong(let payload) where payload.byteCount == 0 && !ack:
+                return "{\"item\":\"pong\"}"
             case .ping(let payload):
                 return ack || vocabulary.pingShowsAck ? "{\"item\":\"ping\",\"ack\":false,\"payload\":\"\(hex(payload, frame))\"}"
                     : "{\"item\":\"ping\",\"payload\":\"\(hex(payload, frame))\"}"

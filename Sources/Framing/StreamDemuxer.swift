@@ -97,7 +97,16 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
             guard pending.count == pendingTarget else { return false }
             let boundary: FrameBoundary
             // The decoder's last answer was `.needMore(pendingTarget)` (or a longer `.frame`).
-            do { boundary = try _decoder.boundary(of: pending.span.bytes, lengthAtLeast: pendingTarget) } catch { throw fail(error) }
+            // The buffer is moved out while the decoder (which may keep where its scan stopped) reads it.
+            var gathered: [UInt8] = []
+            swap(&gathered, &pending)
+            let answer: Result<FrameBoundary, FramingError.Reason>
+            do { answer = .success(try _decoder.resumeBoundary(of: gathered.span.bytes, lengthAtLeast: pendingTarget)) } catch { answer = .failure(error) }
+            swap(&gathered, &pending)
+            switch answer {
+            case .success(let found): boundary = found
+            case .failure(let error): throw fail(error)
+            }
             switch boundary {
             case .frame(let length) where length == pending.count:
                 // Move the buffer out so that it can be borrowed while `self` changes.

@@ -128,6 +128,9 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
                 case .ping(var heartbeat):
                     if !heartbeat.isWhole { heartbeat = pending.longPings.keep(payload) }
                     engine.receivedPing(heartbeat, now: now)
+                    // Its answer goes out now, in order with the encoder's replies to the frames
+                    // around it (a RESP server answers every command in order).
+                    Self.drain(&engine, &encoder, &pending)
                 case .pong(let heartbeat):
                     engine.receivedPong(heartbeat, now: now)
                 case .business(let frame):

@@ -16,10 +16,6 @@ struct CommandLineDialect: Sendable {
     var target: @Sendable (String) throws(UsageError) -> (address: String, stream: any StreamDialect) = { target throws(UsageError) in
         throw UsageError("hb probe cannot reach \(target)")
     }
-    /// What `serve` writes back for a business frame it received, or nil to write nothing; the
-    /// state carries a message across its fragments.
-    let echo: @Sendable (inout EchoState, InboundFrame) -> (bytes: [UInt8], type: UInt64?)?
-
     static let table: [CommandLineDialect] = [
         CommandLineDialect(dialect: .envelope, aliases: ["envelope"], title: "TCP envelope", target: plainTarget(.envelope)) { _, frame in
             frame.header.type == EnvelopeFrame.FrameType.data ? (frame.payload, nil) : nil
@@ -33,10 +29,30 @@ struct CommandLineDialect: Sendable {
         },
         CommandLineDialect(dialect: .quic, aliases: [], title: "QUIC") { _, _ in nil },
         CommandLineDialect(dialect: .webSocket, aliases: ["websocket"], title: "WebSocket", target: webSocketTarget, echo: webSocketEcho),
+        CommandLineDialect(dialect: .resp, aliases: ["redis"], title: "Redis RESP2/RESP3", target: respTarget,
+                           served: RESPDialect(answersCommands: true)) { _, _ in nil },
+        CommandLineDialect(dialect: .lines, aliases: [], title: "text lines", target: plainTarget(.lines)) { _, frame in
+            frame.header.type == 0 ? (frame.payload, nil) : nil
+        },
     ]
 
+    /// The stream dialect `serve` speaks when it is not the registry's (a RESP server that answers
+    /// every command itself, in order with its PONGs).
+    var served: (any StreamDialect)? = nil
+    /// What `serve` writes back for a business frame it received, or nil to write nothing; the
+    /// state carries a message across its fragments.
+    let echo: @Sendable (inout EchoState, InboundFrame) -> (bytes: [UInt8], type: UInt64?)?
+
     /// The stream dialect to serve connections with.
-    var stream: (any StreamDialect)? { DialectRegistry.streamDialect(dialect) }
+    var stream: (any StreamDialect)? { served ?? DialectRegistry.streamDialect(dialect) }
+
+    /// `HOST:PORT` for bare PINGs answered `+PONG` (in order), or `HOST:PORT/echo` for
+    /// `PING hb-<payload hex>` answered by its echo (matched by payload).
+    @Sendable static func respTarget(_ target: String) throws(UsageError) -> (address: String, stream: any StreamDialect) {
+        if target.hasSuffix("/echo") { return (String(target.dropLast(5)), RESPDialect(pingMessage: RESPFrame.defaultPingMessage)) }
+        guard !target.contains("/") else { throw UsageError("a RESP target is HOST:PORT or HOST:PORT/echo: \(target)") }
+        return (target, RESPDialect())
+    }
 
     /// `HOST:PORT`, spoken in the registry's `dialect`.
     static func plainTarget(_ dialect: Dialect) -> @Sendable (String) throws(UsageError) -> (address: String, stream: any StreamDialect) {

@@ -2,7 +2,10 @@
 /// The one place that lists them: adding a built-in dialect adds a line to each `switch` here.
 public enum DialectRegistry {
     /// Every built-in dialect, in the order the command line lists them.
-    public static let builtIn: [Dialect] = [.envelope, .http2, .quic, .webSocket]
+    public static let builtIn: [Dialect] = [.envelope, .http2, .quic, .webSocket,
+                                            .resp,
+                                            .lines,
+    ]
 
     /// The built-in dialect named `name` (`tcp`, `http2`, `quic`, `ws`), or nil.
     public static func dialect(named name: String) -> Dialect? {
@@ -16,6 +19,8 @@ public enum DialectRegistry {
         case .envelope: return EnvelopeDialect()
         case .http2: return HTTP2Dialect()
         case .webSocket: return WebSocketDialect()
+        case .resp: return RESPDialect()
+        case .lines: return LinesDialect()
         default: return nil
         }
     }
