@@ -47,7 +47,7 @@ struct CommandLineDialect: Sendable {
     var stream: (any StreamDialect)? { served ?? DialectRegistry.streamDialect(dialect) }
 
     /// `HOST:PORT` for bare PINGs answered `+PONG` (in order), or `HOST:PORT/echo` for
-    /// `PING hb-<payload hex>` answered by its echo (matched by payload).
+    /// `PING hb-<8 payload octets>` answered by its echo (matched by payload).
     @Sendable static func respTarget(_ target: String) throws(UsageError) -> (address: String, stream: any StreamDialect) {
         if target.hasSuffix("/echo") { return (String(target.dropLast(5)), RESPDialect(pingMessage: RESPFrame.defaultPingMessage)) }
         guard !target.contains("/") else { throw UsageError("a RESP target is HOST:PORT or HOST:PORT/echo: \(target)") }

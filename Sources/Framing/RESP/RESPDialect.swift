@@ -4,7 +4,7 @@
 /// - with `pingMessage` nil (the default) our client sends a bare `PING`, answered `+PONG`: the
 ///   *in-order* liveness model — the k-th `+PONG` answers our k-th PING, whatever business
 ///   replies come between (they come in order too);
-/// - with a `pingMessage`, our client sends `PING <pingMessage><16 hex digits of the payload>`,
+/// - with a `pingMessage`, our client sends `PING <pingMessage><the payload's 8 octets>`,
 ///   answered by the bulk string echoing that message: the *echo* model, each pong matched to its
 ///   ping by payload. The decoder recognises the echo by its prefix, so an application's own
 ///   value equal to such a message would be taken for a pong: pick a prefix no value has.
@@ -131,11 +131,11 @@ public struct RESPFrameEncoder: StreamFrameEncoder {
         role == .server ? NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: serverIdleTimeout) : nil
     }
 
-    /// Our longest ping (a bare PING: 14 octets; an echo-mode PING: 37 with the default prefix)
+    /// Our longest ping (a bare PING: 14 octets; an echo-mode PING: 32 with the default prefix)
     /// or a pong echoing an 8-octet message (14); echoes of a peer's longer messages take more.
     public var maxHeartbeatLength: Int {
         guard let pingMessage else { return RESPFrame.bareFullPing.count }
-        let message = pingMessage.count + 16
+        let message = pingMessage.count + HeartbeatPayload.byteCount
         return RESPFrame.echoPingHead.count + String(message).utf8.count + 2 + message + 2
     }
 

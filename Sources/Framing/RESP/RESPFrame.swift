@@ -101,19 +101,15 @@ public enum RESPFrame {
         buffer.append(0x0A)
     }
 
-    /// Appends an echo-mode PING: `*2\r\n$4\r\nPING\r\n$<n>\r\n<prefix><16 hex digits>\r\n`.
+    /// Appends an echo-mode PING: `*2\r\n$4\r\nPING\r\n$<n>\r\n<prefix><8 payload octets>\r\n`
+    /// (a bulk string is binary-safe; Redis echoes it octet for octet).
     static func appendEchoPing(prefix: [UInt8], _ payload: HeartbeatPayload, to buffer: inout [UInt8]) {
         buffer.append(contentsOf: echoPingHead)
-        appendDecimal(prefix.count + 16, to: &buffer)
+        appendDecimal(prefix.count + HeartbeatPayload.byteCount, to: &buffer)
         buffer.append(0x0D)
         buffer.append(0x0A)
         buffer.append(contentsOf: prefix)
-        let digits: StaticString = "0123456789abcdef"
-        digits.withUTF8Buffer { hex in
-            for shift in stride(from: 60, through: 0, by: -4) {
-                buffer.append(hex[Int(truncatingIfNeeded: (payload.rawValue >> UInt64(shift)) & 0xF)])
-            }
-        }
+        payload.append(to: &buffer)
         buffer.append(0x0D)
         buffer.append(0x0A)
     }

@@ -6,7 +6,7 @@
 ///   strings or an inline command, the name in any case — are heartbeat requests, the message (if
 ///   any) the ping's payload; every other value is a business frame.
 /// - A client (`role: .client`) reads replies: in the in-order mode (`pingMessage` nil) `+PONG` is
-///   a pong; in the echo mode a bulk string `<pingMessage><16 hex digits>` is the pong carrying
+///   a pong; in the echo mode a bulk string `<pingMessage><8 payload octets>` is the pong carrying
 ///   those digits' 8 octets; either may also come as the RESP2 subscribed-mode array
 ///   `["pong", <message>]`. Every other value is a business frame; a line that opens with no type
 ///   octet is a protocol error.
@@ -99,7 +99,9 @@ extension RESPFrameDecoder {
             let start = state.cursor
             // The values after this one take 3 octets at least each.
             let after = (state.outstanding - 1) * RESPFrame.minimumValueLength
-            guard start < count else { return try needing(start + RESPFrame.minimumValueLength + after) }
+            // Ask for one octet at a time wherever the next octet may break a rule, so that an
+            // input ending early fails the same way however it was cut.
+            guard start < count else { return .needMore(start + 1) }
             let type = prefix.unsafeLoad(fromByteOffset: start, as: UInt8.self)
             guard RESPFrame.TypeOctet.isTypeOctet(type) else {
                 guard start == 0, role != .client else {
@@ -107,13 +109,16 @@ extension RESPFrameDecoder {
                 }
                 return try inlineBoundary(prefix, &state)
             }
+            // The line must end where the values still to come fit: octets past that are never read.
+            let lineLimit = maxFrameSize - after
             let line: (contentEnd: Int, next: Int)
-            switch prefix.lineEnd(from: start + 1, resumingAt: state.lineResume, rule: .crlf) {
+            switch prefix.extracting(0..<min(count, lineLimit)).lineEnd(from: start + 1, resumingAt: state.lineResume, rule: .crlf) {
             case .strayTerminator(let at):
                 throw .rule(.terminator, "a CR or LF at \(at) that is not a CR LF ending a line")
-            case .needMore(let octets):
+            case .needMore:
+                guard count < lineLimit else { throw .frameTooLarge(length: UInt64(lineLimit + 1), limit: maxFrameSize) }
                 state.lineResume = max(start + 1, count - 1)
-                return try needing(count + octets + after)
+                return .needMore(count + 1)
             case .line(let contentEnd, let next):
                 line = (contentEnd, next)
             }
@@ -140,16 +145,22 @@ extension RESPFrameDecoder {
                 }
                 guard length >= 0 else { break }
                 end = line.next + length + 2
-                _ = try needing(end + after)
+                try fits(end + after)
+                let atOnce = state.depth == 0 && state.outstanding == 1
                 if type == RESPFrame.TypeOctet.verbatimString {
                     guard length >= 4 else { throw .rule(.verbatim, "verbatim string of \(length) octets at \(start): it needs a 3-octet format and a colon") }
-                    if line.next + 3 < count, prefix.unsafeLoad(fromByteOffset: line.next + 3, as: UInt8.self) != 0x3A {
+                    guard line.next + 3 < count else {
+                        state.lineResume = 0
+                        return .needMore(line.next + 4)
+                    }
+                    guard prefix.unsafeLoad(fromByteOffset: line.next + 3, as: UInt8.self) == 0x3A else {
                         throw .rule(.verbatim, "verbatim string at \(start) without a colon after its format")
                     }
                 }
                 guard end <= count else {
+                    // Only the closing CR LF can break a rule now: wait for it.
                     state.lineResume = 0
-                    return state.depth == 0 && state.outstanding == 1 ? .frame(length: end) : try needing(end + after)
+                    return atOnce ? .frame(length: end) : .needMore(end)
                 }
                 guard prefix.unsafeLoad(fromByteOffset: end - 2, as: UInt8.self) == 0x0D,
                       prefix.unsafeLoad(fromByteOffset: end - 1, as: UInt8.self) == 0x0A else {
@@ -169,7 +180,7 @@ extension RESPFrameDecoder {
                 let elements = declared * perElement
                 // An attribute leaves the value it annotates still to read.
                 let added = elements + (isAttribute ? 1 : 0)
-                _ = try needing(line.next + (added * RESPFrame.minimumValueLength) + after)
+                try fits(line.next + (added * RESPFrame.minimumValueLength) + after)
                 guard elements > 0 else {
                     if isAttribute { state.cursor = line.next; state.lineResume = 0; continue }
                     break
@@ -201,21 +212,21 @@ extension RESPFrameDecoder {
         }
     }
 
-    /// `.needMore(length)`, or `.frameTooLarge` when the value cannot fit `maxFrameSize`.
-    private func needing(_ length: Int) throws(RESPFailure) -> FrameBoundary {
+    /// Throws `.frameTooLarge` unless a value of at least `length` octets fits `maxFrameSize`.
+    private func fits(_ length: Int) throws(RESPFailure) {
         guard length <= maxFrameSize else { throw .frameTooLarge(length: UInt64(length), limit: maxFrameSize) }
-        return .needMore(length)
     }
 
     /// An inline command: one line ending at LF (a CR before it belongs to the terminator).
     private func inlineBoundary(_ prefix: RawSpan, _ state: inout RESPScan) throws(RESPFailure) -> FrameBoundary {
-        switch prefix.lineEnd(from: 0, resumingAt: state.lineResume, rule: .lf) {
+        // Octets past `maxFrameSize` are never read: a line not ended by then is too long.
+        switch prefix.extracting(0..<min(prefix.byteCount, maxFrameSize)).lineEnd(from: 0, resumingAt: state.lineResume, rule: .lf) {
         case .line(_, let next):
-            guard next <= maxFrameSize else { throw .frameTooLarge(length: UInt64(next), limit: maxFrameSize) }
             return .frame(length: next)
         case .needMore, .strayTerminator:
+            guard prefix.byteCount < maxFrameSize else { throw .frameTooLarge(length: UInt64(maxFrameSize + 1), limit: maxFrameSize) }
             state.lineResume = prefix.byteCount
-            return try needing(prefix.byteCount + 1)
+            return .needMore(prefix.byteCount + 1)
         }
     }
 
@@ -267,7 +278,7 @@ extension RESPFrameDecoder {
         return DecodedFrame(item: .ping(HeartbeatPayload(prefixOf: frame.extracting(message.content))), bytes: message.content)
     }
 
-    /// `+PONG` (in-order mode), a bulk string `<pingMessage><16 hex digits>` (echo mode), or
+    /// `+PONG` (in-order mode), a bulk string `<pingMessage><8 payload octets>` (echo mode), or
     /// either answer as RESP2's subscribed-mode array `["pong", <message>]`.
     private func classifyReply(_ frame: RawSpan, at cursor: Int) -> DecodedFrame? {
         let type = frame.unsafeLoad(fromByteOffset: cursor, as: UInt8.self)
@@ -290,13 +301,12 @@ extension RESPFrameDecoder {
         default:
             return nil
         }
-        guard let prefix = pingMessage, message.count == prefix.count + 16 else { return nil }
+        guard let prefix = pingMessage, message.count == prefix.count + HeartbeatPayload.byteCount else { return nil }
         for (offset, octet) in prefix.enumerated() where frame.unsafeLoad(fromByteOffset: message.lowerBound + offset, as: UInt8.self) != octet {
             return nil
         }
         message = (message.lowerBound + prefix.count)..<message.upperBound
-        guard let value = frame.parseHex64(message) else { return nil }
-        return DecodedFrame(item: .pong(HeartbeatPayload(rawValue: value)), bytes: message)
+        return DecodedFrame(item: .pong(HeartbeatPayload(frame, at: message.lowerBound)), bytes: message)
     }
 
     /// The content range and the next value's offset of the line value at `cursor`.
@@ -416,24 +426,6 @@ extension RawSpan {
         if start < range.upperBound, isOneOf(start, 0x2B, 0x2D) { start += 1 }
         guard start < range.upperBound else { return false }
         return (start..<range.upperBound).allSatisfy { unsafeLoad(fromByteOffset: $0, as: UInt8.self) &- 0x30 < 10 }
-    }
-
-    /// Exactly 16 hexadecimal digits (either case) read as a big-endian 64-bit value.
-    func parseHex64(_ range: Range<Int>) -> UInt64? {
-        guard range.count == 16 else { return nil }
-        var value: UInt64 = 0
-        for index in range {
-            let octet = unsafeLoad(fromByteOffset: index, as: UInt8.self)
-            let digit: UInt8
-            switch octet {
-            case 0x30...0x39: digit = octet - 0x30
-            case 0x61...0x66: digit = octet - 0x61 + 10
-            case 0x41...0x46: digit = octet - 0x41 + 10
-            default: return nil
-            }
-            value = value << 4 | UInt64(digit)
-        }
-        return value
     }
 
     /// The octets in `range` for an error message: at most 32, printable ASCII, others escaped.
