@@ -53,30 +53,44 @@ extension RawSpan {
         return .needMore(rule == .crlf ? 2 : 1)
     }
 
-    /// Whether the octets in `range` are exactly the ASCII `word`, letters compared without case.
+    /// Whether the octets in `range` are exactly `word` (ASCII), letters compared without case.
     @inlinable
-    func equalsIgnoringASCIICase(_ range: Range<Int>, _ word: StaticString) -> Bool {
-        guard range.count == word.utf8CodeUnitCount else { return false }
-        return word.withUTF8Buffer { expected in
-            for (offset, index) in range.enumerated() {
-                let octet = unsafeLoad(fromByteOffset: index, as: UInt8.self)
-                let lowered = (0x41...0x5A).contains(octet) ? octet | 0x20 : octet
-                let wanted = expected[offset]
-                if lowered != ((0x41...0x5A).contains(wanted) ? wanted | 0x20 : wanted) { return false }
-            }
-            return true
+    func equalsIgnoringASCIICase(_ range: Range<Int>, _ word: [UInt8]) -> Bool {
+        guard range.count == word.count else { return false }
+        for offset in 0..<word.count {
+            let octet = unsafeLoad(fromByteOffset: range.lowerBound + offset, as: UInt8.self)
+            let wanted = word[offset]
+            let lowered = octet >= 0x41 && octet <= 0x5A ? octet | 0x20 : octet
+            if lowered != (wanted >= 0x41 && wanted <= 0x5A ? wanted | 0x20 : wanted) { return false }
         }
+        return true
     }
 
-    /// Whether the octets in `range` are exactly the ASCII `word`, case included.
+    /// Whether the octets in `range` are exactly `word`, case included.
     @inlinable
-    func equalsExactly(_ range: Range<Int>, _ word: StaticString) -> Bool {
-        guard range.count == word.utf8CodeUnitCount else { return false }
-        return word.withUTF8Buffer { expected in
-            for (offset, index) in range.enumerated() where unsafeLoad(fromByteOffset: index, as: UInt8.self) != expected[offset] {
-                return false
-            }
-            return true
+    func equalsExactly(_ range: Range<Int>, _ word: [UInt8]) -> Bool {
+        guard range.count == word.count else { return false }
+        for offset in 0..<word.count where unsafeLoad(fromByteOffset: range.lowerBound + offset, as: UInt8.self) != word[offset] {
+            return false
         }
+        return true
     }
+}
+
+/// The words the text dialects look for, as octets.
+@usableFromInline
+enum TextWord {
+    /// `PING`.
+    @usableFromInline static let ping: [UInt8] = Array("PING".utf8)
+    /// `PONG`.
+    @usableFromInline static let pong: [UInt8] = Array("PONG".utf8)
+    /// `pong`: RESP2's subscribed-mode answer to PING.
+    @usableFromInline static let lowercasePong: [UInt8] = Array("pong".utf8)
+    /// `-1`: a RESP null length.
+    @usableFromInline static let minusOne: [UInt8] = Array("-1".utf8)
+    /// `inf`, `-inf`, `+inf`, `nan`: the RESP3 doubles that are words.
+    @usableFromInline static let infinity: [UInt8] = Array("inf".utf8)
+    @usableFromInline static let negativeInfinity: [UInt8] = Array("-inf".utf8)
+    @usableFromInline static let positiveInfinity: [UInt8] = Array("+inf".utf8)
+    @usableFromInline static let notANumber: [UInt8] = Array("nan".utf8)
 }

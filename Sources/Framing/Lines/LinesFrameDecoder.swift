@@ -60,8 +60,8 @@ public struct LinesFrameDecoder: StreamFrameDecoder {
         guard case .line(let contentEnd, _) = frame.lineEnd(from: 0, resumingAt: frame.byteCount - 1, rule: .lf) else {
             preconditionFailure("decode(frame:) called on octets that boundary(of:) did not delimit")
         }
-        if frame.equalsExactly(0..<contentEnd, "PING") { return DecodedFrame(item: .ping(.empty), bytes: 0..<0) }
-        if frame.equalsExactly(0..<contentEnd, "PONG") { return DecodedFrame(item: .pong(.empty), bytes: 0..<0) }
+        if frame.equalsExactly(0..<contentEnd, TextWord.ping) { return DecodedFrame(item: .ping(.empty), bytes: 0..<0) }
+        if frame.equalsExactly(0..<contentEnd, TextWord.pong) { return DecodedFrame(item: .pong(.empty), bytes: 0..<0) }
         return DecodedFrame(item: .business(BusinessFrame(type: 0, length: contentEnd)), bytes: 0..<contentEnd)
     }
 }

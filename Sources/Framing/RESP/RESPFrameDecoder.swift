@@ -263,7 +263,7 @@ extension RESPFrameDecoder {
             if words.count == 0 { words.first = begin..<index } else if words.count == 1 { words.second = begin..<index }
             words.count += 1
         }
-        guard let name = words.first, words.count <= 2, frame.equalsIgnoringASCIICase(name, "PING") else { return nil }
+        guard let name = words.first, words.count <= 2, frame.equalsIgnoringASCIICase(name, TextWord.ping) else { return nil }
         guard let message = words.second else { return DecodedFrame(item: .ping(.empty), bytes: name.upperBound..<name.upperBound) }
         return DecodedFrame(item: .ping(HeartbeatPayload(prefixOf: frame.extracting(message))), bytes: message)
     }
@@ -272,7 +272,7 @@ extension RESPFrameDecoder {
     private func classifyCommand(_ frame: RawSpan) -> DecodedFrame? {
         guard frame.unsafeLoad(fromByteOffset: 0, as: UInt8.self) == RESPFrame.TypeOctet.array,
               let (count, first) = header(frame, at: 0), count == 1 || count == 2,
-              let name = bulk(frame, at: first), frame.equalsIgnoringASCIICase(name.content, "PING") else { return nil }
+              let name = bulk(frame, at: first), frame.equalsIgnoringASCIICase(name.content, TextWord.ping) else { return nil }
         guard count == 2 else { return DecodedFrame(item: .ping(.empty), bytes: name.end..<name.end) }
         guard let message = bulk(frame, at: name.end) else { return nil }
         return DecodedFrame(item: .ping(HeartbeatPayload(prefixOf: frame.extracting(message.content))), bytes: message.content)
@@ -285,14 +285,14 @@ extension RESPFrameDecoder {
         var message: Range<Int>
         switch type {
         case RESPFrame.TypeOctet.simpleString where pingMessage == nil:
-            guard let (content, next) = lineContent(frame, at: cursor), frame.equalsExactly(content, "PONG") else { return nil }
+            guard let (content, next) = lineContent(frame, at: cursor), frame.equalsExactly(content, TextWord.pong) else { return nil }
             return DecodedFrame(item: .pong(.empty), bytes: next..<next)
         case RESPFrame.TypeOctet.bulkString where pingMessage != nil:
             guard let reply = bulk(frame, at: cursor) else { return nil }
             message = reply.content
         case RESPFrame.TypeOctet.array:
             guard let (count, first) = header(frame, at: cursor), count == 2,
-                  let kind = bulk(frame, at: first), frame.equalsExactly(kind.content, "pong"),
+                  let kind = bulk(frame, at: first), frame.equalsExactly(kind.content, TextWord.lowercasePong),
                   let reply = bulk(frame, at: kind.end) else { return nil }
             message = reply.content
             if pingMessage == nil {
@@ -302,7 +302,7 @@ extension RESPFrameDecoder {
             return nil
         }
         guard let prefix = pingMessage, message.count == prefix.count + HeartbeatPayload.byteCount else { return nil }
-        for (offset, octet) in prefix.enumerated() where frame.unsafeLoad(fromByteOffset: message.lowerBound + offset, as: UInt8.self) != octet {
+        for offset in 0..<prefix.count where frame.unsafeLoad(fromByteOffset: message.lowerBound + offset, as: UInt8.self) != prefix[offset] {
             return nil
         }
         message = (message.lowerBound + prefix.count)..<message.upperBound
@@ -355,7 +355,7 @@ extension RawSpan {
     /// A RESP length or count: decimal digits without leading zeros, or `-1` (a null) where
     /// `allowsNull`. Saturates at 2^41 (past any `maxFrameSize`); nil when malformed.
     func parseLength(_ range: Range<Int>, allowsNull: Bool) -> Int? {
-        if allowsNull, equalsExactly(range, "-1") { return -1 }
+        if allowsNull, equalsExactly(range, TextWord.minusOne) { return -1 }
         guard !range.isEmpty, range.count == 1 || unsafeLoad(fromByteOffset: range.lowerBound, as: UInt8.self) != 0x30 else { return nil }
         var value = 0
         for index in range {
@@ -395,29 +395,34 @@ extension RawSpan {
 
     /// A RESP3 double: `[+|-]digits[.digits][(e|E)[+|-]digits]`, or `inf`, `-inf`, `nan` in any case.
     func isDouble(_ range: Range<Int>) -> Bool {
-        if equalsIgnoringASCIICase(range, "inf") || equalsIgnoringASCIICase(range, "-inf")
-            || equalsIgnoringASCIICase(range, "+inf") || equalsIgnoringASCIICase(range, "nan") { return true }
+        if equalsIgnoringASCIICase(range, TextWord.infinity) || equalsIgnoringASCIICase(range, TextWord.negativeInfinity)
+            || equalsIgnoringASCIICase(range, TextWord.positiveInfinity) || equalsIgnoringASCIICase(range, TextWord.notANumber) { return true }
         var index = range.lowerBound
-        func digits() -> Int {
-            let begin = index
-            while index < range.upperBound, unsafeLoad(fromByteOffset: index, as: UInt8.self) &- 0x30 < 10 { index += 1 }
-            return index - begin
-        }
-        func sign() {
-            if index < range.upperBound, isOneOf(index, 0x2B, 0x2D) { index += 1 }
-        }
-        sign()
-        guard digits() > 0 else { return false }
-        if index < range.upperBound, unsafeLoad(fromByteOffset: index, as: UInt8.self) == 0x2E {
+        let end = range.upperBound
+        skipSign(&index, end)
+        guard skipDigits(&index, end) > 0 else { return false }
+        if index < end, unsafeLoad(fromByteOffset: index, as: UInt8.self) == 0x2E {
             index += 1
-            guard digits() > 0 else { return false }
+            guard skipDigits(&index, end) > 0 else { return false }
         }
-        if index < range.upperBound, isOneOf(index, 0x45, 0x65) {
+        if index < end, isOneOf(index, 0x45, 0x65) {
             index += 1
-            sign()
-            guard digits() > 0 else { return false }
+            skipSign(&index, end)
+            guard skipDigits(&index, end) > 0 else { return false }
         }
-        return index == range.upperBound
+        return index == end
+    }
+
+    /// Steps `index` over a `+` or `-` before `end`, if there is one.
+    private func skipSign(_ index: inout Int, _ end: Int) {
+        if index < end, isOneOf(index, 0x2B, 0x2D) { index += 1 }
+    }
+
+    /// Steps `index` over decimal digits before `end`; how many.
+    private func skipDigits(_ index: inout Int, _ end: Int) -> Int {
+        let begin = index
+        while index < end, unsafeLoad(fromByteOffset: index, as: UInt8.self) &- 0x30 < 10 { index += 1 }
+        return index - begin
     }
 
     /// A RESP3 big number: an optional sign and one or more decimal digits.
@@ -425,7 +430,8 @@ extension RawSpan {
         var start = range.lowerBound
         if start < range.upperBound, isOneOf(start, 0x2B, 0x2D) { start += 1 }
         guard start < range.upperBound else { return false }
-        return (start..<range.upperBound).allSatisfy { unsafeLoad(fromByteOffset: $0, as: UInt8.self) &- 0x30 < 10 }
+        for index in start..<range.upperBound where unsafeLoad(fromByteOffset: index, as: UInt8.self) &- 0x30 >= 10 { return false }
+        return true
     }
 
     /// The octets in `range` for an error message: at most 32, printable ASCII, others escaped.
