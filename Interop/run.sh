@@ -9,6 +9,10 @@
 #     server, a `websockets` client against `hb serve --dialect ws`, wsproto and `hb decode` agree
 #     on 10^4 random frames and 300 broken streams, and wsproto reads 10^4 frames our encoder
 #     wrote in each role (interop-frames).
+#   - RESP and text lines (Interop/resp_interop.py): `hb probe --dialect resp` against redis-server
+#     (in order and echo), every RESP3 type redis sends decoded, redis-cli against `hb serve`,
+#     hiredis and our decoder agree on 10^4 random values; `hb probe`/`hb serve --dialect lines`
+#     against Python asyncio line peers.
 # Installs what it needs; a missing peer is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +21,13 @@ if ! command -v nghttpd >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-server >/dev/null
 fi
-python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsproto==1.3.2)
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsproto==1.3.2
+                 hiredis==3.5.0
+)
 python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages "${python_packages[@]}"
 
@@ -36,3 +46,7 @@ for role in client server; do
     python3 Interop/websocket_interop.py reverse "$frames/$role.bin" "$frames/$role.json" --sender-role "$role" \
         | { grep -v '^ok ' || true; }
 done
+
+echo
+echo "=== RESP and text lines"
+python3 Interop/resp_interop.py "$bin" | { grep -v '^ok ' || true; }

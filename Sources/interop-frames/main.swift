@@ -4,7 +4,9 @@
 //
 //   interop-frames ws client|server COUNT SEED FRAMES_FILE EXPECTED_FILE
 //
-// WebSocket only for now: pings, pongs echoing 0–125 octets, text and binary messages from 0 to
+//   interop-frames resp-delimit|lines-delimit SEED INPUT_FILE OUTPUT_FILE   (TextDelimiting.swift)
+//
+// WebSocket: pings, pongs echoing 0–125 octets, text and binary messages from 0 to
 // 70,000 octets (split into 65,536-octet fragments as our encoder does), and a Close last.
 import Framing
 import Glibc
@@ -16,6 +18,7 @@ func fail(_ message: String) -> Never {
 }
 
 let arguments = CommandLine.arguments
+runTextDelimitingIfAsked(arguments)
 guard arguments.count == 7, arguments[1] == "ws", let role = ["client": ConnectionRole.client, "server": .server][arguments[2]],
       let count = Int(arguments[3]), count > 0, let seed = UInt64(arguments[4]) else {
     fail("usage: interop-frames ws client|server COUNT SEED FRAMES_FILE EXPECTED_FILE")
