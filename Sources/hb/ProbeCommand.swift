@@ -6,11 +6,13 @@ import Transports
 /// `hb probe`: ping(8) at the protocol level.
 enum ProbeCommand {
     static let usage = """
-        usage: hb probe --dialect tcp|http2|ws HOST:PORT|ws://HOST:PORT/PATH [--count N] [--interval S] [--timeout S]
+        usage: hb probe --dialect tcp|http2|ws|resp|lines HOST:PORT|ws://HOST:PORT/PATH [--count N] [--interval S] [--timeout S]
 
         Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
         cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server,
         or WebSocket Pings after the opening handshake (RFC 6455) to any ws:// server.
+        resp: Redis PING to any RESP server, answered +PONG (in order); HOST:PORT/echo sends
+        PING <message> instead, answered by its echo. lines: PING lines, answered PONG.
         Prints one line per reply and a min/avg/max/mdev summary.
           --count N     pings to send (default 5)
           --interval S  seconds between pings (default 1)

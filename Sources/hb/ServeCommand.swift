@@ -7,13 +7,15 @@ import Transports
 /// `hb serve`: answers heartbeats, echoes business data, logs each connection's events.
 enum ServeCommand {
     static let usage = """
-        usage: hb serve --dialect tcp|http2|ws [--host H] --port N [--interval S] [--timeout S]
+        usage: hb serve --dialect tcp|http2|ws|resp|lines [--host H] --port N [--interval S] [--timeout S]
 
         Listens on H:N (default host 127.0.0.1; port 0 picks a free one), answers heartbeats, echoes
         business data (tcp: DATA payloads; http2: DATA frames back on their stream; ws: text and binary
         messages as they came, after answering the opening handshake; a message over 1 MiB is dropped), pings each client
         every --interval seconds (default 30) and logs each connection's liveness events. Runs until
         interrupted (SIGINT, SIGTERM).
+        resp: answers PING with +PONG and PING <message> with its echo, every other command with
+        -ERR unknown command, in order; never pings (RESP servers do not). lines: echoes every line.
         """
 
     static func run(_ arguments: [String]) async -> Int32 {
