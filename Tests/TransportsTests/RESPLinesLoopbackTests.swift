@@ -28,15 +28,7 @@ extension TransportSuites {
             let reply = try await iterator.next()
             #expect(reply?.header.type == 45)
             #expect(reply?.payload == Array("-ERR unknown command\r\n".utf8))
-            var samples = 0
-            for await event in client.events {
-                if case .heartbeat(let heartbeat) = event, case .rttSample(let rtt) = heartbeat.kind {
-                    #expect(rtt.latest > .zero && rtt.latest < .seconds(1))
-                    samples += 1
-                    if samples == 3 { break }
-                }
-            }
-            #expect(samples == 3)
+            #expect(await Self.rttSamples(client, 3) == 3)
             await client.close()
             await listener.close()
             _ = try? await server.value
@@ -60,17 +52,24 @@ extension TransportSuites {
             let echoed = try await iterator.next()
             #expect(echoed?.payload == Array("hello lines".utf8))
             #expect(echoed?.header.type == 0)
-            var samples = 0
-            for await event in client.events {
-                if case .heartbeat(let heartbeat) = event, case .rttSample = heartbeat.kind {
-                    samples += 1
-                    if samples == 3 { break }
-                }
-            }
-            #expect(samples == 3)
+            #expect(await Self.rttSamples(client, 3) == 3)
             await client.close()
             await listener.close()
             _ = try? await server.value
+        }
+
+        /// Waits for `count` RTT samples on `client`'s events, each positive and under a second;
+        /// how many came before the events ended.
+        static func rttSamples(_ client: HeartbeatConnection, _ count: Int) async -> Int {
+            var samples = 0
+            for await event in client.events {
+                if case .heartbeat(let heartbeat) = event, case .rttSample(let rtt) = heartbeat.kind {
+                    #expect(rtt.latest > .zero && rtt.latest < .seconds(1))
+                    samples += 1
+                    if samples == count { break }
+                }
+            }
+            return samples
         }
     }
 }

@@ -50,6 +50,8 @@ public func checkItem(_ item: DemuxedItem, _ bytes: RawSpan, _ setup: DemuxerSet
         check(payload == HeartbeatPayload(prefixOf: bytes), "WebSocket heartbeat payload \(payload) (\(payload.byteCount) octets) is not the prefix of its \(bytes.byteCount) octets")
     case (.webSocket, .business(let frame)):
         checkWebSocketBusiness(frame, bytes, setup)
+    case (.resp, _), (.lines, _):
+        checkTextItem(item, bytes, setup)
     default:
         fatalError("item \(item) cannot come from a \(setup.dialect) demuxer")
     }

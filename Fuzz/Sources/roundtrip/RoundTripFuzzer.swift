@@ -2,7 +2,7 @@
 // encoders, demuxed whole and in chunks, and must come back exactly: the same items, the same
 // octets, no error.
 //
-// Input: octet 0 the dialect (mod 4: envelope, HTTP/2, QUIC, WebSocket). Stream dialects: octet 1 the options
+// Input: octet 0 the dialect (mod 6: envelope, HTTP/2, QUIC, WebSocket, RESP, text lines). Stream dialects: octet 1 the options
 // (see `DemuxerSetup`), octet 2 the chunk size of the chunked run (0 = one octet at a time), then
 // one frame per operation octet, its fields read from the octets after it. QUIC: one frame per
 // operation octet (op 22 ends the packet). See each builder for the fields.
@@ -12,10 +12,12 @@ import Framing
 @_cdecl("LLVMFuzzerTestOneInput")
 public func roundTripFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
-    switch input.byte() % 4 {
+    switch input.byte() % 6 {
     case 0: envelopeRoundTrip(&input)
     case 1: http2RoundTrip(&input)
     case 2: quicRoundTrip(&input)
+    case 4: respRoundTrip(&input)
+    case 5: linesRoundTrip(&input)
     default: webSocketRoundTrip(&input)
     }
     return 0

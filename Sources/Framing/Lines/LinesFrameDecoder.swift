@@ -42,7 +42,9 @@ public struct LinesFrameDecoder: StreamFrameDecoder {
     public func boundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary {
         switch prefix.lineEnd(from: 0, resumingAt: max(0, minimumLength - 1), rule: .lf) {
         case .line(let contentEnd, let next):
-            guard contentEnd <= maxLineLength else { throw .frameTooLarge(length: UInt64(contentEnd), limit: maxLineLength) }
+            // The length reported is the least the octets seen prove however they were cut:
+            // one past the maximum.
+            guard contentEnd <= maxLineLength else { throw .frameTooLarge(length: UInt64(maxLineLength) + 1, limit: maxLineLength) }
             return .frame(length: next)
         case .needMore, .strayTerminator:
             // Content of maxLineLength octets can still be followed by CR LF; past that, or with
@@ -50,7 +52,7 @@ public struct LinesFrameDecoder: StreamFrameDecoder {
             let seen = prefix.byteCount
             if seen >= maxLineLength + 2
                 || (seen == maxLineLength + 1 && prefix.unsafeLoad(fromByteOffset: maxLineLength, as: UInt8.self) != 0x0D) {
-                throw .frameTooLarge(length: UInt64(seen), limit: maxLineLength)
+                throw .frameTooLarge(length: UInt64(maxLineLength) + 1, limit: maxLineLength)
             }
             return .needMore(seen + 1)
         }
