@@ -12,6 +12,8 @@ let fuzzTargets: [(name: String, products: [String])] = [
     ("http2-decoder", ["Framing"]),
     ("quic-decoder", ["Framing"]),
     ("websocket-decoder", ["Framing"]),
+    ("tls-decoder", ["Framing"]),
+    ("mqtt-decoder", ["Framing"]),
     ("resp-decoder", ["Framing"]),
     ("lines-decoder", ["Framing"]),
     ("demux-differential", ["Framing"]),

@@ -9,6 +9,13 @@
 #     server, a `websockets` client against `hb serve --dialect ws`, wsproto and `hb decode` agree
 #     on 10^4 random frames and 300 broken streams, and wsproto reads 10^4 frames our encoder
 #     wrote in each role (interop-frames).
+#   - TLS Heartbeat (Interop/tls_interop.py): tlslite-ng reads the TLS vectors and 10^4 records our
+#     encoder wrote (interop-frames tls), `hb decode` reads 10^4 records tlslite-ng wrote and 2,000
+#     malformed heartbeats (Heartbleed shapes) as nothing, and peers built on tlslite-ng's classes
+#     exchange heartbeats with `hb probe`/`hb serve --dialect tls` on loopback (no Heartbleed answer).
+#   - MQTT (Interop/mqtt_interop.py): `hb probe --dialect mqtt` against mosquitto (3.1.1 and 5.0),
+#     paho-mqtt clients keep 2 s Keep Alive sessions alive against `hb serve --dialect mqtt`, and
+#     `hb decode` delimits paho's packets and 10^4 random ones as paho's codec does.
 #   - RESP and text lines (Interop/resp_interop.py): `hb probe --dialect resp` against redis-server
 #     (in order and echo), every RESP3 type redis sends decoded, redis-cli against `hb serve`,
 #     hiredis and our decoder agree on 10^4 random values; `hb probe`/`hb serve --dialect lines`
@@ -21,13 +28,18 @@ if ! command -v nghttpd >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-server >/dev/null
 fi
+python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsproto==1.3.2)
+python_packages+=(tlslite-ng==0.8.2)
+if [ ! -x /usr/sbin/mosquitto ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
+fi
+python_packages+=(paho-mqtt==2.2.0)
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
-python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsproto==1.3.2
-                 hiredis==3.5.0
-)
+python_packages+=(hiredis==3.5.0)
 python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages "${python_packages[@]}"
 
@@ -48,5 +60,11 @@ for role in client server; do
 done
 
 echo
+echo "=== TLS Heartbeat (RFC 6520), tlslite-ng"
+python3 Interop/tls_interop.py "$bin/hb" | { grep -v '^ok ' || true; }
+"$bin/interop-frames" tls 10000 "$RANDOM" "$frames/tls.bin" "$frames/tls.json"
+python3 Interop/tls_interop.py reverse "$frames/tls.bin" "$frames/tls.json" | { grep -v '^ok ' || true; }
+echo "=== MQTT"
+python3 Interop/mqtt_interop.py "$bin/hb" | { grep -v '^ok ' || true; }
 echo "=== RESP and text lines"
 python3 Interop/resp_interop.py "$bin" | { grep -v '^ok ' || true; }

@@ -81,9 +81,13 @@ public struct Dissector: Sendable {
         case .jsonl:
             let ack = vocabulary.pongIsAcknowledgedPing
             switch item {
-            case .ping(let payload) where payload.byteCount == 0 && !ack && !vocabulary.pingShowsAck:
+            case .ping where !vocabulary.heartbeatsCarryPayload:
                 return "{\"item\":\"ping\"}"
-            case .pong(let payload) where payload.byteCount == 0 && !ack:
+            case .pong where !vocabulary.heartbeatsCarryPayload:
+                return "{\"item\":\"pong\"}"
+            case .ping(let payload) where payload.byteCount == 0 && vocabulary.omitsEmptyPayload:
+                return "{\"item\":\"ping\"}"
+            case .pong(let payload) where payload.byteCount == 0 && vocabulary.omitsEmptyPayload:
                 return "{\"item\":\"pong\"}"
             case .ping(let payload):
                 return ack || vocabulary.pingShowsAck ? "{\"item\":\"ping\",\"ack\":false,\"payload\":\"\(hex(payload, frame))\"}"
@@ -102,6 +106,10 @@ public struct Dissector: Sendable {
         case .text:
             let prefix = "#\(index) "
             switch item {
+            case .ping where !vocabulary.heartbeatsCarryPayload:
+                return prefix + vocabulary.ping
+            case .pong where !vocabulary.heartbeatsCarryPayload:
+                return prefix + vocabulary.pong
             case .ping(let payload):
                 let layout = payload.byteCount == HeartbeatPayload.byteCount
                     ? " (sequence \(payload.sequence), \(payload.timestampMilliseconds) ms)" : " (\(payload.byteCount) octets)"
@@ -148,6 +156,13 @@ public struct DissectorVocabulary: Sendable {
     public var showsFlagsAndStream: Bool
     /// The name of a business frame type (`DATA`, `HEADERS`, `UNKNOWN`).
     public var frameName: @Sendable (UInt64) -> String
+    /// Whether heartbeats carry a payload to show; false for payload-less ones (MQTT PINGREQ and
+    /// PINGRESP), whose JSON lines are `{"item":"ping"}` and `{"item":"pong"}`.
+    public var heartbeatsCarryPayload = true
+    /// Whether a heartbeat whose payload is empty prints without one, while the others show
+    /// theirs (RESP: a bare `PING` and `+PONG` print `{"item":"ping"}` and `{"item":"pong"}`,
+    /// `PING <message>` its payload).
+    public var omitsEmptyPayload = false
 
     /// A vocabulary.
     public init(ping: String = "PING", pong: String = "PONG", pongIsAcknowledgedPing: Bool = false,

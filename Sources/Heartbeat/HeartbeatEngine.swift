@@ -18,12 +18,12 @@ public import Framing
 ///
 /// ## Liveness models
 ///
-/// The engine is created with the dialect's ``LivenessModel`` (``liveness``):
-/// - ``LivenessModel/echo``: a pong is matched to its ping by the echoed payload.
-/// - ``LivenessModel/acknowledgement``: as `echo`, and ``receivedAcknowledgement(packetNumber:ackDelay:now:)``
+/// The engine is created with the dialect's `LivenessModel` (``liveness``):
+/// - `LivenessModel/echo`: a pong is matched to its ping by the echoed payload.
+/// - `LivenessModel/acknowledgement`: as `echo`, and ``receivedAcknowledgement(packetNumber:ackDelay:now:)``
 ///   matches QUIC acknowledgements by the packet number given to ``pingWritten(_:packetNumber:now:)``.
 ///   (The two models behave the same; either accepts pongs and acknowledgements.)
-/// - ``LivenessModel/inOrder``: the payload of a pong is ignored. The peer answers every ping in
+/// - `LivenessModel/inOrder`: the payload of a pong is ignored. The peer answers every ping in
 ///   order, so the k-th pong answers the k-th ping we sent. A ping judged missed (or excused by
 ///   traffic) is still owed its pong: the next pong pays that debt first and is counted late
 ///   (or, for an excused ping, gives an RTT sample) — it is *not* credited to a newer awaited
@@ -34,7 +34,7 @@ public import Framing
 ///   would have every later pong counted one ping behind; MQTT (PINGREQ "MUST" be answered) and
 ///   RESP (every command is answered, in order) do not skip. Missed pongs are judged oldest
 ///   first: the oldest awaited ping is missed at its deadline, the next one only after it.
-/// - ``LivenessModel/unilateral(deadAfterIntervals:)``: a beat (`.sendPing`) goes out every
+/// - `LivenessModel/unilateral(deadAfterIntervals:)`: a beat (`.sendPing`) goes out every
 ///   `pingInterval` on the schedule whatever happens; nothing is awaited. Everything heard from
 ///   the peer — pings, pongs, acknowledgements and business data, whatever
 ///   `trafficCountsAsLiveness` says — restarts the silence clock; after N intervals of silence
@@ -125,7 +125,7 @@ public struct HeartbeatEngine: Sendable {
     private var answeredThrough: UInt64 = 0
 
     /// An engine for a connection that starts at `now`; the first ping is due one `pingInterval`
-    /// later. `liveness` is the dialect's model (``LivenessModel/unilateral(deadAfterIntervals:)``
+    /// later. `liveness` is the dialect's model (`LivenessModel/unilateral(deadAfterIntervals:)`
     /// needs N ≥ 1); in the unilateral model the silence clock also starts at `now`.
     public init(configuration: HeartbeatConfiguration = .init(), connectionID: UInt64 = 0,
                 dialect: Dialect, liveness: LivenessModel = .echo, now: Timestamp) {

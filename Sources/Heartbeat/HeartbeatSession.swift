@@ -74,6 +74,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     ///     keys, RFC 6455 §10.3). On a network pass 64 bits from a secure source (`Transports` uses
     ///     getrandom(2), SwiftNIO users `SystemRandomNumberGenerator`); tests pass a constant. This
     ///     module makes no system call, so it cannot draw one itself.
+    ///   - now: when the session starts; the engine's schedule counts from it.
     public init(dialect: D, role: Role, configuration: HeartbeatConfiguration = .init(),
                 connectionID: UInt64 = 0, maxFrameSize: Int? = nil, encoderSeed: UInt64, now: Timestamp) {
         self.dialect = dialect

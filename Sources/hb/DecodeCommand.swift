@@ -4,7 +4,7 @@ import Glibc
 /// `hb decode`: dissects a byte capture into heartbeat and business items.
 enum DecodeCommand {
     static let usage = """
-        usage: hb decode --dialect tcp|http2|quic|ws|resp|lines [--format text|jsonl] [--max-frame-size N] [--no-preface]
+        usage: hb decode --dialect tcp|http2|quic|ws|mqtt|resp|lines [--format text|jsonl] [--max-frame-size N] [--no-preface]
                          [--role client|server] [FILE|-]
 
         Dissects a capture (FILE, or standard input when FILE is - or absent) into items, one per line:
@@ -12,6 +12,9 @@ enum DecodeCommand {
           http2  HTTP/2 frames (RFC 9113); a client preface at the start is skipped
           quic   one QUIC packet payload (RFC 9000 frames)
           ws     WebSocket frames (RFC 6455); an opening handshake at the start is skipped
+          tls    plaintext TLS records (RFC 5246 §6.2) with RFC 6520 heartbeats (spec/tls.md); malformed
+                 heartbeats (Heartbleed) are discarded silently and print nothing
+          mqtt   MQTT 3.1.1 / 5.0 control packets (spec/mqtt.md), either direction unless --role
           resp   Redis RESP2/RESP3 values (spec/resp.md): commands and replies, PING/+PONG as heartbeats
           lines  text lines (spec/lines.md): PING and PONG lines as heartbeats, other lines type 0
         --role says whose view the capture is: what a client reads (the default: a server's stream,
@@ -22,10 +25,11 @@ enum DecodeCommand {
           {"item":"ping","ack":false,"payload":"<hex>"}   envelope PING, HTTP/2 PING (ack true for PING ACK)
           {"item":"pong","payload":"<hex>"}               envelope PONG
           {"item":"ping","payload":"<hex>"}               WebSocket Ping ({"item":"pong",...}: Pong)
-          {"item":"ping"}                                 QUIC PING; RESP PING, text-lines PING ({"item":"pong"}: +PONG, PONG)
+          {"item":"ping"}                                 QUIC PING, MQTT PINGREQ ({"item":"pong"}: PINGRESP); RESP PING,
+                                                          text-lines PING ({"item":"pong"}: +PONG, PONG)
           {"item":"ping","payload":"<hex>"}               RESP PING <message> (pong: its echo, the 8 octets after our prefix)
-          {"item":"business","type":N,"length":N}         any other frame (QUIC: length of the whole frame; RESP: type
-                                                          octet, whole value; lines: type 0, content length)
+          {"item":"business","type":N,"length":N}         any other frame (QUIC: length of the whole frame; MQTT: packet type, Remaining Length;
+                                                          RESP: type octet, whole value; lines: type 0, content length)
           {"item":"error","code":"<NAME>","offset":N}     last line on failure (TRUNCATED if the input ends in a frame)
 
         Exit status: 0 decoded, 1 malformed input or I/O error, 2 usage.

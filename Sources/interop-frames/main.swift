@@ -3,6 +3,7 @@
 // items they carry in `hb decode --format jsonl`'s shape (business items add "data" and "fin").
 //
 //   interop-frames ws client|server COUNT SEED FRAMES_FILE EXPECTED_FILE
+//   interop-frames tls COUNT SEED FRAMES_FILE EXPECTED_FILE      (TLSFrames.swift)
 //
 //   interop-frames resp-delimit|lines-delimit SEED INPUT_FILE OUTPUT_FILE   (TextDelimiting.swift)
 //
@@ -19,6 +20,10 @@ func fail(_ message: String) -> Never {
 
 let arguments = CommandLine.arguments
 runTextDelimitingIfAsked(arguments)
+if arguments.count == 6, arguments[1] == "tls", let count = Int(arguments[2]), count > 0, let seed = UInt64(arguments[3]) {
+    writeTLSRecords(count: count, seed: seed, framesPath: arguments[4], expectedPath: arguments[5])
+    exit(0)
+}
 guard arguments.count == 7, arguments[1] == "ws", let role = ["client": ConnectionRole.client, "server": .server][arguments[2]],
       let count = Int(arguments[3]), count > 0, let seed = UInt64(arguments[4]) else {
     fail("usage: interop-frames ws client|server COUNT SEED FRAMES_FILE EXPECTED_FILE")

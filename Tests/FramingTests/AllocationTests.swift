@@ -20,8 +20,7 @@ struct AllocationTests {
     /// Each round trip: our encoder's PING and the PONG it would send, demuxed by the peer's view.
     func streamRoundTripsAllocateNothing<D: StreamDialect>(_ stream: D) throws {
         var encoder = stream.makeEncoder(role: .client, randomSeed: 7)
-        // In the in-order model pings carry nothing and pongs come from the other end: a capture
-        // of both directions reads them.
+        // Payload-less pings (in order: MQTT) go one way and their pongs the other: read a capture.
         let inOrder = stream.liveness == .inOrder
         var demuxer = StreamDemuxer(stream.makeDecoder(role: inOrder ? nil : .server, maxFrameSize: nil))
         var buffer: [UInt8] = []

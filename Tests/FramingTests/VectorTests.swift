@@ -23,6 +23,7 @@ import Testing
     static let http2 = load("http2.json")
     static let quic = load("quic.json")
     static let webSocket = load("websocket.json")
+    static let tls = load("tls.json")
     static let resp = load("resp.json")
     static let lines = load("lines.json")
 
@@ -178,6 +179,8 @@ struct Vector: Decodable, Sendable, CustomTestStringConvertible {
             let role: ConnectionRole = options?.role == "server" ? .server : .client
             let dialect = WebSocketDialect(performsHandshake: options?.handshake ?? false)
             return Demuxer(dialect, role: role, maxFrameSize: options?.maxFrameSize)
+        case "tls":
+            return Demuxer(TLSDialect(), maxFrameSize: options?.maxFrameSize)
         case "resp":
             // The receiver's role; absent: a capture of either direction.
             let role: ConnectionRole? = options?.role == "server" ? .server : options?.role == "client" ? .client : nil

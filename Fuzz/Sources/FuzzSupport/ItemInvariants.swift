@@ -50,6 +50,19 @@ public func checkItem(_ item: DemuxedItem, _ bytes: RawSpan, _ setup: DemuxerSet
         check(payload == HeartbeatPayload(prefixOf: bytes), "WebSocket heartbeat payload \(payload) (\(payload.byteCount) octets) is not the prefix of its \(bytes.byteCount) octets")
     case (.webSocket, .business(let frame)):
         checkWebSocketBusiness(frame, bytes, setup)
+    case (.tls, .ping(let payload)), (.tls, .pong(let payload)):
+        check(bytes.byteCount <= TLSRecord.maxHeartbeatPayload && bytes.byteCount + 19 <= setup.maxFrameSize,
+              "TLS heartbeat handed over \(bytes.byteCount) octets")
+        check(payload == HeartbeatPayload(prefixOf: bytes), "TLS heartbeat payload \(payload) is not the prefix of its \(bytes.byteCount) octets")
+    case (.tls, .business(let frame)):
+        check(bytes.byteCount == frame.length, "TLS record of length \(frame.length) handed over \(bytes.byteCount) octets")
+        check(frame.length <= setup.maxFrameSize, "TLS record of \(frame.length) octets over the maximum \(setup.maxFrameSize)")
+        check((20...23).contains(frame.type), "TLS content type \(frame.type) as business")
+        check(frame.flags == 0 && frame.streamID == 0, "TLS record with HTTP/2 fields \(frame)")
+    case (.mqtt, .ping(let payload)), (.mqtt, .pong(let payload)):
+        check(bytes.byteCount == 0 && payload == .empty, "MQTT heartbeat with \(bytes.byteCount) octets, payload \(payload)")
+    case (.mqtt, .business(let frame)):
+        checkMQTTBusiness(frame, bytes, setup)
     case (.resp, _), (.lines, _):
         checkTextItem(item, bytes, setup)
     default:

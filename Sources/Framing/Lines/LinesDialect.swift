@@ -19,8 +19,11 @@ public struct LinesDialect: StreamDialect {
         LinesFrameEncoder()
     }
 
+    /// Lines named `LINE`; `PING` and `PONG` carry nothing to show.
     public var vocabulary: DissectorVocabulary {
-        DissectorVocabulary { _ in "LINE" }
+        var vocabulary = DissectorVocabulary { _ in "LINE" }
+        vocabulary.heartbeatsCarryPayload = false
+        return vocabulary
     }
 }
 

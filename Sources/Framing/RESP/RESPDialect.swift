@@ -48,8 +48,9 @@ public struct RESPDialect: StreamDialect {
         RESPFrameEncoder(role: role, pingMessage: pingMessage, answersCommands: answersCommands, serverIdleTimeout: serverIdleTimeout)
     }
 
+    /// Bare PING and `+PONG` print without a payload, `PING <message>` and its echo with theirs.
     public var vocabulary: DissectorVocabulary {
-        DissectorVocabulary { type in
+        var vocabulary = DissectorVocabulary { type in
             switch type {
             case RESPFrame.inlineCommandType: return "INLINE_COMMAND"
             case UInt64(RESPFrame.TypeOctet.simpleString): return "SIMPLE_STRING"
@@ -69,6 +70,8 @@ public struct RESPDialect: StreamDialect {
             default: return "UNKNOWN"
             }
         }
+        vocabulary.omitsEmptyPayload = true
+        return vocabulary
     }
 }
 
