@@ -263,7 +263,14 @@ def peer_against_probe(hb):
                     else:
                         seen["responses"] += 1
                 elif header.type == ContentType.alert:
-                    connection.sendall(record(ContentType.alert, b"\x01\x00"))
+                    # hb's close_notify ends the conversation: answer it and stop reading (hb may
+                    # already have closed, so reading on could only see its reset).
+                    seen["alerts"] = seen.get("alerts", 0) + 1
+                    try:
+                        connection.sendall(record(ContentType.alert, b"\x01\x00"))
+                    except OSError:
+                        pass
+                    return
         except Exception as exc:
             seen["error"] = repr(exc)
         finally:
@@ -338,8 +345,18 @@ def client_against_serve(hb):
     except Exception as exc:
         results["exception"] = repr(exc)
     finally:
+        # The connection's "closed" line may follow the client's close by a moment: wait for it
+        # (at most 5 s) before stopping the server.
+        lines = []
+        reader = threading.Thread(target=lambda: lines.extend(server.stdout), daemon=True)
+        reader.start()
+        stop_waiting = time.time() + 5
+        while time.time() < stop_waiting and not any("closed (" in line for line in lines):
+            time.sleep(0.05)
         server.terminate()
-        output = server.communicate(timeout=10)[0]
+        server.wait(timeout=10)
+        reader.join(5)
+        output = "".join(lines)
     check("hb serve answers each valid tlslite-ng request (0 to 2,000 octets) with exactly its payload, in order",
           [r[0] for r in results.get("responses", [])] == payloads, str(results)[:300])
     check("hb serve's responses carry >= 16 octets of padding", all(r[1] >= 16 for r in results.get("responses", [])) and results.get("responses"))
