@@ -6,7 +6,7 @@ import Transports
 /// `hb probe`: ping(8) at the protocol level.
 enum ProbeCommand {
     static let usage = """
-        usage: hb probe --dialect tcp|http2|ws HOST:PORT|ws://HOST:PORT/PATH [--count N] [--interval S] [--timeout S]
+        usage: hb probe --dialect tcp|http2|ws HOST:PORT|ws://HOST:PORT/PATH [--count N] [--interval S] [--timeout S] [--no-local-health]
 
         Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
         cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server,
@@ -15,28 +15,33 @@ enum ProbeCommand {
           --count N     pings to send (default 5)
           --interval S  seconds between pings (default 1)
           --timeout S   seconds to wait for each reply (default 2)
+          --no-local-health  judge replies even while our own process lags (by default a reply
+                        that waited for us while we were stopped or starved is not counted lost)
         Exit status: 0 if every ping was answered, 1 if any was lost or the connection failed, 2 usage.
         """
 
     static func run(_ arguments: [String]) async -> Int32 {
-        let parsed = parseCommand("probe", arguments, usage: usage, valueOptions: ["--dialect", "--count", "--interval", "--timeout"]) {
+        let parsed = parseCommand("probe", arguments, usage: usage, valueOptions: ["--dialect", "--count", "--interval", "--timeout"],
+                                  flagOptions: ["--no-local-health"]) {
             (parsed) throws(UsageError) in
             let dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
             guard parsed.positionals.count == 1 else { throw UsageError(parsed.positionals.isEmpty ? "HOST:PORT is required" : "one HOST:PORT only") }
             let count = try parsed.value("--count", default: 5) { Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil } }
             return (dialect, parsed.positionals[0], count, try parsed.value("--interval", default: Duration.seconds(1), parseSeconds),
-                    try parsed.value("--timeout", default: Duration.seconds(2), parseSeconds))
+                    try parsed.value("--timeout", default: Duration.seconds(2), parseSeconds), !parsed.flag("--no-local-health"))
         }
-        guard case .run(let (dialect, target, count, interval, ackTimeout)) = parsed else { return parsed.exitStatus }
+        guard case .run(let (dialect, target, count, interval, ackTimeout, localHealth)) = parsed else { return parsed.exitStatus }
         do {
-            return try await probe(target, dialect: dialect, count: count, interval: interval, ackTimeout: ackTimeout)
+            return try await probe(target, dialect: dialect, count: count, interval: interval, ackTimeout: ackTimeout,
+                                   localHealth: localHealth)
         } catch {
             complain("hb probe: \(target): \(error)")
             return ExitStatus.failure
         }
     }
 
-    static func probe(_ target: String, dialect: CommandLineDialect, count: Int, interval: Duration, ackTimeout: Duration) async throws -> Int32 {
+    static func probe(_ target: String, dialect: CommandLineDialect, count: Int, interval: Duration, ackTimeout: Duration,
+                      localHealth: Bool = true) async throws -> Int32 {
         let (host, stream) = try dialect.target(target)
         let address = try SocketAddress(parsing: host)
         let loop = try EventLoop()
@@ -52,6 +57,8 @@ enum ProbeCommand {
         // The probed server's own keepalive pings are answered, never policed: it is not abusing us.
         heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
         heartbeat.backoff = BackoffSchedule(steps: [BackoffStep(failures: 1, delay: interval, jitter: 0)])
+        // A reply that waited in the kernel while our own process was stopped is not lost (issue 12).
+        heartbeat.localHealth = localHealth ? LocalHealthPolicy() : nil
         var configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
         configuration.closeOnPeerDead = false
         let connection = try await HeartbeatConnection.connect(to: address, configuration: configuration, on: loop)
@@ -71,6 +78,12 @@ enum ProbeCommand {
                     let ms = Double(rtt.latest.nanosecondCount) / 1e6
                     samples.append(ms)
                     say("reply from \(address): seq=\(answered + missed) time=\(fixed(ms, 3)) ms")
+                case .pongAfterLocalLag(_, let roundTrip):
+                    answered += 1
+                    let ms = Double(roundTrip.nanosecondCount) / 1e6
+                    say("reply from \(address): seq=\(answered + missed) time=\(fixed(ms, 3)) ms (waited for our own lag; not an RTT sample)")
+                case .localLag(let lateness, _):
+                    say("local lag: our own process was \(fixed(Double(lateness.nanosecondCount) / 1e6, 3)) ms late")
                 case .pongMissed(let payload, _):
                     missed += 1
                     say("no reply from \(address): seq=\(answered + missed) (ping \(payload.sequence) timed out after \(fixed(ackTimeout.secondsValue, 3)) s)")

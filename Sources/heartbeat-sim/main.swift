@@ -98,6 +98,10 @@ func runStallReport(scale: ExperimentScale) {
     short.localHealth = nil
     var shortWithHealth = short
     shortWithHealth.localHealth = LocalHealthPolicy()
+    var holdOnly = short
+    holdOnly.localHealth = LocalHealthPolicy(allowanceMultiplier: 0)
+    var fastDecay = short
+    fastDecay.localHealth = LocalHealthPolicy(halfLife: .seconds(1))
     print("link: \(describe(clean))")
     print("stalls: \(stallText)")
     print("scale: \(scale.heartbeats) heartbeats of live peer in \(scale.trials) silent-peer trials, seed \(scale.seed)")
@@ -107,6 +111,12 @@ func runStallReport(scale: ExperimentScale) {
                       scale: scale, localStalls: stalls),
         runExperiment(name: "phi-accrual + local health, 1 s, dead after 1 miss", configuration: shortWithHealth,
                       link: clean, scale: scale, localStalls: stalls),
+        runExperiment(name: "phi-accrual + local health, half-life 1 s", configuration: fastDecay,
+                      link: clean, scale: scale, localStalls: stalls),
+        runExperiment(name: "phi-accrual + local health, hold only (no allowance)", configuration: holdOnly,
+                      link: clean, scale: scale, localStalls: stalls),
+        runExperiment(name: "phi-accrual, 1 s, dead after 1 miss, no stalls (reference)", configuration: short,
+                      link: clean, scale: scale),
     ]
     print(formatTable(reports))
     print("stalls met: \(reports.map { String($0.localStalls) }.joined(separator: " / "))")
