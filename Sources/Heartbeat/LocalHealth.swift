@@ -19,9 +19,12 @@ import Darwin
 /// - verdicts found due in that late input (a missed pong, the silence rule, a slow frame) wait
 ///   ``verdictHold``, so that the input already waiting in the kernel is processed first; each
 ///   deadline is held at most once;
-/// - while the decaying lag score exceeds ``tolerance``, each new pong deadline gets an
-///   allowance of ``allowanceMultiplier`` × score, at most ``maxAllowance`` (the threshold is
-///   raised in proportion to the recent lag);
+/// - while the decaying lag score exceeds ``tolerance``, each new pong deadline (and the
+///   silence deadline when it restarts) gets an allowance of ``allowanceMultiplier`` × score, at
+///   most ``maxAllowance`` (the threshold is raised in proportion to the recent lag). Off by
+///   default (multiplier 0): in the simulation the hold alone removes the stalls' false verdicts
+///   and the allowance only costs detection time after each stall; turn it on for a loop that
+///   reads late while its timers keep time (one loop, many connections, timers run first);
 /// - a round trip that spans our own lag is not fed to the RTT estimator or φ-accrual: it
 ///   measured us, not the network.
 public struct LocalHealthPolicy: Hashable, Sendable {
@@ -29,7 +32,7 @@ public struct LocalHealthPolicy: Hashable, Sendable {
     public var tolerance: Duration
     /// The lag score halves every `halfLife` after its peak (> 0).
     public var halfLife: Duration
-    /// Allowance per unit of lag score (≥ 0).
+    /// Allowance per unit of lag score (≥ 0); 0, the default, gives none.
     public var allowanceMultiplier: Double
     /// The most allowance one pong deadline gets; `nil`: min(`ackTimeout`,
     /// `pingInterval` / (2 × `missedPongsBeforeDead`)), so that one hold plus the allowances of a
@@ -40,7 +43,7 @@ public struct LocalHealthPolicy: Hashable, Sendable {
 
     /// A policy; the defaults are those chosen by the `heartbeat-sim stalls` report.
     public init(tolerance: Duration = .milliseconds(100), halfLife: Duration = .seconds(2),
-                allowanceMultiplier: Double = 1, maxAllowance: Duration? = nil,
+                allowanceMultiplier: Double = 0, maxAllowance: Duration? = nil,
                 verdictHold: Duration = .milliseconds(50)) {
         self.tolerance = tolerance
         self.halfLife = halfLife

@@ -98,10 +98,8 @@ func runStallReport(scale: ExperimentScale) {
     short.localHealth = nil
     var shortWithHealth = short
     shortWithHealth.localHealth = LocalHealthPolicy()
-    var holdOnly = short
-    holdOnly.localHealth = LocalHealthPolicy(allowanceMultiplier: 0)
-    var fastDecay = short
-    fastDecay.localHealth = LocalHealthPolicy(halfLife: .seconds(1))
+    var withAllowance = short
+    withAllowance.localHealth = LocalHealthPolicy(allowanceMultiplier: 1)
     print("link: \(describe(clean))")
     print("stalls: \(stallText)")
     print("scale: \(scale.heartbeats) heartbeats of live peer in \(scale.trials) silent-peer trials, seed \(scale.seed)")
@@ -109,12 +107,10 @@ func runStallReport(scale: ExperimentScale) {
     let reports = [
         runExperiment(name: "phi-accrual, 1 s, dead after 1 miss", configuration: short, link: clean,
                       scale: scale, localStalls: stalls),
-        runExperiment(name: "phi-accrual + local health, 1 s, dead after 1 miss", configuration: shortWithHealth,
+        runExperiment(name: "phi-accrual + local health (defaults: hold 50 ms, no allowance)", configuration: shortWithHealth,
                       link: clean, scale: scale, localStalls: stalls),
-        runExperiment(name: "phi-accrual + local health, half-life 1 s", configuration: fastDecay,
-                      link: clean, scale: scale, localStalls: stalls),
-        runExperiment(name: "phi-accrual + local health, hold only (no allowance)", configuration: holdOnly,
-                      link: clean, scale: scale, localStalls: stalls),
+        runExperiment(name: "phi-accrual + local health, allowance 1 x lag (half-life 2 s, cap 0.5 s)",
+                      configuration: withAllowance, link: clean, scale: scale, localStalls: stalls),
         runExperiment(name: "phi-accrual, 1 s, dead after 1 miss, no stalls (reference)", configuration: short,
                       link: clean, scale: scale),
     ]

@@ -5,12 +5,15 @@ import Simulation
 import Testing
 
 /// Ping every 10 s, 1 s fixed timeout, dead after `missed`, local health with its defaults
-/// (tolerance 100 ms, hold 50 ms, half-life 2 s, allowance capped at min(1 s, 10 s / 2·missed)).
+/// (tolerance 100 ms, hold 50 ms, half-life 2 s, no allowance).
 private func healthConfiguration(missed: Int = 1, localHealth: LocalHealthPolicy? = LocalHealthPolicy()) -> HeartbeatConfiguration {
     var configuration = fixedConfiguration(missed: missed)
     configuration.localHealth = localHealth
     return configuration
 }
+
+/// Local health with the allowance on: 1 × the lag score, capped at min(1 s, 10 s / 2·missed).
+private let withAllowance = LocalHealthPolicy(allowanceMultiplier: 1)
 
 private func deaths(_ actions: [HeartbeatAction]) -> Int {
     actions.filter { if case .peerDead = $0 { true } else { false } }.count
@@ -61,7 +64,7 @@ extension HeartbeatEngine {
     }
 
     @Test func theLagIsReportedAndTheVerdictDeferred() throws {
-        var engine = HeartbeatEngine(configuration: healthConfiguration(), dialect: .envelope, now: at(0))
+        var engine = HeartbeatEngine(configuration: healthConfiguration(localHealth: withAllowance), dialect: .envelope, now: at(0))
         _ = try engine.expectPing(at: at(10))
         _ = engine.drainEvents()
         engine.tick(now: at(13.01))
@@ -74,8 +77,9 @@ extension HeartbeatEngine {
     /// The peer died while we were stopped: once we are back, it is still declared dead — after
     /// the hold, well within one ping interval of the recovery.
     @Test func aPeerThatDiedDuringTheStallIsDeclaredDeadAfterRecovery() throws {
-        for missed in [1, 3] {
-            var engine = HeartbeatEngine(configuration: healthConfiguration(missed: missed), dialect: .envelope, now: at(0))
+        for (missed, policy) in [(1, LocalHealthPolicy()), (3, LocalHealthPolicy()), (3, withAllowance)] {
+            var engine = HeartbeatEngine(configuration: healthConfiguration(missed: missed, localHealth: policy),
+                                         dialect: .envelope, now: at(0))
             _ = try engine.expectPing(at: at(10))
             engine.tick(now: at(13))  // resume: the deadline at 11 is held until 13.05
             let resumed = engine.drainActions()
@@ -92,7 +96,7 @@ extension HeartbeatEngine {
     /// resume with an allowance for the lag, and a dead peer is still declared within one
     /// interval of the recovery (the allowance is capped at min(ackTimeout, interval / 2·missed)).
     @Test func aPingDueDuringTheStallGoesOutWithACappedAllowance() throws {
-        var engine = HeartbeatEngine(configuration: healthConfiguration(), dialect: .envelope, now: at(0))
+        var engine = HeartbeatEngine(configuration: healthConfiguration(localHealth: withAllowance), dialect: .envelope, now: at(0))
         engine.tick(now: at(14))  // the ping due at 10 is 4 s late
         let sent = engine.drainEvents().compactMap { kind -> Timestamp? in
             if case .pingSent(_, let deadline) = kind { return deadline }
@@ -109,7 +113,7 @@ extension HeartbeatEngine {
     /// get a 300 ms allowance, pongs read 300 ms late still count; once the loop keeps time
     /// again the allowance decays to nothing (half-life 2 s, tolerance 100 ms).
     @Test func repeatedLatenessRaisesTheAllowanceAndItDecaysAfter() throws {
-        var engine = HeartbeatEngine(configuration: healthConfiguration(), dialect: .envelope, now: at(0))
+        var engine = HeartbeatEngine(configuration: healthConfiguration(localHealth: withAllowance), dialect: .envelope, now: at(0))
         var deadlines: [Duration] = []
         func round(_ engine: inout HeartbeatEngine, lateBy late: Duration) throws {
             let due = try #require(engine.nextDeadline)
@@ -153,6 +157,18 @@ extension HeartbeatEngine {
         #expect(engine.counters.localLags == 2 && engine.counters.verdictsDeferred == 1)
     }
 
+    @Test func theDefaultPolicyHoldsButGivesNoAllowance() throws {
+        var engine = HeartbeatEngine(configuration: healthConfiguration(), dialect: .envelope, now: at(0))
+        engine.tick(now: at(14))
+        #expect(engine.counters.localLags == 1)
+        #expect(engine.localHealthAllowance(at: at(14)) == .zero)
+        let deadlines = engine.drainEvents().compactMap { kind -> Timestamp? in
+            if case .pingSent(_, let deadline) = kind { return deadline }
+            return nil
+        }
+        #expect(deadlines == [at(15)])
+    }
+
     @Test func lateInputsWithinTheToleranceChangeNothing() throws {
         var engine = HeartbeatEngine(configuration: healthConfiguration(), dialect: .envelope, now: at(0))
         let ping = try engine.expectPing(at: at(10.09))
@@ -184,7 +200,7 @@ extension HeartbeatEngine {
     /// The silence rule (unilateral model): beats that arrived while we were stopped are read
     /// before the silence verdict.
     @Test func theSilenceVerdictWaitsForWhatArrivedDuringTheStall() throws {
-        var configuration = healthConfiguration()
+        var configuration = healthConfiguration(localHealth: withAllowance)
         configuration.pingInterval = .seconds(1)
         var engine = HeartbeatEngine(configuration: configuration, dialect: .envelope,
                                      liveness: .unilateral(deadAfterIntervals: 2), now: at(0))
@@ -204,7 +220,7 @@ extension HeartbeatEngine {
     }
 
     @Test func theScoreDecaysByHalfEveryHalfLife() {
-        var health = LocalHealth(policy: LocalHealthPolicy(halfLife: .seconds(1)))
+        var health = LocalHealth(policy: LocalHealthPolicy(halfLife: .seconds(1), allowanceMultiplier: 1))
         let atTolerance = health.record(lag: ms(100), at: at(0))
         #expect(!atTolerance)  // the tolerance itself is not a lag
         let four = health.record(lag: .seconds(4), at: at(10))
@@ -226,7 +242,8 @@ extension HeartbeatEngine {
 struct LocalHealthAllocationTests {
     /// Late ticks, holds, allowances, skipped samples and reported lags allocate nothing.
     @Test func everyLocalHealthPathAllocatesNothing() {
-        var engine = HeartbeatEngine(configuration: healthConfiguration(missed: 2), dialect: .envelope, now: .zero)
+        var engine = HeartbeatEngine(configuration: healthConfiguration(missed: 2, localHealth: withAllowance),
+                                     dialect: .envelope, now: .zero)
         var now: Int64 = 0
         var sink = 0
         func round(_ engine: inout HeartbeatEngine) {
@@ -254,7 +271,7 @@ struct LocalHealthAllocationTests {
 
     @Test func aStallingSimulationAllocatesNothing() {
         var configuration = HeartbeatConfiguration(pingInterval: .seconds(1), missedPongsBeforeDead: 1)
-        configuration.localHealth = LocalHealthPolicy()
+        configuration.localHealth = withAllowance
         var simulation = NetworkSimulation(configuration: configuration, link: LinkModel(), seed: 3,
                                            localStalls: LocalStallModel(stallsPerHour: 600))
         simulation.runAlive(for: 1_000 * 1_000_000_000)
