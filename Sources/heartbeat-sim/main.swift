@@ -119,18 +119,19 @@ func runStallReport(scale: ExperimentScale) {
     print("")
 
     // The defaults on the issue-3 link: what local health costs where stalls rarely decide.
-    var defaults = HeartbeatConfiguration()
-    defaults.localHealth = nil
+    let defaults = HeartbeatConfiguration()  // local health is off by default
+    var defaultsWithHealth = defaults
+    defaultsWithHealth.localHealth = LocalHealthPolicy()
     let link = LinkModel()
     print("link: \(describe(link))")
     print("stalls: \(stallText)")
     print("")
     print(formatTable([
-        runExperiment(name: "phi-accrual 30 s, defaults, local health off", configuration: defaults, link: link,
+        runExperiment(name: "phi-accrual 30 s, defaults", configuration: defaults, link: link,
                       scale: scale, localStalls: stalls),
-        runExperiment(name: "phi-accrual 30 s, defaults (local health on)", configuration: HeartbeatConfiguration(),
+        runExperiment(name: "phi-accrual 30 s, defaults + local health", configuration: defaultsWithHealth,
                       link: link, scale: scale, localStalls: stalls),
-        runExperiment(name: "phi-accrual 30 s, defaults, no stalls (reference)", configuration: HeartbeatConfiguration(),
+        runExperiment(name: "phi-accrual 30 s, defaults, no stalls (reference)", configuration: defaults,
                       link: link, scale: scale),
     ]))
 }
