@@ -527,7 +527,10 @@ public struct HeartbeatEngine: Sendable {
         let firstThisInstant = lagEndedAt != now
         lagEndedAt = now
         record(.localLag(lateness: .nanoseconds(lag), allowance: .nanoseconds(allowance(at: now))), at: now)
-        guard firstThisInstant else { return }
+        // While a hold is in force, every overdue deadline is either held by it or has had its
+        // hold already: the window stays as it is (extending it could postpone a verdict for
+        // as long as lags keep being reported).
+        guard firstThisInstant, holdUntil <= now else { return }
         // The new hold window starts where the previous one ended: a deadline held then is
         // judged now.
         heldAfter = Swift.max(heldAfter, holdUntil)

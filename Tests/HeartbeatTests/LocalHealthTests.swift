@@ -315,3 +315,86 @@ struct LocalHealthAllocationTests {
         #expect(plain.detectionSeconds == aware.detectionSeconds)
     }
 }
+
+/// Random inputs with local health on — late inputs, stalls of seconds, reported lags — and the
+/// engine's invariants after every one: no deadline in the past, every ping accounted for,
+/// counters never going down (`PropertyTests.Checker`), and in the unilateral model a silence
+/// verdict never earlier than the silence limit (local health only ever postpones).
+@Suite struct LocalHealthPropertyTests {
+    static let policies = [LocalHealthPolicy(), LocalHealthPolicy(halfLife: .seconds(5), allowanceMultiplier: 2)]
+
+    @Test(arguments: PropertyTests.models, 0..<2)
+    func invariantsHoldWhileOurLoopLags(liveness: LivenessModel, policyIndex: Int) {
+        var configuration = HeartbeatConfiguration(
+            pingInterval: .milliseconds(700), ackTimeout: .seconds(2), missedPongsBeforeDead: 2, maxOutstandingPings: 4,
+            pingPolicy: PingPolicy(minimumPeerPingInterval: .milliseconds(300), maxPingStrikes: 6, maxPendingPongs: 2))
+        configuration.localHealth = Self.policies[policyIndex]
+        var deferred = 0, skipped = 0, deaths = 0
+        for seed in [UInt64(21), 22, 23] {
+            let counters = Self.run(configuration: configuration, liveness: liveness, seed: seed)
+            deferred += counters.verdictsDeferred
+            skipped += counters.rttSamplesSkippedForLag
+            deaths += counters.peerDeaths
+        }
+        #expect(deferred > 0 && deaths > 0)
+        if case .unilateral = liveness {} else { #expect(skipped > 0) }
+    }
+
+    static func run(configuration: HeartbeatConfiguration, liveness: LivenessModel, seed: UInt64) -> HeartbeatCounters {
+        var engine = HeartbeatEngine(configuration: configuration, connectionID: seed, dialect: .http2,
+                                     liveness: liveness, now: at(0))
+        var checker = PropertyTests.Checker(configuration: configuration, liveness: liveness)
+        var unilateralSilence: Int64?
+        if case .unilateral(let intervals) = liveness {
+            unilateralSilence = configuration.pingInterval.nanosecondCount * Int64(intervals)
+        }
+        var lastHeard: Int64 = 0
+        var latest: Int64 = 0
+        var random = SplitMix64(seed: seed)
+        var now = Timestamp.zero
+        var sent: [HeartbeatPayload] = []
+        var silentSteps: UInt64 = 0
+        for _ in 0..<3_000 {
+            switch random.next() % 20 {
+            case 0: now = now + .milliseconds(1_000 + Int64(random.next() % 4_000))  // a stall of ours
+            case 1, 2: now = engine.nextDeadline ?? now
+            default: now = now + .milliseconds(Int64(random.next() % 400))
+            }
+            if silentSteps == 0 && random.next() % 300 == 0 { silentSteps = 30 + random.next() % 200 }
+            var choice = random.next() % 10
+            if silentSteps > 0 {
+                silentSteps -= 1
+                if choice >= 4 && choice < 8 { choice = 0 }
+            }
+            var heard = false
+            switch choice {
+            case 0, 1, 2: engine.tick(now: now)
+            case 3: engine.observedLocalLag(.milliseconds(Int64(random.next() % 2_000)), now: now)
+            case 4, 5:
+                if let payload = sent.randomElement(using: &random) { engine.receivedPong(payload, now: now) } else { engine.tick(now: now) }
+                heard = true
+            case 6: engine.receivedPing(HeartbeatPayload(rawValue: random.next()), now: now); heard = true
+            case 7: engine.receivedTraffic(now: now); heard = true
+            default: engine.sentTraffic(now: now)
+            }
+            latest = Swift.max(latest, now.nanoseconds)
+            if heard && engine.state != .closed { lastHeard = latest }
+            while let action = engine.pollAction() {
+                if case .sendPing(let payload) = action {
+                    sent.append(payload)
+                    if sent.count > 8 { sent.removeFirst() }
+                }
+            }
+            while engine.pollEvent() != nil {}
+            if let silence = unilateralSilence {
+                if let deadline = engine.nextDeadline { #expect(deadline.nanoseconds > latest, "deadline in the past") }
+                if engine.state == .failed { #expect(latest >= lastHeard + silence, "declared dead too early") }
+                #expect(engine.outstandingPings == 0 && engine.counters.rttSamples == 0)
+            } else {
+                checker.check(engine, now: now)
+            }
+            if engine.state == .closed { break }
+        }
+        return engine.counters
+    }
+}
