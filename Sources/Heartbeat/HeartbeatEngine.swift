@@ -59,6 +59,11 @@ public import Framing
 ///   polices but queues no pong).
 /// - The slow-frame rule, events, counters, the no-drift schedule and zero allocations: all
 ///   four models.
+/// - Local health (``HeartbeatConfiguration/localHealth``, off by default): all four models —
+///   lateness is measured against ``nextDeadline``, and verdicts found due in a late input (a
+///   missed pong, the silence rule, a slow frame) are held briefly; the allowance applies to
+///   pong deadlines and to the silence deadline; round trips spanning our lag are not sampled.
+///   See ``LocalHealthPolicy``.
 public struct HeartbeatEngine: Sendable {
     /// The settings the engine was created with.
     public let configuration: HeartbeatConfiguration

@@ -398,3 +398,44 @@ struct LocalHealthAllocationTests {
         return engine.counters
     }
 }
+
+/// The session path an adapter uses: the pong's bytes read after a stop are one input, and
+/// the engine judges its timers first within it — local health holds the verdict for the read.
+@Suite struct LocalHealthSessionTests {
+    func pongBytes<D>(_ session: inout HeartbeatSession<D>, now: Timestamp) throws -> [UInt8] {
+        let written = session.withPendingControlBytes { $0.withUnsafeBytes { Array($0) } }
+        session.controlBytesWritten(written.count, now: now)
+        var demuxer = Demuxer(EnvelopeFrameDecoder(expectPreface: false))
+        var pings: [HeartbeatPayload] = []
+        try demuxer.feed(written) { item, _ in if case .ping(let payload) = item { pings.append(payload) } }
+        var pong: [UInt8] = []
+        EnvelopeFrame.appendPong(try #require(pings.last), to: &pong)
+        return pong
+    }
+
+    func deaths<D>(_ session: inout HeartbeatSession<D>) -> Int {
+        var count = 0
+        while let output = session.pollOutput() { if case .peerDead = output { count += 1 } }
+        return count
+    }
+
+    @Test func thePongReadAfterAStopIsCreditedWithLocalHealthOnly() throws {
+        for localHealth in [false, true] {
+            var configuration = fixedConfiguration()
+            configuration.localHealth = localHealth ? LocalHealthPolicy() : nil
+            var session = HeartbeatSession(dialect: .envelope, role: .client, configuration: configuration, encoderSeed: 1, now: at(0))
+            var preface: [UInt8] = []
+            EnvelopeFrame.appendPreface(to: &preface)
+            try session.receive(preface.span.bytes, now: at(0)) { _, _ in }
+            session.controlBytesWritten(session.withPendingControlBytes { $0.byteCount }, now: at(0))  // our preface
+            session.tick(now: at(10))
+            let pong = try pongBytes(&session, now: at(10))
+            _ = deaths(&session)
+            // Stopped from 10.01 to 13: the adapter reports its loop's lag, then feeds the read.
+            session.observedLocalLag(.milliseconds(2_990), now: at(13))
+            try session.receive(pong.span.bytes, now: at(13)) { _, _ in }
+            #expect(deaths(&session) == (localHealth ? 0 : 1))
+            #expect(session.engine.counters.pongsReceived == (localHealth ? 1 : 0))
+        }
+    }
+}
