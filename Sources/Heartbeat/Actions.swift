@@ -134,6 +134,16 @@ public struct HeartbeatEvent: Hashable, Sendable {
         case circuitChanged(from: CircuitState, to: CircuitState)
         /// The engine asked the adapter to close.
         case closing(CloseReason)
+        /// Our own loop lagged: an input came `lateness` after the deadline the engine had asked
+        /// for, or the adapter reported that lag (``HeartbeatEngine/observedLocalLag(_:now:)``).
+        /// `allowance` is what a pong deadline set now gets (``LocalHealthPolicy``).
+        case localLag(lateness: Duration, allowance: Duration)
+        /// Verdicts that fell due while our loop lagged wait until `until`, so that what arrived
+        /// meanwhile is read first.
+        case verdictsDeferred(until: Timestamp)
+        /// A pong (or acknowledgement) whose round trip spans our own lag: it proved the peer
+        /// alive, but `roundTrip` measured us, so it gave no RTT sample.
+        case pongAfterLocalLag(HeartbeatPayload, roundTrip: Duration)
     }
 }
 
@@ -183,6 +193,12 @@ public struct HeartbeatCounters: Hashable, Sendable {
     /// Unilateral model only: arrivals from the peer (its pings, pongs, acknowledgements and
     /// business data), each of which restarts the silence clock. 0 in the other models.
     public var peerArrivals = 0
+    /// Times our own loop was found lagging (late inputs and reported lags beyond the tolerance).
+    public var localLags = 0
+    /// Late inputs in which a verdict was due and was deferred.
+    public var verdictsDeferred = 0
+    /// Round trips not sampled because they spanned our own lag.
+    public var rttSamplesSkippedForLag = 0
 
     /// All zero.
     public init() {}

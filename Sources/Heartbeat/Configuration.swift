@@ -78,6 +78,12 @@ public struct HeartbeatConfiguration: Hashable, Sendable {
     public var maxAckDelay: Duration
     /// Seed of the jitter's random source; give each connection its own (e.g. mix in its id).
     public var randomSeed: UInt64
+    /// Local-health awareness: while our own loop lags, verdicts wait and pong deadlines get an
+    /// allowance (``LocalHealthPolicy``); `nil` (the default) disables it. Off by default because
+    /// it changes what a late tick means: an adapter that ticks coarsely on purpose would read as
+    /// a lagging loop. Enable it where the adapter ticks at ``HeartbeatEngine/nextDeadline``.
+    /// Applies in every liveness model (the allowance only where pongs are awaited).
+    public var localHealth: LocalHealthPolicy?
 
     /// A configuration with the simulation-chosen defaults.
     public init(
@@ -93,7 +99,8 @@ public struct HeartbeatConfiguration: Hashable, Sendable {
         pingPolicy: PingPolicy = PingPolicy(),
         slowFrameTimeout: Duration? = .seconds(30),
         maxAckDelay: Duration = .milliseconds(25),
-        randomSeed: UInt64 = 0x5EED
+        randomSeed: UInt64 = 0x5EED,
+        localHealth: LocalHealthPolicy? = nil
     ) {
         self.pingInterval = pingInterval
         self.ackTimeout = ackTimeout
@@ -108,6 +115,7 @@ public struct HeartbeatConfiguration: Hashable, Sendable {
         self.slowFrameTimeout = slowFrameTimeout
         self.maxAckDelay = maxAckDelay
         self.randomSeed = randomSeed
+        self.localHealth = localHealth
     }
 
     /// The seed design, as gRPC keepalive works: a ping every 30 s, a 3 s ack timeout, and the
@@ -129,6 +137,7 @@ public struct HeartbeatConfiguration: Hashable, Sendable {
         if let slowFrameTimeout { precondition(slowFrameTimeout > .zero, "slowFrameTimeout must be > 0") }
         precondition(maxAckDelay >= .zero, "maxAckDelay must be >= 0")
         backoff.validate()
+        localHealth?.validate()
         if case .phiAccrual(let phi) = failureDetector { phi.validate() }
     }
 }

@@ -59,6 +59,11 @@ public import Framing
 ///   polices but queues no pong).
 /// - The slow-frame rule, events, counters, the no-drift schedule and zero allocations: all
 ///   four models.
+/// - Local health (``HeartbeatConfiguration/localHealth``, off by default): all four models —
+///   lateness is measured against ``nextDeadline``, and verdicts found due in a late input (a
+///   missed pong, the silence rule, a slow frame) are held briefly; the allowance applies to
+///   pong deadlines and to the silence deadline; round trips spanning our lag are not sampled.
+///   See ``LocalHealthPolicy``.
 public struct HeartbeatEngine: Sendable {
     /// The settings the engine was created with.
     public let configuration: HeartbeatConfiguration
@@ -81,6 +86,8 @@ public struct HeartbeatEngine: Sendable {
     public private(set) var consecutiveMissedPongs = 0
     /// Current policing strikes against the peer.
     public private(set) var policingStrikes = 0
+    /// Our own loop's recent lateness, when ``HeartbeatConfiguration/localHealth`` is set.
+    public private(set) var localHealth: LocalHealth?
 
     private var breaker: CircuitBreaker
     private var pings = PingTable()
@@ -124,6 +131,19 @@ public struct HeartbeatEngine: Sendable {
     /// In-order model: the ordinal of the latest ping a pong has answered (or paid late).
     private var answeredThrough: UInt64 = 0
 
+    // Local health (see `LocalHealthPolicy`).
+    /// The most allowance one pong deadline gets.
+    private let maxAllowanceNanoseconds: Int64
+    private let verdictHoldNanoseconds: Int64
+    /// A verdict deadline `d` with `heldAfter < d < holdUntil` is judged at `holdUntil` instead:
+    /// the window starts where the previous hold ended, so each deadline is held at most once.
+    private var heldAfter = Int64.min
+    private var holdUntil = Int64.min
+    /// When our loop was last found lagging: a round trip begun before it spans the lag.
+    private var lagEndedAt = Int64.min
+    /// The allowance the silence deadline got when the silence clock last restarted.
+    private var silenceAllowance: Int64 = 0
+
     /// An engine for a connection that starts at `now`; the first ping is due one `pingInterval`
     /// later. `liveness` is the dialect's model (`LivenessModel/unilateral(deadAfterIntervals:)`
     /// needs N ≥ 1); in the unilateral model the silence clock also starts at `now`.
@@ -165,6 +185,16 @@ public struct HeartbeatEngine: Sendable {
         slowFrameNanoseconds = configuration.slowFrameTimeout?.nanosecondCount ?? HeartbeatEngine.never
         minimumPeerPingNanoseconds = configuration.pingPolicy.minimumPeerPingInterval.nanosecondCount
         maxAckDelayNanoseconds = configuration.maxAckDelay.nanosecondCount
+        if let policy = configuration.localHealth {
+            localHealth = LocalHealth(policy: policy)
+            let share = configuration.pingInterval.nanosecondCount / Int64(2 * configuration.missedPongsBeforeDead)
+            maxAllowanceNanoseconds = policy.maxAllowance?.nanosecondCount
+                ?? Swift.min(configuration.ackTimeout.nanosecondCount, share)
+            verdictHoldNanoseconds = policy.verdictHold.nanosecondCount
+        } else {
+            maxAllowanceNanoseconds = 0
+            verdictHoldNanoseconds = 0
+        }
         scheduleAnchor = now.nanoseconds
         latestNow = now.nanoseconds
         lastHeardAt = now.nanoseconds
@@ -191,10 +221,8 @@ public struct HeartbeatEngine: Sendable {
     /// When the engine next needs ``tick(now:)``, or `nil` when it never will (closed). Always
     /// later than every `now` the engine has seen.
     public var nextDeadline: Timestamp? {
-        guard state != .closed else { return nil }
-        var deadline = Swift.min(Swift.min(nextPingAt, slowFrameDeadline), silenceDeadline)
-        if let awaited = nextAwaitedDeadline() { deadline = Swift.min(deadline, awaited.deadline) }
-        return deadline == HeartbeatEngine.never ? nil : Timestamp(nanoseconds: deadline)
+        guard let deadline = nextDeadlineNanoseconds else { return nil }
+        return Timestamp(nanoseconds: deadline)
     }
 
     /// Whether the peer is believed alive (not declared dead, and not closed).
@@ -209,6 +237,12 @@ public struct HeartbeatEngine: Sendable {
     /// fixed policy, the φ-accrual timeout capped by `ackTimeout` otherwise. Meaningless in the
     /// unilateral model, where no pong is awaited.
     public var currentAckTimeout: Duration { .nanoseconds(ackTimeoutForNextPing) }
+
+    /// The pong-deadline allowance local health gives at `now` (zero while our loop keeps time,
+    /// and when local health is off).
+    public func localHealthAllowance(at now: Timestamp) -> Duration {
+        .nanoseconds(allowance(at: now.nanoseconds))
+    }
 
     /// φ-accrual suspicion that the oldest awaited pong is not coming, at `now`; 0 when no pong is
     /// awaited, `nil` under the fixed policy and in the unilateral model.
@@ -226,13 +260,25 @@ public struct HeartbeatEngine: Sendable {
         advance(to: now)
     }
 
+    /// The adapter's loop was `lag` late at `now` — measured across its connections, e.g. how
+    /// late its timer wait returned — which this engine's own deadlines may not have shown.
+    /// Beyond ``LocalHealthPolicy/tolerance`` it counts as a lag sample: the local-health score
+    /// learns it, round trips begun before `now` are not sampled, and verdicts due within
+    /// ``LocalHealthPolicy/verdictHold`` wait for it. Runs the timers due first. Ignored when
+    /// local health is off.
+    public mutating func observedLocalLag(_ lag: Duration, now: Timestamp) {
+        let now = advance(to: now)
+        guard localHealth != nil else { return }
+        noteLocalLag(Swift.max(0, lag.nanosecondCount), at: now)
+    }
+
     /// The peer sent a ping: a pong with the same payload is queued (bounded), and the ping is
     /// policed. Unilateral model: the ping is policed and restarts the silence clock, and no pong
     /// is queued (nothing answers a beat).
     public mutating func receivedPing(_ payload: HeartbeatPayload, now: Timestamp) {
         let now = advance(to: now)
         guard state != .closed else { return }
-        if silenceRuleActive && !isUnilateral { lastHeardAt = now }
+        if silenceRuleActive && !isUnilateral { restartSilenceClock(at: now) }
         counters.pingsReceived += 1
         if minimumPeerPingNanoseconds > 0 {
             if businessDataSinceLastPeerPing {
@@ -272,7 +318,7 @@ public struct HeartbeatEngine: Sendable {
     public mutating func receivedPong(_ payload: HeartbeatPayload, now: Timestamp) {
         let now = advance(to: now)
         guard state != .closed else { return }
-        if silenceRuleActive && !isUnilateral { lastHeardAt = now }
+        if silenceRuleActive && !isUnilateral { restartSilenceClock(at: now) }
         if isUnilateral {
             heardFromPeer(at: now)
             return
@@ -298,7 +344,8 @@ public struct HeartbeatEngine: Sendable {
         let now = advance(to: now)
         guard state != .closed, !isUnilateral, let index = pings.index(ofPayload: payload.rawValue),
               pings[index].status == .awaiting else { return }
-        pings.rebase(at: index, sentAt: now, deadline: now.addingSaturating(ackTimeoutForNextPing),
+        pings.rebase(at: index, sentAt: now,
+                     deadline: now.addingSaturating(ackTimeoutForNextPing).addingSaturating(allowance(at: now)),
                      packetNumber: packetNumber ?? PingRecord.noPacketNumber)
     }
 
@@ -337,7 +384,7 @@ public struct HeartbeatEngine: Sendable {
     public mutating func receivedTraffic(now: Timestamp) {
         let now = advance(to: now)
         guard state != .closed else { return }
-        if silenceRuleActive && !isUnilateral { lastHeardAt = now }
+        if silenceRuleActive && !isUnilateral { restartSilenceClock(at: now) }
         noteBusinessData()
         if isUnilateral {
             heardFromPeer(at: now)
@@ -407,7 +454,7 @@ public struct HeartbeatEngine: Sendable {
             precondition(limit > .zero, "a negotiated peerSilenceLimit must be positive")
             silenceRuleActive = true
             silenceNanoseconds = limit.nanosecondCount
-            lastHeardAt = now
+            restartSilenceClock(at: now)
         } else {
             silenceRuleActive = false
             silenceNanoseconds = HeartbeatEngine.never
@@ -425,7 +472,7 @@ public struct HeartbeatEngine: Sendable {
     /// dead already, and in the other models.
     private var silenceDeadline: Int64 {
         guard silenceRuleActive, state != .failed else { return HeartbeatEngine.never }
-        return lastHeardAt.addingSaturating(silenceNanoseconds)
+        return lastHeardAt.addingSaturating(silenceNanoseconds).addingSaturating(silenceAllowance)
     }
 
     /// The awaited ping whose deadline comes next: the earliest deadline, or in the in-order
@@ -439,16 +486,82 @@ public struct HeartbeatEngine: Sendable {
         return Swift.min(ackTimeoutNanoseconds, phiDetector.timeoutInNanoseconds)
     }
 
-    /// Runs everything due up to `now` in deadline order; returns the engine's `now`.
+    /// The earliest deadline, verdict holds applied; `nil` when closed or when none is set.
+    private var nextDeadlineNanoseconds: Int64? {
+        guard state != .closed else { return nil }
+        var deadline = Swift.min(Swift.min(nextPingAt, held(slowFrameDeadline)), held(silenceDeadline))
+        if let awaited = nextAwaitedDeadline() { deadline = Swift.min(deadline, held(awaited.deadline)) }
+        return deadline == HeartbeatEngine.never ? nil : deadline
+    }
+
+    /// A verdict deadline after the hold of a lag episode: one inside the hold window waits for
+    /// its end. Non-decreasing in `deadline`, so the earliest deadline stays the earliest.
+    private func held(_ deadline: Int64) -> Int64 {
+        deadline > heldAfter && deadline < holdUntil ? holdUntil : deadline
+    }
+
+    /// The allowance a pong deadline set at `now` gets.
+    private func allowance(at now: Int64) -> Int64 {
+        localHealth?.allowanceNanoseconds(at: now, cap: maxAllowanceNanoseconds) ?? 0
+    }
+
+    private mutating func restartSilenceClock(at now: Int64) {
+        lastHeardAt = now
+        silenceAllowance = allowance(at: now)
+    }
+
+    /// Every input starts here: measures how late the input is against the deadline the engine
+    /// had asked for (a late input is our loop's lag), then runs everything due up to `now`.
+    /// Returns the engine's `now`.
     @discardableResult
     private mutating func advance(to now: Timestamp) -> Int64 {
         let now = Swift.max(now.nanoseconds, latestNow)
-        latestNow = now
+        if localHealth != nil, let asked = nextDeadlineNanoseconds, now > asked {
+            noteLocalLag(now - asked, at: now)
+        }
+        runDue(upTo: now)
+        return now
+    }
+
+    /// Our loop was `lag` late at `now`. Beyond the tolerance: the score learns it, round trips
+    /// begun before now are not sampled, and verdicts due now (or within the hold) wait for the
+    /// hold, each deadline at most once.
+    private mutating func noteLocalLag(_ lag: Int64, at now: Int64) {
+        guard state != .closed, localHealth?.record(lagNanoseconds: lag, at: now) == true else { return }
+        counters.localLags += 1
+        let firstThisInstant = lagEndedAt != now
+        lagEndedAt = now
+        record(.localLag(lateness: .nanoseconds(lag), allowance: .nanoseconds(allowance(at: now))), at: now)
+        // While a hold is in force, every overdue deadline is either held by it or has had its
+        // hold already: the window stays as it is (extending it could postpone a verdict for
+        // as long as lags keep being reported).
+        guard firstThisInstant, holdUntil <= now else { return }
+        // The new hold window starts where the previous one ended: a deadline held then is
+        // judged now.
+        heldAfter = Swift.max(heldAfter, holdUntil)
+        holdUntil = now.addingSaturating(Swift.max(1, verdictHoldNanoseconds))
+        let deferred = isDeferred(slowFrameDeadline, now: now) || isDeferred(silenceDeadline, now: now)
+            || isDeferred(nextAwaitedDeadline()?.deadline ?? HeartbeatEngine.never, now: now)
+        if deferred {
+            counters.verdictsDeferred += 1
+            record(.verdictsDeferred(until: Timestamp(nanoseconds: holdUntil)), at: now)
+        }
+    }
+
+    /// Whether a verdict `deadline` was due at `now` and is held instead.
+    private func isDeferred(_ deadline: Int64, now: Int64) -> Bool {
+        deadline <= now && held(deadline) > now
+    }
+
+    /// Runs everything due up to `now` in deadline order.
+    private mutating func runDue(upTo now: Int64) {
+        latestNow = Swift.max(latestNow, now)
+        let now = latestNow
         while state != .closed {
-            let slowFrame = slowFrameDeadline
+            let slowFrame = held(slowFrameDeadline)
             let awaited = nextAwaitedDeadline()
-            let ackDeadline = awaited?.deadline ?? HeartbeatEngine.never
-            let silence = silenceDeadline
+            let ackDeadline = awaited.map { held($0.deadline) } ?? HeartbeatEngine.never
+            let silence = held(silenceDeadline)
             // Two-argument mins: the variadic `min(_:_:_:_:)` would allocate its array.
             let due = Swift.min(Swift.min(slowFrame, ackDeadline), Swift.min(silence, nextPingAt))
             guard due <= now else { break }
@@ -466,7 +579,6 @@ public struct HeartbeatEngine: Sendable {
                 pingDue(now: now)
             }
         }
-        return now
     }
 
     /// The first regular ping time after `now`: `scheduleAnchor + k·pingInterval`.
@@ -503,7 +615,7 @@ public struct HeartbeatEngine: Sendable {
             sequence: sequence, timestampMilliseconds: UInt32(truncatingIfNeeded: now / 1_000_000))
         let timeout = ackTimeoutForNextPing
         lastAckTimeout = timeout
-        let deadline = now.addingSaturating(timeout)
+        let deadline = now.addingSaturating(timeout).addingSaturating(allowance(at: now))
         pings.insert(payload: payload.rawValue, sentAt: now, deadline: deadline)
         counters.pingsSent += 1
         enqueue(.sendPing(payload))
@@ -539,7 +651,7 @@ public struct HeartbeatEngine: Sendable {
     /// peer declared dead recovers.
     private mutating func heardFromPeer(at now: Int64, countsAsArrival: Bool = true) {
         if countsAsArrival { counters.peerArrivals += 1 }
-        lastHeardAt = now
+        restartSilenceClock(at: now)
         guard state == .failed else { return }
         counters.peerRecoveries += 1
         enqueue(.peerRecovered)
@@ -597,7 +709,7 @@ public struct HeartbeatEngine: Sendable {
         // Misses are judged oldest first, so a younger ping whose deadline (a shorter adaptive
         // timeout) has already passed is judged now that the older one is answered: no deadline
         // is ever left in the past.
-        advance(to: Timestamp(nanoseconds: now))
+        runDue(upTo: now)
     }
 
     private mutating func acceptPong(at index: Int, ackDelay: Int64?, now: Int64) {
@@ -607,12 +719,12 @@ public struct HeartbeatEngine: Sendable {
         case .awaiting:
             pings.setStatus(.answered, at: index)
             counters.pongsReceived += 1
-            if let ackDelay { sample(roundTrip: now - record.sentAt, ackDelay: ackDelay, now: now) }
+            if let ackDelay { sample(record, ackDelay: ackDelay, now: now) }
             succeed(at: now)
         case .excused:
             pings.setStatus(.answered, at: index)
             counters.pongsAfterTraffic += 1
-            if let ackDelay { sample(roundTrip: now - record.sentAt, ackDelay: ackDelay, now: now) }
+            if let ackDelay { sample(record, ackDelay: ackDelay, now: now) }
         case .answered:
             ignorePong(payload, .duplicate, at: now)
         case .expired:
@@ -631,7 +743,14 @@ public struct HeartbeatEngine: Sendable {
         record(.pongIgnored(payload, kind), at: now)
     }
 
-    private mutating func sample(roundTrip: Int64, ackDelay: Int64, now: Int64) {
+    private mutating func sample(_ ping: PingRecord, ackDelay: Int64, now: Int64) {
+        let roundTrip = now - ping.sentAt
+        if ping.sentAt < lagEndedAt {
+            // Our own lag ended while this round trip was under way: it measured us.
+            counters.rttSamplesSkippedForLag += 1
+            record(.pongAfterLocalLag(HeartbeatPayload(rawValue: ping.payload), roundTrip: .nanoseconds(roundTrip)), at: now)
+            return
+        }
         let adjusted = rtt.addSample(roundTrip, ackDelay: ackDelay)
         phiDetector?.addSample(adjusted)
         counters.rttSamples += 1

@@ -183,6 +183,13 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
         drainSelf()
     }
 
+    /// The adapter's loop was `lag` late at `now` (local health: see
+    /// ``HeartbeatEngine/observedLocalLag(_:now:)``). Report it before feeding what was read.
+    public mutating func observedLocalLag(_ lag: Duration, now: Timestamp) {
+        engine.observedLocalLag(lag, now: now)
+        drainSelf()
+    }
+
     /// We wrote business data to the peer (resets ping-policing strikes, as gRPC does).
     public mutating func sentBusinessData(now: Timestamp) {
         engine.sentTraffic(now: now)

@@ -14,6 +14,8 @@ public struct PolicyReport: Sendable {
     public var detectionSeconds: [Double]
     /// Pings sent per heartbeat interval of live peer (1 plus the retries' overhead).
     public var pingsPerHeartbeat: Double
+    /// Stalls of our own process during the run (0 without a ``LocalStallModel``).
+    public var localStalls = 0
 
     /// False positives per million heartbeats.
     public var falsePositivesPerMillion: Double { Double(falsePositives) / heartbeats * 1e6 }
@@ -50,10 +52,12 @@ public struct ExperimentScale: Hashable, Sendable {
     }
 }
 
-/// Simulates `configuration` over `link` at `scale` and reports false positives and detection times.
+/// Simulates `configuration` over `link` at `scale`, our own process stalling as `localStalls`
+/// says, and reports false positives and detection times.
 public func runExperiment(name: String, configuration: HeartbeatConfiguration, link: LinkModel = LinkModel(),
-                          scale: ExperimentScale = ExperimentScale()) -> PolicyReport {
-    var simulation = NetworkSimulation(configuration: configuration, link: link, seed: scale.seed)
+                          scale: ExperimentScale = ExperimentScale(),
+                          localStalls: LocalStallModel = .none) -> PolicyReport {
+    var simulation = NetworkSimulation(configuration: configuration, link: link, seed: scale.seed, localStalls: localStalls)
     var random = SplitMix64(seed: scale.seed ^ 0xD1CE)
     let interval = configuration.pingInterval.nanosecondCount
     let perTrial = Int64(scale.heartbeats / scale.trials) * interval
@@ -68,7 +72,8 @@ public func runExperiment(name: String, configuration: HeartbeatConfiguration, l
     let heartbeats = Double(tally.aliveNanoseconds) / Double(interval)
     return PolicyReport(
         name: name, heartbeats: heartbeats, falsePositives: tally.falsePositives,
-        detectionSeconds: detections, pingsPerHeartbeat: Double(tally.pingsSent) / heartbeats)
+        detectionSeconds: detections, pingsPerHeartbeat: Double(tally.pingsSent) / heartbeats,
+        localStalls: tally.localStalls)
 }
 
 /// The report as a Markdown table.

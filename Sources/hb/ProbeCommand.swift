@@ -7,7 +7,7 @@ import Transports
 enum ProbeCommand {
     static let usage = """
         usage: hb probe --dialect tcp|http2|ws|tls|mqtt|amqp|resp|lines HOST:PORT|ws://HOST:PORT/PATH|mqtt5://HOST:PORT [--count N] [--interval S] [--timeout S]
-                        [--format text|jsonl] [--histogram]
+                        [--format text|jsonl] [--histogram] [--no-local-health]
 
         Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
         cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server,
@@ -28,9 +28,13 @@ enum ProbeCommand {
           --interval S    seconds between pings (default 1)
           --timeout S     seconds to wait for each reply (default 2; amqp: for the connection handshake)
           --histogram     end with a histogram of the round-trip times
+          --no-local-health  judge replies even while our own process lags (by default a reply that
+                          waited for us while we were stopped or starved is not counted lost)
           --format jsonl  one JSON object per line instead of text (times in milliseconds):
             {"event":"start","target":T,"address":A,"dialect":D,"count":N,"interval_ms":F,"timeout_ms":F}
             {"event":"reply","seq":N,"rtt_ms":F,"srtt_ms":F}                a ping answered
+            {"event":"reply","seq":N,"rtt_ms":F,"after_local_lag":true}     answered while we lagged (no RTT sample)
+            {"event":"local_lag","late_ms":F}                               our own process was late
             {"event":"loss","seq":N,"ping":N,"timeout_ms":F}                 a ping unanswered in time
                                                                          (ping: its payload's sequence number)
             {"event":"goaway","code":N,"reason":S}                          the peer is closing
@@ -51,12 +55,14 @@ enum ProbeCommand {
         var ackTimeout: Duration
         var format: OutputFormat
         var histogram: Bool
+        /// Whether the engine's local-health awareness is on (`--no-local-health` turns it off).
+        var localHealth: Bool
     }
 
     static func run(_ arguments: [String]) async -> Int32 {
         let parsed = parseCommand("probe", arguments, usage: usage,
                                   valueOptions: ["--dialect", "--count", "--interval", "--timeout", "--format"],
-                                  flagOptions: ["--histogram"]) { (parsed) throws(UsageError) in
+                                  flagOptions: ["--histogram", "--no-local-health"]) { (parsed) throws(UsageError) in
             let dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
             guard parsed.positionals.count == 1 else { throw UsageError(parsed.positionals.isEmpty ? "HOST:PORT is required" : "one HOST:PORT only") }
             let count = try parsed.value("--count", default: 5) { Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil } }
@@ -64,7 +70,7 @@ enum ProbeCommand {
                            interval: try parsed.value("--interval", default: Duration.seconds(1), parseSeconds),
                            ackTimeout: try parsed.value("--timeout", default: Duration.seconds(2), parseSeconds),
                            format: try parsed.value("--format", default: OutputFormat.text) { OutputFormat(rawValue: $0) },
-                           histogram: parsed.flag("--histogram"))
+                           histogram: parsed.flag("--histogram"), localHealth: !parsed.flag("--no-local-health"))
         }
         guard case .run(let options) = parsed else { return parsed.exitStatus }
         do {
@@ -106,6 +112,8 @@ enum ProbeCommand {
         // The probed server's own keepalive pings are answered, never policed: it is not abusing us.
         heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
         heartbeat.backoff = BackoffSchedule(steps: [BackoffStep(failures: 1, delay: interval, jitter: 0)])
+        // A reply that waited in the kernel while our own process was stopped is not lost (issue 12).
+        heartbeat.localHealth = options.localHealth ? LocalHealthPolicy() : nil
         // The peer's first octets are kept so that a peer speaking another protocol can be named.
         let firstOctets = FirstOctets()
         var configuration = ConnectionConfiguration(dialect: sniffing(stream, into: firstOctets), heartbeat: heartbeat)
@@ -145,6 +153,26 @@ enum ProbeCommand {
                         say(reply.line)
                     } else {
                         say("reply from \(address): seq=\(answered + missed) time=\(fixed(ms, 3)) ms")
+                    }
+                case .pongAfterLocalLag(_, let roundTrip):
+                    answered += 1
+                    let ms = Double(roundTrip.nanosecondCount) / 1e6
+                    if jsonl {
+                        var reply = JSONLine(event: "reply")
+                        reply.add("seq", answered + missed)
+                        reply.add("rtt_ms", ms)
+                        reply.add("after_local_lag", json: "true")
+                        say(reply.line)
+                    } else {
+                        say("reply from \(address): seq=\(answered + missed) time=\(fixed(ms, 3)) ms (waited for our own lag; not an RTT sample)")
+                    }
+                case .localLag(let lateness, _):
+                    if jsonl {
+                        var lag = JSONLine(event: "local_lag")
+                        lag.add("late_ms", Double(lateness.nanosecondCount) / 1e6)
+                        say(lag.line)
+                    } else {
+                        say("local lag: our own process was \(fixed(Double(lateness.nanosecondCount) / 1e6, 3)) ms late")
                     }
                 case .pongMissed(let payload, _):
                     missed += 1

@@ -129,6 +129,7 @@ public struct DemuxerSetup: CustomStringConvertible {
             self.role = role
             webSocketHandshake = .none
             maxFrameSize = decoder.maxPayloadSize
+            maxFrameLength = decoder.maxFrameLength
         case .resp:
             let requested = Self.respMaxFrameSizes[Int(options >> 3) & 7]
             let stream = RESPDialect(pingMessage: options & 4 == 0 ? nil : "hb-", maxDepth: Self.respMaxDepths[Int(options >> 6) & 3])

@@ -8,6 +8,10 @@
 // beat without drift, and to declare the peer dead exactly when N intervals passed without
 // hearing from it; the in-order one never to count more debts paid than pings missed or excused.
 //
+// Local health (bit 7 of octet 0): late steps are read as our own lag, verdicts are held, and
+// some steps report a lag; every invariant still holds, except that a unilateral peer may be
+// declared dead later than N intervals (never earlier).
+//
 // Input: octet 0 chooses the liveness model (see `livenessModel(_:)`), octets 1–8 the
 // configuration (see `configuration(_:)`), then the dialect, the start time, and one step per
 // octet group: an operation octet and the fields it reads.
@@ -21,6 +25,9 @@ public func heartbeatEngineFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) ->
     let livenessOctet = input.byte()
     let liveness = livenessModel(livenessOctet)
     var configuration = configuration(&input)
+    if livenessOctet & 0x80 != 0 {
+        configuration.localHealth = LocalHealthPolicy(allowanceMultiplier: Double(livenessOctet & 3))
+    }
     let dialect: Dialect = [.envelope, .http2, .quic][Int(input.byte() % 3)]
     var now = Timestamp(nanoseconds: Int64(input.integer(octets: 4)))
     var engine = HeartbeatEngine(configuration: configuration, connectionID: 1, dialect: dialect,
@@ -62,7 +69,11 @@ public func heartbeatEngineFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) ->
             engine.receivedTraffic(now: now)
             fromPeer = true
         case 5:
-            engine.sentTraffic(now: now)
+            if configuration.localHealth != nil && input.flag() {
+                engine.observedLocalLag(.milliseconds(Int64(input.integer(octets: 2))), now: now)
+            } else {
+                engine.sentTraffic(now: now)
+            }
         case 6:
             // Every step gives the engine its `now` (the invariants are about the times it saw).
             if let last = sentPings.last {
@@ -242,8 +253,11 @@ struct Invariants {
         }
         switch engine.state {
         case .idle:
-            check(latest < lastHeard + silence, "alive after N intervals of silence")
-            check(engine.nextDeadline.map { $0.nanoseconds <= lastHeard + silence } == true, "silence deadline missing")
+            // Local health may hold the verdict or give the silence deadline an allowance.
+            if configuration.localHealth == nil {
+                check(latest < lastHeard + silence, "alive after N intervals of silence")
+                check(engine.nextDeadline.map { $0.nanoseconds <= lastHeard + silence } == true, "silence deadline missing")
+            }
             check(counters.peerDeaths == counters.peerRecoveries, "deaths and recoveries disagree")
         case .failed:
             check(latest >= lastHeard + silence, "declared dead too early")
