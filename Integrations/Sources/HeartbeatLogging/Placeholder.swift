@@ -1,0 +1,1 @@
+internal let placeholderHeartbeatLogging = 0

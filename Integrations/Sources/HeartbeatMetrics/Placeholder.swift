@@ -1,0 +1,1 @@
+internal let placeholderHeartbeatMetrics = 0

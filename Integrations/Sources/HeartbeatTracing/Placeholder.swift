@@ -1,0 +1,1 @@
+internal let placeholderHeartbeatTracing = 0
