@@ -1,0 +1,106 @@
+import Framing
+import Heartbeat
+import HeartbeatNIO
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Over real loopback sockets: a NIO client running `NIOHeartbeatHandler` against `hb serve`, and
+/// `hb probe` against a NIO server running it, in each stream dialect.
+@Suite struct LoopbackTests {
+    /// After three RTT samples, writes `message` and succeeds with the sample count when the echo of
+    /// `expected` comes back.
+    final class EchoCheck: ChannelInboundHandler {
+        typealias InboundIn = HeartbeatNIOBusiness
+        typealias OutboundOut = HeartbeatNIOWrite
+
+        let message: [UInt8]
+        let expected: [UInt8]
+        let done: EventLoopPromise<Int>
+        var samples = 0
+        var sent = false
+
+        init(message: [UInt8], expected: [UInt8], done: EventLoopPromise<Int>) {
+            self.message = message
+            self.expected = expected
+            self.done = done
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            guard let event = event as? HeartbeatNIOEvent, case .event(let heartbeat) = event.output,
+                  case .rttSample = heartbeat.kind else { return }
+            samples += 1
+            if samples >= 3 && !sent {
+                sent = true
+                context.writeAndFlush(wrapOutboundOut(HeartbeatNIOWrite(context.channel.allocator.buffer(bytes: message))), promise: nil)
+            }
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let business = unwrapInboundIn(data)
+            if sent, Array(business.payload.readableBytesView) == expected { done.succeed(samples) }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            done.fail(error)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            done.fail(ProcessFailure("the connection closed after \(samples) RTT samples"))
+        }
+    }
+
+    @Test(arguments: DialectCase.all)
+    func aNIOClientKeepsHBServeAliveAndItsDataIsEchoed(_ testCase: DialectCase) async throws {
+        let (serve, port) = try await startServe(dialect: testCase.name)
+        defer { serve.stop() }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let done = group.next().makePromise(of: Int.self)
+        var configuration = quickConfiguration()
+        configuration.pingInterval = .milliseconds(100)
+        configuration.ackTimeout = .seconds(5)
+        let clientConfiguration = configuration
+        let dialect = testCase.name == "ws" ? WebSocketDialect(host: "127.0.0.1:\(port)", path: "/") : testCase.dialect
+        let payload = Array("echo over \(testCase.name)".utf8)
+        let message = testCase.message(payload)
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        makeHeartbeatHandler(dialect: dialect, role: .client, configuration: clientConfiguration))
+                    try channel.pipeline.syncOperations.addHandler(EchoCheck(message: message, expected: payload, done: done))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        let samples = try await done.futureResult.get(within: .seconds(30))
+        #expect(samples >= 3)
+        try await channel.close()
+        // hb serve pinged us too, every 0.3 s, and we answered.
+        let output = try await serve.waitForOutput(containing: "closed")
+        #expect(output.contains("conn 1: connected"))
+    }
+
+    @Test(arguments: DialectCase.all)
+    func hbProbeGetsEveryReplyFromANIOServer(_ testCase: DialectCase) async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let configuration = HeartbeatConfiguration(pingPolicy: PingPolicy(minimumPeerPingInterval: .milliseconds(100), maxPingStrikes: 10))
+        let dialect = testCase.dialect
+        let server = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        makeHeartbeatHandler(dialect: dialect, role: .server, configuration: configuration))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(server.localAddress?.port)
+        let target = testCase.name == "ws" ? "ws://127.0.0.1:\(port)/" : "127.0.0.1:\(port)"
+        let probe = try HBProcess(["probe", "--dialect", testCase.name, target, "--count", "3", "--interval", "0.2"])
+        defer { probe.stop() }
+        let status = await probe.exitStatus()
+        try await server.close()
+        let output = probe.output
+        #expect(status == 0, "hb probe printed:\n\(output)")
+        #expect(output.contains("3 pings sent, 3 replies, 0.0% loss"), "hb probe printed:\n\(output)")
+    }
+}
