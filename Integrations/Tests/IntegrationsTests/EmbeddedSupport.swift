@@ -5,11 +5,14 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
-/// Records what a handler ahead of it fires: business frames, heartbeat events, errors.
-final class Recorder: ChannelInboundHandler {
-    typealias InboundIn = HeartbeatNIOBusiness
+/// Records what the `NIOHeartbeatHandler` ahead of it fires.
+typealias Recorder = EventRecorder<HeartbeatNIOBusiness>
 
-    var business: [HeartbeatNIOBusiness] = []
+/// Records what a handler ahead of it fires: inbound messages, heartbeat events, errors.
+final class EventRecorder<Inbound>: ChannelInboundHandler {
+    typealias InboundIn = Inbound
+
+    var business: [Inbound] = []
     var events: [HeartbeatNIOEvent] = []
     var errors: [any Error] = []
 

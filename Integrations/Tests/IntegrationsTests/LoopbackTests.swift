@@ -95,7 +95,7 @@ import Testing
             .bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(server.localAddress?.port)
         let target = testCase.name == "ws" ? "ws://127.0.0.1:\(port)/" : "127.0.0.1:\(port)"
-        let probe = try HBProcess(["probe", "--dialect", testCase.name, target, "--count", "3", "--interval", "0.2"])
+        let probe = try TestProcess(hb: ["probe", "--dialect", testCase.name, target, "--count", "3", "--interval", "0.2"])
         defer { probe.stop() }
         let status = await probe.exitStatus()
         try await server.close()

@@ -37,8 +37,8 @@ func runToCompletion(_ executable: String, _ arguments: [String]) -> (status: In
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-/// A running `hb` process whose output is collected as it comes.
-final class HBProcess: @unchecked Sendable {
+/// A running process (`hb`, `nghttpd`) whose output is collected as it comes.
+final class TestProcess: @unchecked Sendable {
     let process = Process()
     private let lock = NSLock()
     private var collected = ""
@@ -46,8 +46,13 @@ final class HBProcess: @unchecked Sendable {
     private var status: Int32?
 
     /// Starts `hb arguments...`.
-    init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: try hbBinary.get())
+    convenience init(hb arguments: [String]) throws {
+        try self.init(executable: try hbBinary.get(), arguments)
+    }
+
+    /// Starts `executable arguments...`.
+    init(executable: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -82,7 +87,7 @@ final class HBProcess: @unchecked Sendable {
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw ProcessFailure("hb never printed \"\(text)\"; it printed:\n\(output)")
+        throw ProcessFailure("\(process.executableURL?.lastPathComponent ?? "") never printed \"\(text)\"; it printed:\n\(output)")
     }
 
     /// Waits for it to exit; its status.
@@ -96,9 +101,10 @@ final class HBProcess: @unchecked Sendable {
         }
     }
 
-    /// Stops it (SIGTERM) and waits for it.
+    /// Stops it (SIGKILL: a child of the test runner may inherit SIGTERM and SIGINT ignored, as
+    /// nghttpd did here) and waits for it.
     func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }
@@ -110,8 +116,8 @@ struct ProcessFailure: Error, CustomStringConvertible {
 }
 
 /// `hb serve --dialect <dialect>` on a free loopback port; returns it and the port.
-func startServe(dialect: String, interval: String = "0.3") async throws -> (HBProcess, Int) {
-    let serve = try HBProcess(["serve", "--dialect", dialect, "--port", "0", "--interval", interval])
+func startServe(dialect: String, interval: String = "0.3") async throws -> (TestProcess, Int) {
+    let serve = try TestProcess(hb: ["serve", "--dialect", dialect, "--port", "0", "--interval", interval])
     do {
         let output = try await serve.waitForOutput(containing: "listening on")
         guard let line = output.split(separator: "\n").first(where: { $0.contains("listening on") }),
