@@ -66,6 +66,7 @@ let package = Package(
                                                .product(name: "NIOEmbedded", package: "swift-nio"),
                                                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                                                .product(name: "Logging", package: "swift-log"),
+                                               .product(name: "InMemoryLogging", package: "swift-log"),
                                                .product(name: "MetricsTestKit", package: "swift-metrics"),
                                                .product(name: "Tracing", package: "swift-distributed-tracing"),
                                                .product(name: "InMemoryTracing", package: "swift-distributed-tracing")],

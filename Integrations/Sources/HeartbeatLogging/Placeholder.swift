@@ -1,1 +1,0 @@
-internal let placeholderHeartbeatLogging = 0

@@ -1,1 +1,0 @@
-internal let placeholderHeartbeatMetrics = 0

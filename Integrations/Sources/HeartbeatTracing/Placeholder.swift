@@ -1,1 +1,0 @@
-internal let placeholderHeartbeatTracing = 0
