@@ -39,7 +39,7 @@ struct MetricsServer: Sendable {
         let heartbeat = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let peer = channel.remoteAddress?.description ?? "unknown"
+                    let peer = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
                     let metrics = HeartbeatMetrics(service: service, dialect: dialect.dialect, peer: peer, factory: factory)
                     let log = HeartbeatLogger(logger: logger, peer: peer)
                     try channel.pipeline.syncOperations.addHandlers([

@@ -21,7 +21,9 @@ import Synchronization
 /// | `heartbeat_reconnects_total` | counter | reconnections, as reported with `recordReconnect()` |
 ///
 /// Counters follow the engine's `HeartbeatCounters` (the increments since the last call), so
-/// nothing is counted twice however often `record` is called. Thread-safe.
+/// nothing is counted twice however often `record` is called. They are brought up to date at each
+/// recorded output: a peer's ping, which makes no event of its own, shows at the next one (our next
+/// ping at the latest). Thread-safe.
 public final class HeartbeatMetrics: Sendable {
     /// The labels every metric of this connection carries.
     public let dimensions: [(String, String)]

@@ -26,7 +26,8 @@ import Testing
         configuration.pingInterval = .milliseconds(100)
         configuration.pingPolicy = PingPolicy(minimumPeerPingInterval: .milliseconds(50), maxPingStrikes: 10)
         let server = try await MetricsServer.start(dialect: EnvelopeDialect(), port: 0, metricsPort: 0,
-                                                   configuration: configuration, logger: Logger(label: "test"))
+                                                   configuration: configuration,
+                                                   logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let heartbeatPort = try #require(server.heartbeat.localAddress?.port)
         let metricsPort = try #require(server.metrics.localAddress?.port)
 
@@ -45,21 +46,24 @@ import Testing
             }
             .connect(host: "127.0.0.1", port: heartbeatPort).get()
         _ = try await done.futureResult.get(within: .seconds(30))
-        let peer = try #require(client.localAddress?.description)
+        let address = try #require(client.localAddress)
+        let peer = "\(address.ipAddress ?? ""):\(address.port ?? 0)"
 
         // Scrape until the server's own pings have been answered too (each scrape is a real GET).
+        // Counters catch up at the server's next heartbeat event (see HeartbeatMetrics).
         var text = ""
+        var series: [Substring] = []
+        func value(_ name: String) -> Double? {
+            series.first { $0.hasPrefix(name + "{") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+        }
         for _ in 0..<100 {
             text = try await scrape(port: metricsPort)
-            if text.contains("heartbeat_rtt_seconds_count{") { break }
+            series = text.split(separator: "\n").filter { $0.hasPrefix("heartbeat_") }
+            if (value("heartbeat_rtt_seconds_count") ?? 0) >= 1 && (value("heartbeat_pings_received_total") ?? 0) >= 3 { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(text.hasPrefix("HTTP/1.1 200 OK"))
         #expect(text.contains("text/plain; version=0.0.4"))
-        let series = text.split(separator: "\n").filter { $0.hasPrefix("heartbeat_") }
-        func value(_ name: String) -> Double? {
-            series.first { $0.hasPrefix(name + "{") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
-        }
         let labels = ["service=\"heartbeat-metrics-example\"", "dialect=\"tcp\"", "peer=\"\(peer)\"", "zone=\"\""]
         #expect(series.contains { line in line.hasPrefix("heartbeat_pings_received_total{") && labels.allSatisfy { line.contains($0) } },
                 "scraped:\n\(text)")
