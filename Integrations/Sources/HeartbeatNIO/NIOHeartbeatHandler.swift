@@ -150,12 +150,13 @@ public final class NIOHeartbeatHandler<D: StreamDialect>: ChannelDuplexHandler, 
     // MARK: Outbound
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard session != nil, !closing else {
+        guard !closing else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
+        // Before the channel is active there is no session yet: held like any other write.
         held.append((unwrapOutboundIn(data), promise))
-        session!.sentBusinessData(now: now(context))
+        session?.sentBusinessData(now: now(context))
     }
 
     public func flush(context: ChannelHandlerContext) {

@@ -109,3 +109,26 @@ func quickConfiguration() -> HeartbeatConfiguration {
     configuration.ackTimeout = .milliseconds(500)
     return configuration
 }
+
+/// A client `NIOHeartbeatHandler` on an `EmbeddedChannel`, its recorder, and a server `Peer` that
+/// has already answered the preface or handshake.
+struct ClientHarness<D: StreamDialect> {
+    let handler: NIOHeartbeatHandler<D>
+    let channel: EmbeddedChannel
+    let recorder: Recorder
+    var peer: Peer<D>
+
+    init(dialect: D, configuration: HeartbeatConfiguration = quickConfiguration(),
+         options: NIOHeartbeatOptions = NIOHeartbeatOptions(encoderSeed: 1)) throws {
+        handler = NIOHeartbeatHandler(dialect: dialect, role: .client, configuration: configuration, options: options)
+        (channel, recorder) = try embeddedChannel(handler)
+        peer = Peer(dialect: dialect, role: .server, now: Timestamp(channel.embeddedEventLoop.now))
+        try peer.pump(channel)
+    }
+
+    /// Lets `time` pass, then moves bytes both ways.
+    mutating func step(_ time: TimeAmount) throws {
+        channel.embeddedEventLoop.advanceTime(by: time)
+        try peer.pump(channel)
+    }
+}

@@ -30,23 +30,17 @@ struct DialectCase: CustomTestStringConvertible, Sendable {
     @Test(arguments: DialectCase.all)
     func pingsAreAnsweredAndBusinessFlowsBothWays(_ testCase: DialectCase) throws {
         func run<D: StreamDialect>(_ dialect: D) throws {
-            let handler = NIOHeartbeatHandler(dialect: dialect, role: .client, configuration: quickConfiguration(),
-                                              options: NIOHeartbeatOptions(encoderSeed: 1))
-            let (channel, recorder) = try embeddedChannel(handler)
+            var harness = try ClientHarness(dialect: dialect)
+            let (channel, recorder) = (harness.channel, harness.recorder)
             defer { _ = try? channel.finish() }
-            var peer = Peer(dialect: dialect, role: .server, now: Timestamp(channel.embeddedEventLoop.now))
-            try peer.pump(channel)  // preface, handshake
 
-            // The application writes before the handshake may even be done: held, then sent whole.
             let hello = Array("hello over \(testCase.name)".utf8)
             channel.writeAndFlush(HeartbeatNIOWrite(channel.allocator.buffer(bytes: testCase.message(hello))), promise: nil)
-            for _ in 0..<5 {
-                channel.embeddedEventLoop.advanceTime(by: .seconds(1))
-                try peer.pump(channel)
-            }
+            for _ in 0..<5 { try harness.step(.seconds(1)) }
             #expect(recorder.rttSamples.count >= 4)
-            #expect(handler.state == .idle)
+            #expect(harness.handler.state == .idle)
             #expect(channel.isActive)
+            var peer = harness.peer
             #expect(peer.delivered.contains { $0.frame.type == testCase.deliveredType && $0.payload == testCase.message(hello).suffix(hello.count) })
 
             // The peer's business frame comes down the pipeline with its header.
@@ -63,17 +57,12 @@ struct DialectCase: CustomTestStringConvertible, Sendable {
     @Test(arguments: DialectCase.all)
     func aSilentPeerIsDeclaredDeadAndGetsTheDialectsCloseFrame(_ testCase: DialectCase) throws {
         func run<D: StreamDialect>(_ dialect: D) throws {
-            let handler = NIOHeartbeatHandler(dialect: dialect, role: .client, configuration: quickConfiguration(),
-                                              options: NIOHeartbeatOptions(encoderSeed: 1))
-            let (channel, recorder) = try embeddedChannel(handler)
+            var harness = try ClientHarness(dialect: dialect)
+            let (channel, recorder) = (harness.channel, harness.recorder)
             defer { _ = try? channel.finish() }
-            var peer = Peer(dialect: dialect, role: .server, now: Timestamp(channel.embeddedEventLoop.now))
-            try peer.pump(channel)
-            peer.answers = false  // it reads, but never answers again
-            for _ in 0..<4 where channel.isActive {
-                channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
-                try peer.pump(channel)
-            }
+            harness.peer.answers = false  // it reads, but never answers again
+            for _ in 0..<4 where channel.isActive { try harness.step(.milliseconds(500)) }
+            let peer = harness.peer
             #expect(!channel.isActive)
             #expect(recorder.events.contains { if case .peerDead = $0.output { return true } else { return false } })
             #expect(recorder.errors.contains { if case .peerDead = $0 as? HeartbeatNIOError { return true } else { return false } })

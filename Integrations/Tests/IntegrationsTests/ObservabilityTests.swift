@@ -19,29 +19,23 @@ import Tracing
 func livelyConnection(_ observe: @escaping (HeartbeatNIOEvent) -> Void) throws {
     var configuration = quickConfiguration()
     configuration.pingPolicy = PingPolicy(minimumPeerPingInterval: .seconds(1), maxPingStrikes: 5)
-    let handler = NIOHeartbeatHandler(dialect: EnvelopeDialect(), role: .client, configuration: configuration,
-                                      options: NIOHeartbeatOptions(closeOnPeerDead: false))
-    let channel = EmbeddedChannel()
-    try channel.pipeline.syncOperations.addHandlers([handler, NIOHeartbeatObserver(observe)])
-    try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
+    var harness = try ClientHarness(dialect: EnvelopeDialect(), configuration: configuration,
+                                    options: NIOHeartbeatOptions(closeOnPeerDead: false))
+    let (channel, handler) = (harness.channel, harness.handler)
     defer { _ = try? channel.finish() }
-    var peer = Peer(dialect: EnvelopeDialect(), role: .server, now: Timestamp(channel.embeddedEventLoop.now))
-    func step(_ time: TimeAmount) throws {
-        channel.embeddedEventLoop.advanceTime(by: time)
-        try peer.pump(channel)
-    }
-    for _ in 0..<3 { try step(.seconds(1)) }
-    peer.answers = false
-    for _ in 0..<4 { try step(.milliseconds(500)) }
+    try channel.pipeline.syncOperations.addHandler(NIOHeartbeatObserver(observe), position: .after(handler))
+    for _ in 0..<3 { try harness.step(.seconds(1)) }
+    harness.peer.answers = false
+    for _ in 0..<4 { try harness.step(.milliseconds(500)) }
     #expect(handler.state == .failed)
-    peer.answers = true
-    for _ in 0..<40 where handler.state != .idle { try step(.milliseconds(500)) }
+    harness.peer.answers = true
+    for _ in 0..<40 where handler.state != .idle { try harness.step(.milliseconds(500)) }
     #expect(handler.state == .idle)
     for sequence in 0..<3 {
         var ping: [UInt8] = []
         EnvelopeFrame.appendPing(HeartbeatPayload(sequence: UInt32(sequence), timestampMilliseconds: 0), to: &ping)
-        try peer.send(ping, to: channel)
-        try step(.milliseconds(10))
+        try harness.peer.send(ping, to: channel)
+        try harness.step(.milliseconds(10))
     }
 }
 
