@@ -25,8 +25,10 @@ public struct HeartbeatLogger: Sendable {
 
     /// Logs what a `HeartbeatSession` (or `NIOHeartbeatHandler`) reported. Engine events are logged
     /// by `log(_:)` for events; the outputs that repeat one (peer dead, recovered, close
-    /// requested) are not logged twice; the peer's close frame is logged at `notice`.
-    public func log(_ output: HeartbeatSessionOutput) {
+    /// requested) are not logged twice; the peer's close frame is logged at `notice`; nil (a
+    /// `HeartbeatNIOEvent` that only carries counters) logs nothing.
+    public func log(_ output: HeartbeatSessionOutput?) {
+        guard let output else { return }
         switch output {
         case .event(let event):
             log(event)

@@ -21,9 +21,8 @@ import Synchronization
 /// | `heartbeat_reconnects_total` | counter | reconnections, as reported with `recordReconnect()` |
 ///
 /// Counters follow the engine's `HeartbeatCounters` (the increments since the last call), so
-/// nothing is counted twice however often `record` is called. They are brought up to date at each
-/// recorded output: a peer's ping, which makes no event of its own, shows at the next one (our next
-/// ping at the latest). Thread-safe.
+/// nothing is counted twice however often `record` is called; `HeartbeatNIOEvent`s with a nil
+/// output carry the counters that changed without an engine event (the peer's pings). Thread-safe.
 public final class HeartbeatMetrics: Sendable {
     /// The labels every metric of this connection carries.
     public let dimensions: [(String, String)]
@@ -64,9 +63,9 @@ public final class HeartbeatMetrics: Sendable {
         peerUp.record(1)
     }
 
-    /// Records what a session reported, with the engine's counters right after it (as
-    /// `HeartbeatNIOEvent` carries them, or `HeartbeatConnection.counters`).
-    public func record(_ output: HeartbeatSessionOutput, counters current: HeartbeatCounters) {
+    /// Records what a session reported (nil: nothing, the counters changed), with the engine's
+    /// counters right after it (as `HeartbeatNIOEvent` carries them, or `HeartbeatConnection.counters`).
+    public func record(_ output: HeartbeatSessionOutput?, counters current: HeartbeatCounters) {
         let (increments, timer) = mutable.withLock { state -> ([(Counter, Int)], Timer?) in
             var timer: Timer?
             if case .event(let event) = output {

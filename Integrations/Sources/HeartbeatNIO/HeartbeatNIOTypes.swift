@@ -43,20 +43,22 @@ public struct HeartbeatNIOWrite: Sendable {
 
 /// What `NIOHeartbeatHandler` fires with `fireUserInboundEventTriggered` after every input that
 /// produced it: one session output (an engine event, the peer declared dead or recovered, a policy
-/// close, the peer's close frame) with the engine's state and counters right after it.
+/// close, the peer's close frame) with the engine's state and counters right after it; or, with a
+/// nil `output`, counters that changed with no output (the peer's ping, answered or policed, makes
+/// no engine event), so that metrics never lag behind the wire.
 ///
 /// Firing a user event boxes it (NIO user events are `Any`): one allocation per event, which the
 /// sans-IO layers below do not make. Events come at heartbeat rate, not per frame.
 public struct HeartbeatNIOEvent: Sendable {
-    /// What the session reported.
-    public var output: HeartbeatSessionOutput
+    /// What the session reported; nil when only the counters changed.
+    public var output: HeartbeatSessionOutput?
     /// The engine's state after it.
     public var state: HeartbeatState
     /// The engine's running totals after it.
     public var counters: HeartbeatCounters
 
-    /// An output with the engine's state and counters.
-    public init(output: HeartbeatSessionOutput, state: HeartbeatState, counters: HeartbeatCounters) {
+    /// An output (nil: none, the counters changed) with the engine's state and counters.
+    public init(output: HeartbeatSessionOutput?, state: HeartbeatState, counters: HeartbeatCounters) {
         self.output = output
         self.state = state
         self.counters = counters

@@ -16,7 +16,8 @@ public import NIOCore
 /// - Time: the engine's timer runs on the channel's event loop (`scheduleTask` at the session's
 ///   `nextDeadline`, rescheduled whenever it moves); NIO's clock becomes `Timestamp` through
 ///   `NIODeadline.uptimeNanoseconds` (`EmbeddedEventLoop`'s virtual time in tests).
-/// - Events: every session output is fired as a `HeartbeatNIOEvent` user event.
+/// - Events: every session output is fired as a `HeartbeatNIOEvent` user event, and counters that
+///   changed without one (the peer's ping) as one with a nil `output`.
 /// - Closing: a policy close (ping flood, slow frame) and, with `closeOnPeerDead`, a dead peer send
 ///   the dialect's close frame (GOAWAY, WebSocket Close) and then close the channel, after
 ///   `fireErrorCaught(HeartbeatNIOError)`. A framing error sends a close frame with the error's
@@ -56,6 +57,8 @@ public final class NIOHeartbeatHandler<D: StreamDialect>: ChannelDuplexHandler, 
     private var draining = false
     /// The handler sent its last frame: it writes nothing more.
     private var closing = false
+    /// The counters in the last `HeartbeatNIOEvent` fired.
+    private var firedCounters = HeartbeatCounters()
 
     /// A handler for `dialect`, on the `role` side of the connection, with the engine's
     /// `configuration`. The session starts when the channel is active.
@@ -217,9 +220,9 @@ public final class NIOHeartbeatHandler<D: StreamDialect>: ChannelDuplexHandler, 
             default:
                 break
             }
-            let event = HeartbeatNIOEvent(output: output, state: session!.engine.state, counters: session!.engine.counters)
-            context.fireUserInboundEventTriggered(event)
+            fire(output, context: context)
         }
+        if session != nil, session!.engine.counters != firedCounters { fire(nil, context: context) }
         draining = false
         guard session != nil, !closing else { return }
         var wrote = writeHeld(context: context)
@@ -230,6 +233,11 @@ public final class NIOHeartbeatHandler<D: StreamDialect>: ChannelDuplexHandler, 
             return closeNow(context: context)
         }
         rescheduleTimer(context: context)
+    }
+
+    private func fire(_ output: HeartbeatSessionOutput?, context: ChannelHandlerContext) {
+        firedCounters = session!.engine.counters
+        context.fireUserInboundEventTriggered(HeartbeatNIOEvent(output: output, state: session!.engine.state, counters: firedCounters))
     }
 
     /// Writes the pending control frames (whole frames: at a frame boundary of the outbound

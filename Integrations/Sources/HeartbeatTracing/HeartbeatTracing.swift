@@ -48,9 +48,9 @@ public final class HeartbeatTracing<T: Tracer>: Sendable {
         self.peer = peer
     }
 
-    /// Records what a session reported (engine events; other outputs repeat them).
-    public func record(_ output: HeartbeatSessionOutput) {
-        guard case .event(let event) = output else { return }
+    /// Records what a session reported (engine events; other outputs repeat them; nil is nothing).
+    public func record(_ output: HeartbeatSessionOutput?) {
+        guard case .event(let event)? = output else { return }
         record(event)
     }
 

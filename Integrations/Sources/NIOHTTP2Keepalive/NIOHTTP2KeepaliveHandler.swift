@@ -27,7 +27,8 @@ public import NIOHTTP2
 /// - DATA and HEADERS frames read, and those written through this handler or reported by
 ///   `frameDelegate`, are business traffic: they forgive ping strikes and, with
 ///   `trafficCountsAsLiveness`, prove the peer alive and postpone pings.
-/// - Every engine event is fired as a `HeartbeatNIOEvent` user event; all frames pass on unchanged.
+/// - Every engine event is fired as a `HeartbeatNIOEvent` user event (and counters that changed
+///   without one, with a nil `output`); all frames pass on unchanged.
 public final class NIOHTTP2KeepaliveHandler: ChannelDuplexHandler {
     /// Frames from `NIOHTTP2Handler`.
     public typealias InboundIn = NIOHTTP2.HTTP2Frame
@@ -49,6 +50,8 @@ public final class NIOHTTP2KeepaliveHandler: ChannelDuplexHandler {
     private var lastPeerStreamID: HTTP2StreamID = .rootStream
     private var closing = false
     private var draining = false
+    /// The counters in the last `HeartbeatNIOEvent` fired.
+    private var firedCounters = HeartbeatCounters()
 
     /// A keepalive for the `mode` side of the connection.
     /// - Parameters:
@@ -212,6 +215,7 @@ public final class NIOHTTP2KeepaliveHandler: ChannelDuplexHandler {
                 break
             }
         }
+        if engine!.counters != firedCounters { fire(nil, context: context) }
         if let goAway {
             closing = true
             timer.cancel()
@@ -227,8 +231,9 @@ public final class NIOHTTP2KeepaliveHandler: ChannelDuplexHandler {
         timer.schedule(at: engine!.nextDeadline, on: context.eventLoop) { [self] in timerFired() }
     }
 
-    private func fire(_ output: HeartbeatSessionOutput, context: ChannelHandlerContext) {
-        context.fireUserInboundEventTriggered(HeartbeatNIOEvent(output: output, state: engine!.state, counters: engine!.counters))
+    private func fire(_ output: HeartbeatSessionOutput?, context: ChannelHandlerContext) {
+        firedCounters = engine!.counters
+        context.fireUserInboundEventTriggered(HeartbeatNIOEvent(output: output, state: engine!.state, counters: firedCounters))
     }
 
     /// An HTTP/2 close code from our HTTP/2 dialect's (RFC 9113 §7).

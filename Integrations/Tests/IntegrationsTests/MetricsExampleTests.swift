@@ -50,7 +50,6 @@ import Testing
         let peer = "\(address.ipAddress ?? ""):\(address.port ?? 0)"
 
         // Scrape until the server's own pings have been answered too (each scrape is a real GET).
-        // Counters catch up at the server's next heartbeat event (see HeartbeatMetrics).
         var text = ""
         var series: [Substring] = []
         func value(_ name: String) -> Double? {

@@ -93,6 +93,22 @@ struct DialectCase: CustomTestStringConvertible, Sendable {
         #expect(peer.outputs.contains { if case .peerGoAway(calm, "too_many_pings") = $0 { return true } else { return false } })
     }
 
+    @Test func thePeersPingIsAnsweredAndCountedInAnEventWithNoOutput() throws {
+        let harness = try ClientHarness(dialect: EnvelopeDialect())
+        defer { _ = try? harness.channel.finish() }
+        harness.recorder.events.removeAll()
+        let payload = HeartbeatPayload(sequence: 9, timestampMilliseconds: 0)
+        var ping: [UInt8] = []
+        EnvelopeFrame.appendPing(payload, to: &ping)
+        try harness.peer.send(ping, to: harness.channel)
+        let event = try #require(harness.recorder.events.last)
+        #expect(event.output == nil)
+        #expect(event.counters.pingsReceived == 1)
+        var pong: [UInt8] = []
+        EnvelopeFrame.appendPong(payload, to: &pong)
+        #expect(try harness.channel.readOutbound(as: ByteBuffer.self).map { Array($0.readableBytesView) } == pong)
+    }
+
     @Test func aHeartbeatGoesAheadOfBusinessWritesNotYetFlushed() throws {
         let handler = NIOHeartbeatHandler(dialect: EnvelopeDialect(), role: .client, configuration: quickConfiguration())
         let (channel, _) = try embeddedChannel(handler)
