@@ -8,6 +8,7 @@
 // a HeartbeatMetrics labelled with the peer's address, and a HeartbeatLogger; GET /metrics answers in
 // Prometheus text format from swift-prometheus's registry.
 import Framing
+import Glibc
 import Heartbeat
 import HeartbeatLogging
 import HeartbeatMetrics
@@ -134,7 +135,7 @@ enum MetricsExampleMain {
         http://127.0.0.1:METRICS-PORT/metrics (default 9100) in Prometheus text format.
         """
 
-    static func main() async throws {
+    static func main() async {
         var options: [String: String] = [:]
         var arguments = CommandLine.arguments.dropFirst()
         while let name = arguments.popFirst() {
@@ -155,9 +156,14 @@ enum MetricsExampleMain {
         configuration.pingPolicy = PingPolicy(minimumPeerPingInterval: .milliseconds(100), maxPingStrikes: 10)
         var logger = Logger(label: "heartbeat")
         logger.logLevel = .info
-        let server = try await MetricsServer.start(dialect: dialect, port: port, metricsPort: metricsPort,
-                                                   configuration: configuration, logger: logger)
-        print("heartbeats on \(server.heartbeat.localAddress!), metrics on http://\(server.metrics.localAddress!)/metrics")
-        try await server.heartbeat.closeFuture.get()
+        do {
+            let server = try await MetricsServer.start(dialect: dialect, port: port, metricsPort: metricsPort,
+                                                       configuration: configuration, logger: logger)
+            print("heartbeats on \(server.heartbeat.localAddress!), metrics on http://\(server.metrics.localAddress!)/metrics")
+            try await server.heartbeat.closeFuture.get()
+        } catch {
+            print("heartbeat-metrics-example: \(error)")
+            exit(1)
+        }
     }
 }
