@@ -22,6 +22,10 @@ WS_HANDSHAKES = {"optional": 0, "none": 1, "request": 2, "response": 3}
 # longest so far (the 16 KiB frame-max vectors) keeps the runs fast.
 MAX_SEED_LENGTH = 16400
 DIALECTS = {"envelope": 0, "http2": 1, "quic": 2, "websocket": 3}
+DIALECTS["tls"] = 4
+DIALECTS["mqtt"] = 5
+# MQTT option bits 0-1: our role (0 capture, 1 client, 2 server); bit 2: opened; bits 4-6: the size.
+MQTT_MAX_FRAME_SIZES = [1 << 20, 16, 0, 127, 128, 16384, 2097152, (1 << 63) - 1]
 
 MAGIC = bytes([0x89, 0x48, 0x42, 0x0D, 0x0A, 0x1A, 0x0A])
 ENVELOPE_PREFACE = MAGIC + b"\x01"
@@ -295,8 +299,69 @@ def seed_edges():
         write("heartbeat-engine", "seed-" + name, data)
 
 
+def seed_tls():
+    """tls-decoder, demux-differential and roundtrip seeds from spec/vectors/tls.json."""
+    limits = {None: 0, 1000: 3, 64: 1}
+    tls = DIALECTS["tls"]
+    for vector in vectors("tls"):
+        stream = bytes.fromhex(vector["input"])
+        if len(stream) > MAX_SEED_LENGTH:
+            continue
+        options = limits[(vector.get("options") or {}).get("maxFrameSize")]
+        name = "vector-" + vector["name"]
+        write("tls-decoder", name, bytes([options]) + stream)
+        write("demux-differential", name + "-bytewise", bytes([tls, options, 0]) + stream)
+        write("demux-differential", name + "-chunks", bytes([tls, options, 3, 5, 0, 0x81]) + stream)
+    # roundtrip: dialect, options, chunk size, version, seed (8), operations (see TLSRoundTrip.swift).
+    operations = bytes([0] + list(range(8)) + [1, 20] + list(range(20)) + [2, 5, 1, 2, 3, 4, 5] + [3, 2, 3, 1, 2, 3]
+                       + [4, 10, 0, 0, 9] + [4, 10, 1, 1, 3] + [4, 10, 2, 7] + [4, 0, 3, 2] + [5, 4, 1, 2, 3, 4, 0x33, 40])
+    write("roundtrip", "seed-tls-every-operation", bytes([DIALECTS["tls"], 0, 7, 3]) + bytes(8) + operations)
+    write("roundtrip", "seed-tls-limit-64", bytes([DIALECTS["tls"], 1, 1, 1]) + bytes(range(8)) + operations)
+def mqtt_options(options):
+    """The option octet of an MQTT vector (a limit not in the table falls back to the default)."""
+    options = options or {}
+    size = options.get("maxFrameSize", 1 << 20)
+    index = MQTT_MAX_FRAME_SIZES.index(size) if size in MQTT_MAX_FRAME_SIZES else 0
+    return (index << 4) | (4 if options.get("opened") else 0) | {None: 0, "client": 1, "server": 2}[options.get("role")]
+
+
+def seed_mqtt():
+    mqtt = DIALECTS["mqtt"]
+    for vector in vectors("mqtt"):
+        stream = bytes.fromhex(vector["input"])
+        if len(stream) > MAX_SEED_LENGTH:
+            continue
+        options = mqtt_options(vector.get("options"))
+        name = "vector-" + vector["name"]
+        write("mqtt-decoder", name, bytes([options]) + stream)
+        write("demux-differential", name + "-bytewise", bytes([mqtt, options, 0]) + stream)
+        write("demux-differential", name + "-chunks", bytes([mqtt, options, 3, 5, 0, 0x81]) + stream)
+    connect = bytes.fromhex("100c00044d515454040200000000")
+    edges = {
+        "capture-both-directions": bytes([0]) + connect + bytes.fromhex("20020000c000d0003003000161e000"),
+        "server-session": bytes([2]) + connect + bytes.fromhex("c000820600010001610162020001e000"),
+        "client-auth-connack": bytes([1]) + bytes.fromhex("f000200200003000d000"),
+        "remaining-length-4-octets-limit-2m": bytes([6 << 4]) + bytes.fromhex("3080808001"),
+        "remaining-length-max-limit-max": bytes([7 << 4]) + bytes.fromhex("30ffffff7f"),
+        "limit-clamped-16": bytes([1 << 4]) + bytes.fromhex("3010") + bytes(16) + bytes.fromhex("3011") + bytes(17),
+        "every-first-octet": bytes([0]) + b"".join(bytes([t << 4 | f, 0]) for t in range(1, 16) for f in range(16)),
+        "dialect-default": bytes([3]) + bytes.fromhex("c000d000"),
+    }
+    for name, data in edges.items():
+        write("mqtt-decoder", "edge-" + name, data)
+        write("demux-differential", "edge-mqtt-" + name, bytes([mqtt, data[0], 2, 7, 0x81]) + data[1:])
+        if data[0] & 3 in (0, 3):  # dissector: a capture, JSON lines (bit 2) of MQTT (bit 3)
+            write("dissector", "edge-mqtt-" + name, bytes([8 | 4, 7]) + data[1:])
+    # roundtrip: dialect, options, chunk size, encoder role flag, then operations (see mqttRoundTrip).
+    write("roundtrip", "seed-mqtt-every-op", bytes([DIALECTS["mqtt"], 0, 7, 1, 0]) + bytes(8) + bytes([1, 0, 2, 0x32, 3, 0, 1, 0x61, 3, 8, 2, 0, 1])
+          + bytes([4, 1, 7, 4, 2, 9, 4, 3, 1, 4, 4, 0]))
+    write("roundtrip", "seed-mqtt-limit-2m", bytes([DIALECTS["mqtt"], 6 << 4, 251, 0, 4, 4, 0, 4, 5, 9]))
+
+
 if __name__ == "__main__":
     seed_from_vectors()
     seed_edges()
+    seed_tls()
+    seed_mqtt()
     for target in sorted(os.listdir(CORPUS)):
         print(target, len(os.listdir(os.path.join(CORPUS, target))), "files")

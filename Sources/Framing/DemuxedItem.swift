@@ -39,7 +39,7 @@ public struct BusinessFrame: Hashable, Sendable {
     /// HTTP/2 frame flags; for WebSocket, the first octet's high nibble (FIN 0x80 and the RSV
     /// bits, always clear without extensions); 0 in other dialects.
     public var flags: UInt8
-    /// HTTP/2 stream identifier, reserved bit cleared; 0 in other dialects (QUIC stream IDs stay inside the frame).
+    /// HTTP/2 stream identifier, reserved bit cleared; the AMQP channel; 0 in other dialects (QUIC stream IDs stay inside the frame).
     public var streamID: UInt32
     /// Length in octets of the bytes handed over: the payload length for the envelope, HTTP/2 and
     /// WebSocket, the whole frame's size, type included, for QUIC, the header block's size,

@@ -3,7 +3,8 @@
 ///
 /// - `{"item":"ping","payload":"<hex>"}` and `{"item":"pong","payload":"<hex>"}`: a heartbeat and
 ///   its answer (envelope PING/PONG, WebSocket Ping/Pong); for HTTP/2, whose answer is a PING with
-///   ACK, `{"item":"ping","ack":false|true,"payload":"<hex>"}`; `{"item":"ping"}`: a QUIC PING;
+///   ACK, `{"item":"ping","ack":false|true,"payload":"<hex>"}`; `{"item":"ping"}`: a QUIC PING
+///   or a heartbeat that carries nothing (AMQP, `DissectorVocabulary.heartbeatsCarryPayload` false);
 /// - `{"item":"business","type":N,"length":N}`: any other frame; the length is the HTTP/2 or
 ///   envelope payload length, or the whole QUIC frame's size (an ACK included);
 /// - `{"item":"error","code":"<NAME>","offset":N}`: the last line on failure, with the wire's error
@@ -81,6 +82,10 @@ public struct Dissector: Sendable {
         case .jsonl:
             let ack = vocabulary.pongIsAcknowledgedPing
             switch item {
+            case .ping where !vocabulary.heartbeatsCarryPayload:
+                return "{\"item\":\"ping\"}"
+            case .pong where !vocabulary.heartbeatsCarryPayload:
+                return "{\"item\":\"pong\"}"
             case .ping(let payload):
                 return ack || vocabulary.pingShowsAck ? "{\"item\":\"ping\",\"ack\":false,\"payload\":\"\(hex(payload, frame))\"}"
                     : "{\"item\":\"ping\",\"payload\":\"\(hex(payload, frame))\"}"
@@ -98,6 +103,10 @@ public struct Dissector: Sendable {
         case .text:
             let prefix = "#\(index) "
             switch item {
+            case .ping where !vocabulary.heartbeatsCarryPayload:
+                return prefix + vocabulary.ping
+            case .pong where !vocabulary.heartbeatsCarryPayload:
+                return prefix + vocabulary.pong
             case .ping(let payload):
                 let layout = payload.byteCount == HeartbeatPayload.byteCount
                     ? " (sequence \(payload.sequence), \(payload.timestampMilliseconds) ms)" : " (\(payload.byteCount) octets)"
@@ -144,10 +153,15 @@ public struct DissectorVocabulary: Sendable {
     public var showsFlagsAndStream: Bool
     /// The name of a business frame type (`DATA`, `HEADERS`, `UNKNOWN`).
     public var frameName: @Sendable (UInt64) -> String
+    /// Whether heartbeats carry a payload to show; false for payload-less ones (MQTT PINGREQ and
+    /// PINGRESP, the AMQP heartbeat frame), whose JSON lines are `{"item":"ping"}` and `{"item":"pong"}`.
+    public var heartbeatsCarryPayload = true
 
     /// A vocabulary.
     public init(ping: String = "PING", pong: String = "PONG", pongIsAcknowledgedPing: Bool = false,
-                pingShowsAck: Bool = false, showsFlagsAndStream: Bool = false, frameName: @escaping @Sendable (UInt64) -> String = { _ in "FRAME" }) {
+                pingShowsAck: Bool = false, showsFlagsAndStream: Bool = false, heartbeatsCarryPayload: Bool = true,
+                frameName: @escaping @Sendable (UInt64) -> String = { _ in "FRAME" }) {
+        self.heartbeatsCarryPayload = heartbeatsCarryPayload
         self.ping = ping
         self.pong = pong
         self.pongIsAcknowledgedPing = pongIsAcknowledgedPing

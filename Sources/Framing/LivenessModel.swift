@@ -21,3 +21,23 @@ public enum LivenessModel: Hashable, Sendable {
     /// that carried it, matched by packet number.
     case acknowledgement
 }
+
+/// The heartbeat schedule a dialect's opening handshake settled: MQTT's Keep Alive (a server
+/// sends no pings and allows a client 1.5 × its Keep Alive of silence, MQTT 3.1.1 §3.1.2.10),
+/// AMQP 0-9-1's Connection.Tune (beats at the negotiated interval, the peer dead after two silent
+/// intervals). A dialect's encoder reports it (`StreamFrameEncoder.negotiatedHeartbeat`) and
+/// `HeartbeatSession` applies it to its engine, replacing the configuration's own schedule.
+public struct NegotiatedHeartbeat: Hashable, Sendable {
+    /// How often this side sends its ping or beat; nil: it sends none (an MQTT server, an AMQP
+    /// connection tuned to heartbeat 0).
+    public var pingInterval: Duration?
+    /// How long the peer may stay silent — no inbound octet at all — before it is declared dead;
+    /// nil: no silence rule.
+    public var peerSilenceLimit: Duration?
+
+    /// A schedule; both durations, when present, must be positive.
+    public init(pingInterval: Duration?, peerSilenceLimit: Duration?) {
+        self.pingInterval = pingInterval
+        self.peerSilenceLimit = peerSilenceLimit
+    }
+}

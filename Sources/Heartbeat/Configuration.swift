@@ -38,7 +38,7 @@ public struct PingPolicy: Hashable, Sendable {
 /// missed by φ-accrual (capped by a 3 s `ackTimeout`), declare the peer dead after 3 consecutive
 /// missed pongs, retrying after 100 ms ±20 %.
 ///
-/// The engine's ``LivenessModel`` decides which settings matter: in the unilateral model nothing
+/// The engine's `LivenessModel` decides which settings matter: in the unilateral model nothing
 /// is awaited, so `ackTimeout`, `failureDetector`, `missedPongsBeforeDead`,
 /// `maxOutstandingPings`, `backoff` and the circuit breaker play no part, and
 /// `trafficCountsAsLiveness` is taken as `true`. Every setting applies to the other three models.

@@ -18,12 +18,12 @@ public import Framing
 ///
 /// ## Liveness models
 ///
-/// The engine is created with the dialect's ``LivenessModel`` (``liveness``):
-/// - ``LivenessModel/echo``: a pong is matched to its ping by the echoed payload.
-/// - ``LivenessModel/acknowledgement``: as `echo`, and ``receivedAcknowledgement(packetNumber:ackDelay:now:)``
+/// The engine is created with the dialect's `LivenessModel` (``liveness``):
+/// - `LivenessModel/echo`: a pong is matched to its ping by the echoed payload.
+/// - `LivenessModel/acknowledgement`: as `echo`, and ``receivedAcknowledgement(packetNumber:ackDelay:now:)``
 ///   matches QUIC acknowledgements by the packet number given to ``pingWritten(_:packetNumber:now:)``.
 ///   (The two models behave the same; either accepts pongs and acknowledgements.)
-/// - ``LivenessModel/inOrder``: the payload of a pong is ignored. The peer answers every ping in
+/// - `LivenessModel/inOrder`: the payload of a pong is ignored. The peer answers every ping in
 ///   order, so the k-th pong answers the k-th ping we sent. A ping judged missed (or excused by
 ///   traffic) is still owed its pong: the next pong pays that debt first and is counted late
 ///   (or, for an excused ping, gives an RTT sample) — it is *not* credited to a newer awaited
@@ -34,7 +34,7 @@ public import Framing
 ///   would have every later pong counted one ping behind; MQTT (PINGREQ "MUST" be answered) and
 ///   RESP (every command is answered, in order) do not skip. Missed pongs are judged oldest
 ///   first: the oldest awaited ping is missed at its deadline, the next one only after it.
-/// - ``LivenessModel/unilateral(deadAfterIntervals:)``: a beat (`.sendPing`) goes out every
+/// - `LivenessModel/unilateral(deadAfterIntervals:)`: a beat (`.sendPing`) goes out every
 ///   `pingInterval` on the schedule whatever happens; nothing is awaited. Everything heard from
 ///   the peer — pings, pongs, acknowledgements and business data, whatever
 ///   `trafficCountsAsLiveness` says — restarts the silence clock; after N intervals of silence
@@ -89,7 +89,9 @@ public struct HeartbeatEngine: Sendable {
     private var events = InlineQueue<HeartbeatEvent>()
     private var random: SplitMix64
 
-    private let pingIntervalNanoseconds: Int64
+    private var pingIntervalNanoseconds: Int64
+    /// False once a negotiated schedule says this side sends no pings or beats (an MQTT server).
+    private var pingsEnabled = true
     private let ackTimeoutNanoseconds: Int64
     private let slowFrameNanoseconds: Int64
     private let minimumPeerPingNanoseconds: Int64
@@ -100,8 +102,12 @@ public struct HeartbeatEngine: Sendable {
     private let isUnilateral: Bool
     /// Unilateral model: N, the intervals of silence that declare the peer dead.
     private let deadAfterIntervals: Int
-    /// Unilateral model: N × pingInterval (saturating); `never` in the other models.
-    private let silenceNanoseconds: Int64
+    /// Whether a silence rule is in force: always in the unilateral model, and in any model once a
+    /// negotiated schedule sets a `peerSilenceLimit`.
+    private var silenceRuleActive: Bool
+    /// How long the peer may stay silent: N × pingInterval (saturating) in the unilateral model,
+    /// or the negotiated limit; `never` when no silence rule is in force.
+    private var silenceNanoseconds: Int64
 
     private static let never = Int64.max
     /// Pings are due at `scheduleAnchor + k·pingInterval`.
@@ -119,7 +125,7 @@ public struct HeartbeatEngine: Sendable {
     private var answeredThrough: UInt64 = 0
 
     /// An engine for a connection that starts at `now`; the first ping is due one `pingInterval`
-    /// later. `liveness` is the dialect's model (``LivenessModel/unilateral(deadAfterIntervals:)``
+    /// later. `liveness` is the dialect's model (`LivenessModel/unilateral(deadAfterIntervals:)`
     /// needs N ≥ 1); in the unilateral model the silence clock also starts at `now`.
     public init(configuration: HeartbeatConfiguration = .init(), connectionID: UInt64 = 0,
                 dialect: Dialect, liveness: LivenessModel = .echo, now: Timestamp) {
@@ -151,6 +157,7 @@ public struct HeartbeatEngine: Sendable {
             let (silence, overflow) = pingIntervalNanoseconds.multipliedReportingOverflow(by: Int64(intervals))
             silenceNanoseconds = overflow ? HeartbeatEngine.never : silence
         }
+        silenceRuleActive = isUnilateral
         if !isUnilateral, case .phiAccrual(let phi) = configuration.failureDetector {
             self.phiDetector = PhiAccrualDetector(configuration: phi)
         }
@@ -225,6 +232,7 @@ public struct HeartbeatEngine: Sendable {
     public mutating func receivedPing(_ payload: HeartbeatPayload, now: Timestamp) {
         let now = advance(to: now)
         guard state != .closed else { return }
+        if silenceRuleActive && !isUnilateral { lastHeardAt = now }
         counters.pingsReceived += 1
         if minimumPeerPingNanoseconds > 0 {
             if businessDataSinceLastPeerPing {
@@ -264,6 +272,7 @@ public struct HeartbeatEngine: Sendable {
     public mutating func receivedPong(_ payload: HeartbeatPayload, now: Timestamp) {
         let now = advance(to: now)
         guard state != .closed else { return }
+        if silenceRuleActive && !isUnilateral { lastHeardAt = now }
         if isUnilateral {
             heardFromPeer(at: now)
             return
@@ -328,6 +337,7 @@ public struct HeartbeatEngine: Sendable {
     public mutating func receivedTraffic(now: Timestamp) {
         let now = advance(to: now)
         guard state != .closed else { return }
+        if silenceRuleActive && !isUnilateral { lastHeardAt = now }
         noteBusinessData()
         if isUnilateral {
             heardFromPeer(at: now)
@@ -360,6 +370,50 @@ public struct HeartbeatEngine: Sendable {
         }
     }
 
+    /// Octets arrived from the peer — any, even part of a frame. While a silence rule is in force
+    /// (the unilateral model, or a negotiated `peerSilenceLimit`) they restart the silence clock, as
+    /// AMQP 0-9-1 §4.2.7 asks ("any octet"), and a peer declared dead by silence recovers. Nothing
+    /// else changes: frames are still reported one by one.
+    public mutating func receivedOctets(now: Timestamp) {
+        let now = advance(to: now)
+        guard state != .closed, silenceRuleActive else { return }
+        heardFromPeer(at: now, countsAsArrival: false)
+    }
+
+    /// Applies the schedule the dialect's opening handshake settled (MQTT's Keep Alive, AMQP's
+    /// Connection.Tune), replacing the configuration's `pingInterval` and silence rule:
+    /// - `pingInterval` nil: this side sends no further pings or beats (pings already awaiting
+    ///   their pong are still judged); otherwise the next one is due `pingInterval` after `now`,
+    ///   and the schedule keeps that period.
+    /// - `peerSilenceLimit`: in any liveness model the silence clock restarts at `now`, and the
+    ///   peer is declared dead (``PeerDeathReason/silence(intervals:elapsed:)``) after that long
+    ///   without any inbound octet; nil: no silence rule (in the unilateral model too).
+    /// Applying the same schedule again restarts both clocks; `HeartbeatSession` applies a schedule
+    /// only when it changes.
+    public mutating func applyNegotiated(_ schedule: NegotiatedHeartbeat, now: Timestamp) {
+        let now = advance(to: now)
+        guard state != .closed else { return }
+        if let interval = schedule.pingInterval {
+            precondition(interval > .zero, "a negotiated pingInterval must be positive")
+            pingsEnabled = true
+            pingIntervalNanoseconds = interval.nanosecondCount
+            scheduleAnchor = now
+            nextPingAt = now.addingSaturating(pingIntervalNanoseconds)
+        } else {
+            pingsEnabled = false
+            nextPingAt = HeartbeatEngine.never
+        }
+        if let limit = schedule.peerSilenceLimit {
+            precondition(limit > .zero, "a negotiated peerSilenceLimit must be positive")
+            silenceRuleActive = true
+            silenceNanoseconds = limit.nanosecondCount
+            lastHeardAt = now
+        } else {
+            silenceRuleActive = false
+            silenceNanoseconds = HeartbeatEngine.never
+        }
+    }
+
     // MARK: - Timers
 
     private var slowFrameDeadline: Int64 {
@@ -370,7 +424,7 @@ public struct HeartbeatEngine: Sendable {
     /// Unilateral model: when the peer is declared dead unless heard from; `never` while it is
     /// dead already, and in the other models.
     private var silenceDeadline: Int64 {
-        guard isUnilateral, state != .failed else { return HeartbeatEngine.never }
+        guard silenceRuleActive, state != .failed else { return HeartbeatEngine.never }
         return lastHeardAt.addingSaturating(silenceNanoseconds)
     }
 
@@ -404,6 +458,8 @@ public struct HeartbeatEngine: Sendable {
                 missPong(at: awaited.index, now: now)
             } else if due == silence {
                 declareSilent(now: now)
+            } else if !pingsEnabled {
+                nextPingAt = HeartbeatEngine.never
             } else if isUnilateral {
                 beatDue(now: now)
             } else {
@@ -468,9 +524,11 @@ public struct HeartbeatEngine: Sendable {
         nextPingAt = nextScheduledPing(after: now)
     }
 
-    /// Unilateral model: nothing was heard for N intervals.
+    /// Nothing was heard for the silence limit (unilateral model: N intervals).
     private mutating func declareSilent(now: Int64) {
-        let reason = PeerDeathReason.silence(intervals: deadAfterIntervals, elapsed: .nanoseconds(now - lastHeardAt))
+        let intervals = pingsEnabled && pingIntervalNanoseconds > 0
+            ? Int(silenceNanoseconds / pingIntervalNanoseconds) : 0
+        let reason = PeerDeathReason.silence(intervals: intervals, elapsed: .nanoseconds(now - lastHeardAt))
         counters.peerDeaths += 1
         enqueue(.peerDead(reason))
         record(.peerDead(reason), at: now)
@@ -479,8 +537,8 @@ public struct HeartbeatEngine: Sendable {
 
     /// Unilateral model: something arrived from the peer. The silence clock restarts, and a
     /// peer declared dead recovers.
-    private mutating func heardFromPeer(at now: Int64) {
-        counters.peerArrivals += 1
+    private mutating func heardFromPeer(at now: Int64, countsAsArrival: Bool = true) {
+        if countsAsArrival { counters.peerArrivals += 1 }
         lastHeardAt = now
         guard state == .failed else { return }
         counters.peerRecoveries += 1

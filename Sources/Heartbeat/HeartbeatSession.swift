@@ -59,6 +59,8 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     public static var maxPendingControlBytes: Int { 4096 }
     /// The error that stopped the session, if any: every later `receive` rethrows it.
     public private(set) var failure: FramingError?
+    /// The negotiated schedule last applied to the engine (see `StreamFrameEncoder.negotiatedHeartbeat`).
+    private var appliedSchedule: NegotiatedHeartbeat?
 
     /// A session that starts at `now`. The preface or opening handshake this side must send is
     /// already pending.
@@ -72,6 +74,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     ///     keys, RFC 6455 §10.3). On a network pass 64 bits from a secure source (`Transports` uses
     ///     getrandom(2), SwiftNIO users `SystemRandomNumberGenerator`); tests pass a constant. This
     ///     module makes no system call, so it cannot draw one itself.
+    ///   - now: when the session starts; the engine's schedule counts from it.
     public init(dialect: D, role: Role, configuration: HeartbeatConfiguration = .init(),
                 connectionID: UInt64 = 0, maxFrameSize: Int? = nil, encoderSeed: UInt64, now: Timestamp) {
         self.dialect = dialect
@@ -79,7 +82,18 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
                                  liveness: dialect.liveness, now: now)
         demuxer = Demuxer(dialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
         encoder = dialect.makeEncoder(role: role, randomSeed: encoderSeed)
+        Self.applyNegotiatedSchedule(encoder, &engine, &appliedSchedule, now: now)
         encoder.appendPreface(to: &pending.control)
+        Self.applyNegotiatedSchedule(encoder, &engine, &appliedSchedule, now: now)
+    }
+
+    /// Applies the encoder's negotiated heartbeat schedule to the engine when it changed.
+    private static func applyNegotiatedSchedule(_ encoder: D.Encoder, _ engine: inout HeartbeatEngine,
+                                                _ applied: inout NegotiatedHeartbeat?, now: Timestamp) {
+        let schedule = encoder.negotiatedHeartbeat
+        guard schedule != applied else { return }
+        applied = schedule
+        if let schedule { engine.applyNegotiated(schedule, now: now) }
     }
 
     // MARK: Inputs
@@ -104,6 +118,10 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
         }
         var rejected: FramingError.Reason?
         var failure: FramingError?
+        var appliedSchedule = self.appliedSchedule
+        defer { self.appliedSchedule = appliedSchedule }
+        // Any octet counts against a silence rule (AMQP 0-9-1 §4.2.7), even part of a frame.
+        if !bytes.isEmpty { engine.receivedOctets(now: now) }
         do throws(FramingError) {
             try demuxer.feed(bytes) { item, payload in
                 guard rejected == nil else { return }
@@ -121,6 +139,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
                         rejected = error
                         return
                     }
+                    Self.applyNegotiatedSchedule(encoder, &engine, &appliedSchedule, now: now)
                     switch disposition {
                     case .deliver:
                         engine.receivedTraffic(now: now)

@@ -4,7 +4,7 @@ import Glibc
 /// `hb decode`: dissects a byte capture into heartbeat and business items.
 enum DecodeCommand {
     static let usage = """
-        usage: hb decode --dialect tcp|http2|quic|ws [--format text|jsonl] [--max-frame-size N] [--no-preface]
+        usage: hb decode --dialect tcp|http2|quic|ws|tls|mqtt|amqp [--format text|jsonl] [--max-frame-size N] [--no-preface]
                          [--role client|server] [FILE|-]
 
         Dissects a capture (FILE, or standard input when FILE is - or absent) into items, one per line:
@@ -12,6 +12,10 @@ enum DecodeCommand {
           http2  HTTP/2 frames (RFC 9113); a client preface at the start is skipped
           quic   one QUIC packet payload (RFC 9000 frames)
           ws     WebSocket frames (RFC 6455); an opening handshake at the start is skipped
+          tls    plaintext TLS records (RFC 5246 §6.2) with RFC 6520 heartbeats (spec/tls.md); malformed
+                 heartbeats (Heartbleed) are discarded silently and print nothing
+          mqtt   MQTT 3.1.1 / 5.0 control packets (spec/mqtt.md), either direction unless --role
+          amqp   AMQP 0-9-1 frames; a protocol header at the start is item type 256 (spec/amqp.md)
         --role says whose view the capture is: what a client reads (the default: a server's stream,
         unmasked) or what a server reads (a client's stream: masked WebSocket frames, HTTP/2 preface).
 
@@ -19,8 +23,8 @@ enum DecodeCommand {
           {"item":"ping","ack":false,"payload":"<hex>"}   envelope PING, HTTP/2 PING (ack true for PING ACK)
           {"item":"pong","payload":"<hex>"}               envelope PONG
           {"item":"ping","payload":"<hex>"}               WebSocket Ping ({"item":"pong",...}: Pong)
-          {"item":"ping"}                                 QUIC PING
-          {"item":"business","type":N,"length":N}         any other frame (QUIC: length of the whole frame)
+          {"item":"ping"}                                 QUIC PING, MQTT PINGREQ, AMQP heartbeat frame ({"item":"pong"}: PINGRESP)
+          {"item":"business","type":N,"length":N}         any other frame (QUIC: length of the whole frame; MQTT: packet type, Remaining Length)
           {"item":"error","code":"<NAME>","offset":N}     last line on failure (TRUNCATED if the input ends in a frame)
 
         Exit status: 0 decoded, 1 malformed input or I/O error, 2 usage.

@@ -19,6 +19,10 @@ struct CommandLineDialect: Sendable {
     /// What `serve` writes back for a business frame it received, or nil to write nothing; the
     /// state carries a message across its fragments.
     let echo: @Sendable (inout EchoState, InboundFrame) -> (bytes: [UInt8], type: UInt64?)?
+    /// The dialect spoken when heartbeats go every `interval` (`probe`'s and `serve`'s
+    /// `--interval`): MQTT asks for a Keep Alive the pings keep, AMQP proposes the interval in its
+    /// Tune negotiation; other dialects are spoken as they are.
+    var atInterval: @Sendable (any StreamDialect, Duration) -> any StreamDialect = { stream, _ in stream }
 
     static let table: [CommandLineDialect] = [
         CommandLineDialect(dialect: .envelope, aliases: ["envelope"], title: "TCP envelope", target: plainTarget(.envelope)) { _, frame in
@@ -33,6 +37,11 @@ struct CommandLineDialect: Sendable {
         },
         CommandLineDialect(dialect: .quic, aliases: [], title: "QUIC") { _, _ in nil },
         CommandLineDialect(dialect: .webSocket, aliases: ["websocket"], title: "WebSocket", target: webSocketTarget, echo: webSocketEcho),
+        CommandLineDialect(dialect: .tls, aliases: ["tls-heartbeat"], title: "TLS Heartbeat (RFC 6520), plaintext records",
+                           target: plainTarget(.tls), echo: tlsEcho),
+        CommandLineDialect(dialect: .mqtt, aliases: ["mqtt5"], title: "MQTT", target: mqttTarget, echo: mqttEcho, atInterval: mqttProbing),
+        CommandLineDialect(dialect: .amqp, aliases: ["amqp091"], title: "AMQP 0-9-1", target: plainTarget(.amqp),
+                           echo: { _, _ in nil }, atInterval: amqpAsking),
     ]
 
     /// The stream dialect to serve connections with.
@@ -44,6 +53,13 @@ struct CommandLineDialect: Sendable {
             guard let stream = DialectRegistry.streamDialect(dialect) else { throw UsageError("\(dialect) cannot be probed") }
             return (target, stream)
         }
+    }
+
+    /// AMQP 0-9-1 asking for an `interval` heartbeat (whole seconds, at least 1: the unit of
+    /// Connection.Tune).
+    @Sendable static func amqpAsking(_ stream: any StreamDialect, _ interval: Duration) -> any StreamDialect {
+        let (seconds, attoseconds) = interval.components
+        return AMQPDialect(heartbeat: UInt16(clamping: Swift.max(1, seconds + (attoseconds > 0 ? 1 : 0))))
     }
 
     /// The largest WebSocket message `serve` echoes, in octets: a message that grows past it is
@@ -109,6 +125,49 @@ struct CommandLineDialect: Sendable {
             guard let number = UInt16(port), number != 0 else { throw UsageError("invalid port \"\(port)\" in \(target)") }
         }
         return ("\(host):\(port ?? "80")", WebSocketDialect(host: String(authority), path: requestTarget))
+    }
+}
+
+extension CommandLineDialect {
+    /// `serve`'s TLS echo: application_data records go back as application_data; handshake,
+    /// change_cipher_spec and alert records are not echoed.
+    @Sendable static func tlsEcho(_ state: inout EchoState, _ frame: InboundFrame) -> (bytes: [UInt8], type: UInt64?)? {
+        frame.header.type == UInt64(TLSRecord.ContentType.applicationData) ? (frame.payload, frame.header.type) : nil
+    }
+
+    /// `HOST:PORT` or `mqtt://HOST[:PORT]` (MQTT 3.1.1), `mqtt5://HOST[:PORT]` (MQTT 5.0); the
+    /// port defaults to 1883.
+    /// - Throws: `UsageError` for another scheme or a bad port.
+    @Sendable static func mqttTarget(_ target: String) throws(UsageError) -> (address: String, stream: any StreamDialect) {
+        var rest = Substring(target), version = MQTTVersion.v3_1_1
+        if rest.hasPrefix("mqtt://") {
+            rest = rest.dropFirst(7)
+        } else if rest.hasPrefix("mqtt5://") {
+            rest = rest.dropFirst(8)
+            version = .v5
+        } else if rest.contains("://") {
+            throw UsageError("only mqtt:// and mqtt5:// targets are supported (mqtts needs TLS): \(target)")
+        }
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        guard !rest.isEmpty, !rest.contains("/") else { throw UsageError("expected HOST[:PORT] in \(target)") }
+        let hasPort = rest.hasPrefix("[") ? rest.contains("]:") : rest.contains(":")
+        if hasPort, let colon = rest.lastIndex(of: ":") {
+            guard let port = UInt16(rest[rest.index(after: colon)...]), port != 0 else { throw UsageError("invalid port in \(target)") }
+            return (String(rest), MQTTDialect(version: version))
+        }
+        return ("\(rest):1883", MQTTDialect(version: version))
+    }
+
+    /// `serve`'s MQTT echo: a QoS 0 PUBLISH goes back as it came (as a broker delivers a message to
+    /// a subscriber); other packets are not answered.
+    @Sendable static func mqttEcho(_ state: inout EchoState, _ frame: InboundFrame) -> (bytes: [UInt8], type: UInt64?)? {
+        guard frame.header.type == UInt64(MQTTPacket.PacketType.publish), frame.header.flags & 0b0110 == 0 else { return nil }
+        return (frame.payload, UInt64(MQTTPacket.PacketType.publish) << 4 | UInt64(frame.header.flags))
+    }
+
+    /// A probe pinging every `interval` asks for a Keep Alive of `interval` rounded up to seconds.
+    @Sendable static func mqttProbing(_ stream: any StreamDialect, _ interval: Duration) -> any StreamDialect {
+        (stream as? MQTTDialect)?.keepingAlive(every: interval) ?? stream
     }
 }
 

@@ -52,3 +52,54 @@ func complain(_ line: String) {
     var text = line + "\n"
     text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
+
+/// `--format` of `probe` and `serve`: lines for people, or one JSON object per line for scripts.
+enum OutputFormat: String, Sendable {
+    case text
+    case jsonl
+}
+
+/// One JSON object written on one line, its members in the order they are added.
+struct JSONLine {
+    private var text = "{"
+
+    /// An object whose first member is `"event": event`.
+    init(event: String) {
+        add("event", event)
+    }
+
+    /// An empty object.
+    init() {}
+
+    private mutating func key(_ name: String) {
+        if text.count > 1 { text += "," }
+        text += jsonString(name) + ":"
+    }
+
+    /// Adds a string member.
+    mutating func add(_ name: String, _ value: String) {
+        key(name)
+        text += jsonString(value)
+    }
+
+    /// Adds an integer member.
+    mutating func add(_ name: String, _ value: Int) {
+        key(name)
+        text += String(value)
+    }
+
+    /// Adds a number member with `digits` decimals (null when not finite).
+    mutating func add(_ name: String, _ value: Double, digits: Int = 3) {
+        key(name)
+        text += value.isFinite ? fixed(value, digits) : "null"
+    }
+
+    /// Adds a member whose value is already JSON (an array, an object, `null`).
+    mutating func add(_ name: String, json value: String) {
+        key(name)
+        text += value
+    }
+
+    /// The object's text.
+    var line: String { text + "}" }
+}

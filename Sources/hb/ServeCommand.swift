@@ -7,17 +7,35 @@ import Transports
 /// `hb serve`: answers heartbeats, echoes business data, logs each connection's events.
 enum ServeCommand {
     static let usage = """
-        usage: hb serve --dialect tcp|http2|ws [--host H] --port N [--interval S] [--timeout S]
+        usage: hb serve --dialect tcp|http2|ws|tls|mqtt|amqp [--host H] --port N [--interval S] [--timeout S] [--format text|jsonl]
 
         Listens on H:N (default host 127.0.0.1; port 0 picks a free one), answers heartbeats, echoes
         business data (tcp: DATA payloads; http2: DATA frames back on their stream; ws: text and binary
-        messages as they came, after answering the opening handshake; a message over 1 MiB is dropped), pings each client
+        messages as they came, after answering the opening handshake; a message over 1 MiB is dropped; mqtt: QoS 0
+        PUBLISH packets, after answering CONNECT; an MQTT server never pings and drops a client silent for 1.5 x its
+        Keep Alive;
+        amqp: nothing, after the connection handshake, proposing an --interval heartbeat), pings each client
         every --interval seconds (default 30) and logs each connection's liveness events. Runs until
         interrupted (SIGINT, SIGTERM).
+        --dialect tls speaks plaintext TLS records with RFC 6520 heartbeats, the extension assumed negotiated
+        (spec/tls.md): it answers heartbeat requests and echoes application_data records.
+          --format jsonl  one JSON object per line instead of text (conn: the connection's number
+                          from 1, in order of arrival; times in milliseconds):
+            {"event":"listening","address":A,"dialect":D}
+            {"event":"connected","conn":N}
+            {"event":"rtt","conn":N,"rtt_ms":F,"srtt_ms":F}          our ping answered
+            {"event":"state","conn":N,"from":S,"to":S}               liveness state change
+            {"event":"pong_missed","conn":N,"ping":N,"consecutive":N}
+            {"event":"peer_dead","conn":N,"reason":S}
+            {"event":"policing_strike","conn":N,"strikes":N}         the client pings too often
+            {"event":"closing","conn":N,"reason":S}                  we close the connection
+            {"event":"goaway","conn":N,"code":N,"reason":S}          the client is closing
+            {"event":"closed","conn":N,"error":S,"pings_received":N,"pongs_sent":N}
+            {"event":"stopping"}                                     on SIGINT or SIGTERM
         """
 
     static func run(_ arguments: [String]) async -> Int32 {
-        let parsed = parseCommand("serve", arguments, usage: usage, valueOptions: ["--dialect", "--host", "--port", "--interval", "--timeout"]) {
+        let parsed = parseCommand("serve", arguments, usage: usage, valueOptions: ["--dialect", "--host", "--port", "--interval", "--timeout", "--format"]) {
             (parsed) throws(UsageError) in
             guard parsed.positionals.isEmpty else { throw UsageError("unexpected argument \(parsed.positionals[0])") }
             let dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
@@ -25,9 +43,10 @@ enum ServeCommand {
             guard let port = UInt16(portText) else { throw UsageError("invalid port \"\(portText)\"") }
             return (dialect, parsed.value("--host") ?? "127.0.0.1", port,
                     try parsed.value("--interval", default: Duration.seconds(30), parseSeconds),
-                    try parsed.value("--timeout", default: Duration.seconds(3), parseSeconds))
+                    try parsed.value("--timeout", default: Duration.seconds(3), parseSeconds),
+                    try parsed.value("--format", default: OutputFormat.text) { OutputFormat(rawValue: $0) })
         }
-        guard case .run(let (dialect, host, port, interval, ackTimeout)) = parsed else { return parsed.exitStatus }
+        guard case .run(let (dialect, host, port, interval, ackTimeout, format)) = parsed else { return parsed.exitStatus }
         do {
             let loop = try EventLoop()
             var heartbeat = HeartbeatConfiguration()
@@ -35,20 +54,27 @@ enum ServeCommand {
             heartbeat.ackTimeout = ackTimeout
             // Probes ping every second or faster; police only real floods.
             heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .milliseconds(100), maxPingStrikes: 10, maxPendingPongs: 4)
-            guard let stream = dialect.stream else { throw UsageError("hb serve cannot run \(dialect.dialect)") }
+            guard let stream = dialect.stream.map({ dialect.atInterval($0, interval) }) else { throw UsageError("hb serve cannot run \(dialect.dialect)") }
             let configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
             let listener = try await HeartbeatListener.bind(to: try SocketAddress(host: host, port: port), configuration: configuration, on: loop)
-            say("hb serve: listening on \(listener.localAddress) (\(dialect.title))")
+            if format == .jsonl {
+                var listening = JSONLine(event: "listening")
+                listening.add("address", "\(listener.localAddress)")
+                listening.add("dialect", dialect.dialect.name)
+                say(listening.line)
+            } else {
+                say("hb serve: listening on \(listener.localAddress) (\(dialect.title))")
+            }
             let stop = installSignalHandlers {
-                say("hb serve: stopping")
+                say(format == .jsonl ? JSONLine(event: "stopping").line : "hb serve: stopping")
                 exit(ExitStatus.success)
             }
             defer { stop.forEach { $0.cancel() } }
             var number = 0
             for await connection in listener.connections {
                 number += 1
-                let name = "conn \(number)"
-                Task { await serve(connection, name: name, dialect: dialect) }
+                let log = ConnectionLog(number: number, format: format)
+                Task { await serve(connection, log: log, dialect: dialect) }
             }
             return ExitStatus.success
         } catch {
@@ -57,8 +83,8 @@ enum ServeCommand {
         }
     }
 
-    static func serve(_ connection: HeartbeatConnection, name: String, dialect: CommandLineDialect) async {
-        say("\(name): connected")
+    static func serve(_ connection: HeartbeatConnection, log: ConnectionLog, dialect: CommandLineDialect) async {
+        log.connected()
         let echo = Task {
             do {
                 var state = EchoState()
@@ -68,25 +94,94 @@ enum ServeCommand {
             } catch {}
         }
         for await event in connection.events {
-            switch event {
-            case .heartbeat(let heartbeat):
-                switch heartbeat.kind {
-                case .rttSample(let rtt): say("\(name): rtt \(milliseconds(rtt.latest)) ms (srtt \(milliseconds(rtt.smoothed)) ms)")
-                case .stateChanged(let from, let to): say("\(name): state \(from) -> \(to)")
-                case .pongMissed(let payload, let consecutive): say("\(name): pong \(payload.sequence) missed (\(consecutive) in a row)")
-                case .peerDead(let reason): say("\(name): peer dead: \(reason)")
-                case .policingStrike(let strikes): say("\(name): ping policing strike \(strikes)")
-                case .closing(let reason): say("\(name): closing: \(reason)")
-                default: break
-                }
-            case .peerGoAway(let code, let reason):
-                say("\(name): peer sent GOAWAY code \(code)\(reason.isEmpty ? "" : " \"\(reason)\"")")
-            case .closed(let error):
-                let counters = connection.counters
-                say("\(name): closed (\(error)); pings received \(counters.pingsReceived), pongs sent \(counters.pongsSent)")
-            }
+            log.log(event, counters: connection.counters)
         }
         echo.cancel()
+    }
+}
+
+/// One connection's events as `serve` prints them: text lines prefixed `conn N:`, or JSON lines.
+struct ConnectionLog: Sendable {
+    /// The connection's number, from 1 in order of arrival.
+    let number: Int
+    let format: OutputFormat
+
+    private var name: String { "conn \(number)" }
+
+    private func object(_ event: String) -> JSONLine {
+        var object = JSONLine(event: event)
+        object.add("conn", number)
+        return object
+    }
+
+    func connected() {
+        say(format == .jsonl ? object("connected").line : "\(name): connected")
+    }
+
+    /// Prints `event` (nothing for the engine events nobody operating a server asks about).
+    func log(_ event: ConnectionEvent, counters: @autoclosure () -> HeartbeatCounters) {
+        if let line = line(for: event, counters: counters) { say(line) }
+    }
+
+    /// The line for `event`, or nil.
+    func line(for event: ConnectionEvent, counters: () -> HeartbeatCounters) -> String? {
+        let jsonl = format == .jsonl
+        switch event {
+        case .heartbeat(let heartbeat):
+            switch heartbeat.kind {
+            case .rttSample(let rtt):
+                guard jsonl else { return "\(name): rtt \(milliseconds(rtt.latest)) ms (srtt \(milliseconds(rtt.smoothed)) ms)" }
+                var line = object("rtt")
+                line.add("rtt_ms", rtt.latest.secondsValue * 1e3)
+                line.add("srtt_ms", rtt.smoothed.secondsValue * 1e3)
+                return line.line
+            case .stateChanged(let from, let to):
+                guard jsonl else { return "\(name): state \(from) -> \(to)" }
+                var line = object("state")
+                line.add("from", "\(from)")
+                line.add("to", "\(to)")
+                return line.line
+            case .pongMissed(let payload, let consecutive):
+                guard jsonl else { return "\(name): pong \(payload.sequence) missed (\(consecutive) in a row)" }
+                var line = object("pong_missed")
+                line.add("ping", Int(payload.sequence))
+                line.add("consecutive", consecutive)
+                return line.line
+            case .peerDead(let reason):
+                guard jsonl else { return "\(name): peer dead: \(reason)" }
+                var line = object("peer_dead")
+                line.add("reason", "\(reason)")
+                return line.line
+            case .policingStrike(let strikes):
+                guard jsonl else { return "\(name): ping policing strike \(strikes)" }
+                var line = object("policing_strike")
+                line.add("strikes", strikes)
+                return line.line
+            case .closing(let reason):
+                guard jsonl else { return "\(name): closing: \(reason)" }
+                var line = object("closing")
+                line.add("reason", "\(reason)")
+                return line.line
+            default:
+                return nil
+            }
+        case .peerGoAway(let code, let reason):
+            guard jsonl else { return "\(name): peer sent GOAWAY code \(code)\(reason.isEmpty ? "" : " \"\(reason)\"")" }
+            var line = object("goaway")
+            line.add("code", Int(truncatingIfNeeded: code))
+            line.add("reason", reason)
+            return line.line
+        case .closed(let error):
+            let counters = counters()
+            guard jsonl else {
+                return "\(name): closed (\(error)); pings received \(counters.pingsReceived), pongs sent \(counters.pongsSent)"
+            }
+            var line = object("closed")
+            line.add("error", "\(error)")
+            line.add("pings_received", counters.pingsReceived)
+            line.add("pongs_sent", counters.pongsSent)
+            return line.line
+        }
     }
 }
 

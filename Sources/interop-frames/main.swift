@@ -3,8 +3,11 @@
 // items they carry in `hb decode --format jsonl`'s shape (business items add "data" and "fin").
 //
 //   interop-frames ws client|server COUNT SEED FRAMES_FILE EXPECTED_FILE
+//   interop-frames tls COUNT SEED FRAMES_FILE EXPECTED_FILE      (TLSFrames.swift)
 //
-// WebSocket only for now: pings, pongs echoing 0–125 octets, text and binary messages from 0 to
+//   interop-frames amqp ... (see AMQPFrames.swift)
+//
+// WebSocket: pings, pongs echoing 0–125 octets, text and binary messages from 0 to
 // 70,000 octets (split into 65,536-octet fragments as our encoder does), and a Close last.
 import Framing
 import Glibc
@@ -16,6 +19,11 @@ func fail(_ message: String) -> Never {
 }
 
 let arguments = CommandLine.arguments
+if arguments.count == 6, arguments[1] == "tls", let count = Int(arguments[2]), count > 0, let seed = UInt64(arguments[3]) {
+    writeTLSRecords(count: count, seed: seed, framesPath: arguments[4], expectedPath: arguments[5])
+    exit(0)
+}
+if arguments.count >= 2, arguments[1].hasPrefix("amqp") { runAMQP(arguments) }  // AMQPFrames.swift
 guard arguments.count == 7, arguments[1] == "ws", let role = ["client": ConnectionRole.client, "server": .server][arguments[2]],
       let count = Int(arguments[3]), count > 0, let seed = UInt64(arguments[4]) else {
     fail("usage: interop-frames ws client|server COUNT SEED FRAMES_FILE EXPECTED_FILE")

@@ -23,6 +23,7 @@ import Testing
     static let http2 = load("http2.json")
     static let quic = load("quic.json")
     static let webSocket = load("websocket.json")
+    static let tls = load("tls.json")
 
     @Test func everyDialectHasVectors() {
         #expect(Self.envelope.count >= 20)
@@ -170,6 +171,11 @@ struct Vector: Decodable, Sendable, CustomTestStringConvertible {
             let role: ConnectionRole = options?.role == "server" ? .server : .client
             let dialect = WebSocketDialect(performsHandshake: options?.handshake ?? false)
             return Demuxer(dialect, role: role, maxFrameSize: options?.maxFrameSize)
+        case "tls":
+            return Demuxer(TLSDialect(), maxFrameSize: options?.maxFrameSize)
+        case "amqp":
+            let role: ConnectionRole? = options?.role == "server" ? .server : options?.role == "client" ? .client : nil
+            return Demuxer(AMQPDialect(), role: role, maxFrameSize: options?.maxFrameSize)
         default:
             return Demuxer(QUICPacketDemuxer())
         }

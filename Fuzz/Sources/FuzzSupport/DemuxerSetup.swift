@@ -10,6 +10,13 @@ import Framing
 /// `WebSocketDialect.makeDecoder`: bit 2 the role (client, server), bit 3 clear = the dialect
 /// performs the handshake); bits 2–3 otherwise the handshake policy (0 optional, 1 none,
 /// 2 expect the request, 3 expect the response); bits 4–6 index `webSocketMaxFrameSizes`.
+/// TLS: bits 0–2 index `tlsMaxFrameSizes`, bit 3 through `TLSDialect.makeDecoder`.
+/// MQTT: bits 0–1 our role (0 none: a capture, 1 client, 2 server, 3 `Demuxer(dialect: .mqtt)`,
+/// a capture); bit 2 set = the session was opened before the stream (no CONNECT or CONNACK
+/// first); bits 4–6 index `mqttMaxFrameSizes`.
+/// AMQP 0-9-1: bits 0–1 our role (0 none: a capture, 1 client, 2 server, 3 `Demuxer(dialect: .amqp)`,
+/// a capture); bit 2 set = frames only, no protocol header (`performsHandshake: false`); bits 3–5
+/// index `amqpFrameMaxes`.
 /// QUIC has no options. Option 0 is each dialect's default demuxer, except WebSocket's, a capture of either direction.
 public struct DemuxerSetup: CustomStringConvertible {
     /// Requested envelope maximum payload sizes; out-of-range values test the clamping.
@@ -18,7 +25,13 @@ public struct DemuxerSetup: CustomStringConvertible {
     public static let http2MaxFrameSizes = [16_384, 16_383, 16_385, 65_536, 1 << 20, 16_777_215, 0, Int.max]
     /// Requested WebSocket maximum payload sizes; values under 125 and over 2^62 test the clamping.
     public static let webSocketMaxFrameSizes = [65_536, 125, 0, 1_000, 126, 1 << 20, 124, Int.max]
+    /// Requested MQTT maximum Remaining Lengths; values under 16 and over 268,435,455 test the clamping.
+    public static let mqttMaxFrameSizes = [1 << 20, 16, 0, 127, 128, 16_384, 2_097_152, Int.max]
+    /// Requested AMQP frame-max values; values under 4,096 and over 2^32 − 1 test the clamping.
+    public static let amqpFrameMaxes = [131_072, 4096, 0, 4095, 8192, 1 << 20, Int.max, 100]
     /// The WebSocket handshake policies bits 2–3 choose (0 is the capture default).
+    /// Requested TLS maximum record lengths; values under 64 and over 2^14 + 2048 test the clamping.
+    public static let tlsMaxFrameSizes = [18_432, 64, 0, 1_000, 16_384, 16_403, 1 << 20, 63]
     public static let webSocketHandshakes: [WebSocketFrameDecoder.HandshakePolicy] = [.optional, .none, .expectRequest, .expectResponse]
 
     public let dialect: Dialect
@@ -75,6 +88,37 @@ public struct DemuxerSetup: CustomStringConvertible {
             role = decoder.role
             webSocketHandshake = decoder.handshakePolicy
             maxFrameSize = decoder.maxFrameSize
+            maxFrameLength = decoder.maxFrameLength
+        case .tls:
+            // TLS: bits 0–2 index `tlsMaxFrameSizes`; bit 3 builds through `TLSDialect.makeDecoder`.
+            let requested = Self.tlsMaxFrameSizes[Int(options & 7)]
+            let decoder = options & 8 == 0 ? TLSRecordDecoder(maxFrameSize: requested) : TLSDialect().makeDecoder(role: .server, maxFrameSize: requested)
+            check(decoder.maxFrameSize == min(max(requested, 64), TLSRecord.maxRecordLength), "TLS maxFrameSize \(requested) clamped to \(decoder.maxFrameSize)")
+            maxFrameSize = decoder.maxFrameSize
+            maxFrameLength = decoder.maxFrameLength
+            role = nil
+            webSocketHandshake = .none
+            make = options == 0 ? { Demuxer(dialect: .tls) } : { Demuxer(decoder) }
+        case .mqtt:
+            let requested = Self.mqttMaxFrameSizes[Int(options >> 4) & 7]
+            let role: ConnectionRole? = [nil, .client, .server, nil][Int(options & 3)]
+            let decoder = MQTTDialect(performsConnect: options & 4 == 0).makeDecoder(role: role, maxFrameSize: requested)
+            check(decoder.maxFrameSize == min(max(requested, 16), MQTTPacket.maxRemainingLength), "MQTT maxFrameSize \(requested) clamped to \(decoder.maxFrameSize)")
+            maxFrameSize = decoder.maxFrameSize
+            maxFrameLength = decoder.maxFrameLength
+            self.role = role
+            webSocketHandshake = .none
+            make = options & 3 == 3 ? { Demuxer(dialect: .mqtt, maxFrameSize: requested) } : { Demuxer(decoder) }
+        case .amqp:
+            let requested = Self.amqpFrameMaxes[Int(options >> 3) & 7]
+            let stream = AMQPDialect(frameMax: requested, performsHandshake: options & 4 == 0)
+            let role: ConnectionRole? = [nil, .client, .server, nil][Int(options & 3)]
+            let decoder = stream.makeDecoder(role: role, maxFrameSize: requested)
+            check(decoder.maxFrameSize == min(max(requested, 4096), Int(UInt32.max)), "AMQP frame-max \(requested) clamped to \(decoder.maxFrameSize)")
+            make = options & 3 == 3 ? { Demuxer(dialect: .amqp, maxFrameSize: requested) } : { Demuxer(stream, role: role, maxFrameSize: requested) }
+            self.role = role
+            webSocketHandshake = .none
+            maxFrameSize = decoder.maxPayloadSize
             maxFrameLength = decoder.maxFrameLength
         default:
             precondition(dialect == .quic, "no fuzz setup for \(dialect)")

@@ -50,6 +50,23 @@ public func checkItem(_ item: DemuxedItem, _ bytes: RawSpan, _ setup: DemuxerSet
         check(payload == HeartbeatPayload(prefixOf: bytes), "WebSocket heartbeat payload \(payload) (\(payload.byteCount) octets) is not the prefix of its \(bytes.byteCount) octets")
     case (.webSocket, .business(let frame)):
         checkWebSocketBusiness(frame, bytes, setup)
+    case (.tls, .ping(let payload)), (.tls, .pong(let payload)):
+        check(bytes.byteCount <= TLSRecord.maxHeartbeatPayload && bytes.byteCount + 19 <= setup.maxFrameSize,
+              "TLS heartbeat handed over \(bytes.byteCount) octets")
+        check(payload == HeartbeatPayload(prefixOf: bytes), "TLS heartbeat payload \(payload) is not the prefix of its \(bytes.byteCount) octets")
+    case (.tls, .business(let frame)):
+        check(bytes.byteCount == frame.length, "TLS record of length \(frame.length) handed over \(bytes.byteCount) octets")
+        check(frame.length <= setup.maxFrameSize, "TLS record of \(frame.length) octets over the maximum \(setup.maxFrameSize)")
+        check((20...23).contains(frame.type), "TLS content type \(frame.type) as business")
+        check(frame.flags == 0 && frame.streamID == 0, "TLS record with HTTP/2 fields \(frame)")
+    case (.mqtt, .ping(let payload)), (.mqtt, .pong(let payload)):
+        check(bytes.byteCount == 0 && payload == .empty, "MQTT heartbeat with \(bytes.byteCount) octets, payload \(payload)")
+    case (.mqtt, .business(let frame)):
+        checkMQTTBusiness(frame, bytes, setup)
+    case (.amqp, .ping(let payload)):
+        check(payload == .empty && bytes.byteCount == 0, "AMQP heartbeat with a payload \(payload)")
+    case (.amqp, .business(let frame)):
+        checkAMQPBusiness(frame, bytes, setup)
     default:
         fatalError("item \(item) cannot come from a \(setup.dialect) demuxer")
     }
@@ -142,4 +159,24 @@ func bigEndian(_ bytes: RawSpan) -> UInt64 {
     var value: UInt64 = 0
     for index in 0..<bytes.byteCount { value = value << 8 | UInt64(bytes.unsafeLoad(fromByteOffset: index, as: UInt8.self)) }
     return value
+}
+
+/// An AMQP business item: the protocol header 0-9-1 (type 256, 8 octets), or a method, content
+/// header or body frame within the frame-max, a method holding its ids (on channel 0 when it is a
+/// Connection method) and a content header its 14 fixed octets.
+func checkAMQPBusiness(_ frame: BusinessFrame, _ bytes: RawSpan, _ setup: DemuxerSetup) {
+    check(bytes.byteCount == frame.length, "AMQP frame of length \(frame.length) handed over \(bytes.byteCount) octets")
+    check(frame.flags == 0 && frame.streamID <= UInt32(UInt16.max), "AMQP frame with flags or a channel over 16 bits \(frame)")
+    if frame.type == AMQPFrame.protocolHeaderType {
+        check(bytes.withUnsafeBytes { Array($0) } == AMQPFrame.protocolHeader, "protocol header other than AMQP 0-9-1 passed on")
+        check(setup.role != .client, "a client's decoder passed on a protocol header")
+        return
+    }
+    check((1...3).contains(frame.type), "AMQP frame type \(frame.type) as business")
+    check(frame.length <= setup.maxFrameSize, "AMQP payload of \(frame.length) octets over frame-max - 8 = \(setup.maxFrameSize)")
+    if frame.type == UInt64(AMQPFrame.FrameType.method) {
+        check(frame.length >= 4, "AMQP method frame of \(frame.length) octets")
+        check(bigEndian(bytes.extracting(0..<2)) != 10 || frame.streamID == 0, "Connection method on channel \(frame.streamID)")
+    }
+    if frame.type == UInt64(AMQPFrame.FrameType.header) { check(frame.length >= 14, "AMQP content header of \(frame.length) octets") }
 }

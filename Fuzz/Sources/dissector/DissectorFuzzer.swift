@@ -3,8 +3,8 @@
 // documented shapes; an error line comes last and only after a failure; feeding in chunks must
 // print exactly the lines that feeding whole prints.
 //
-// Input: octet 0 the dialect (bits 0–1: envelope, HTTP/2, QUIC, WebSocket) and format (bit 2: JSON
-// lines), octet 1 the chunk size of the chunked run (0 = one octet at a time; QUIC is always one
+// Input: octet 0 the dialect (bits 0–1: envelope, HTTP/2, QUIC, WebSocket; bit 3 set: MQTT) and
+// format (bit 2: JSON lines), octet 1 the chunk size of the chunked run (0 = one octet at a time; QUIC is always one
 // packet), the rest is the capture.
 import FuzzSupport
 import Framing
@@ -13,7 +13,7 @@ import Framing
 public func dissectorFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let selector = input.byte()
-    let dialect: Dialect = [.envelope, .http2, .quic, .webSocket][Int(selector & 3)]
+    let dialect: Dialect = selector & 8 != 0 ? .mqtt : [.envelope, .http2, .quic, .webSocket][Int(selector & 3)]
     let format: Dissector.Format = selector & 4 != 0 ? .jsonl : .text
     let chunk = dialect == .quic ? Int.max : max(1, Int(input.byte()))
     let capture = input.rest()
@@ -66,6 +66,9 @@ func isWellFormed(_ line: String, heartbeatOctets: ClosedRange<Int>, vocabulary:
         return line.dropFirst(prefix.count).dropLast(suffix.count)
     }
     if line == #"{"item":"ping"}"# { return true }
+    // Payload-less heartbeats (MQTT PINGREQ and PINGRESP) show no payload, and only those.
+    if line == #"{"item":"pong"}"# { return !vocabulary.heartbeatsCarryPayload }
+    if !vocabulary.heartbeatsCarryPayload && !line.hasPrefix(#"{"item":"business""#) && !line.hasPrefix(#"{"item":"error""#) { return false }
     let showsAck = vocabulary.pongIsAcknowledgedPing || vocabulary.pingShowsAck
     if let payload = value(#"{"item":"ping","ack":false,"payload":"#) ?? (vocabulary.pongIsAcknowledgedPing ? value(#"{"item":"ping","ack":true,"payload":"#) : nil) {
         return showsAck && isHex(payload)

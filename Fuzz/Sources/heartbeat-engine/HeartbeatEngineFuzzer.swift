@@ -18,12 +18,21 @@ import Heartbeat
 @_cdecl("LLVMFuzzerTestOneInput")
 public func heartbeatEngineFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
-    let liveness = livenessModel(input.byte())
-    let configuration = configuration(&input)
+    let livenessOctet = input.byte()
+    let liveness = livenessModel(livenessOctet)
+    var configuration = configuration(&input)
     let dialect: Dialect = [.envelope, .http2, .quic][Int(input.byte() % 3)]
     var now = Timestamp(nanoseconds: Int64(input.integer(octets: 4)))
     var engine = HeartbeatEngine(configuration: configuration, connectionID: 1, dialect: dialect,
                                  liveness: liveness, now: now)
+    // Unilateral model, bit 4 of octet 0: a handshake settled the schedule at the start (AMQP's
+    // Connection.Tune) — beats every (1 + bits 5–6) × the configured interval, the peer dead after
+    // N of them; the invariants below then hold for the negotiated interval.
+    if case .unilateral(let intervals) = liveness, livenessOctet & 0x10 != 0 {
+        let interval = configuration.pingInterval * (1 + Int((livenessOctet >> 5) & 3))
+        engine.applyNegotiated(NegotiatedHeartbeat(pingInterval: interval, peerSilenceLimit: interval * intervals), now: now)
+        configuration.pingInterval = interval
+    }
     var checker = Invariants(configuration: configuration, liveness: liveness, start: now)
     var sentPings: [HeartbeatPayload] = []
     var packetNumber: UInt64 = 0
@@ -68,7 +77,13 @@ public func heartbeatEngineFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) ->
             engine.receivedAcknowledgement(packetNumber: acknowledged, ackDelay: delay, now: now)
             fromPeer = true
         case 8:
-            engine.inboundFrameProgress(hasPartialFrame: input.flag(), now: now)
+            if input.flag() {
+                engine.inboundFrameProgress(hasPartialFrame: input.flag(), now: now)
+            } else {
+                // Part of a frame arrived: it counts against the unilateral silence clock.
+                engine.receivedOctets(now: now)
+                fromPeer = true
+            }
         default:
             // Jump straight to the engine's own deadline, the way an event loop would.
             if let deadline = engine.nextDeadline { now = deadline }

@@ -2,7 +2,7 @@
 // encoders, demuxed whole and in chunks, and must come back exactly: the same items, the same
 // octets, no error.
 //
-// Input: octet 0 the dialect (mod 4: envelope, HTTP/2, QUIC, WebSocket). Stream dialects: octet 1 the options
+// Input: octet 0 the dialect (mod 7, in `DialectRegistry.builtIn` order: envelope, HTTP/2, QUIC, WebSocket, TLS, MQTT, AMQP). Stream dialects: octet 1 the options
 // (see `DemuxerSetup`), octet 2 the chunk size of the chunked run (0 = one octet at a time), then
 // one frame per operation octet, its fields read from the octets after it. QUIC: one frame per
 // operation octet (op 22 ends the packet). See each builder for the fields.
@@ -12,11 +12,14 @@ import Framing
 @_cdecl("LLVMFuzzerTestOneInput")
 public func roundTripFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
-    switch input.byte() % 4 {
+    switch input.byte() % 7 {
     case 0: envelopeRoundTrip(&input)
     case 1: http2RoundTrip(&input)
     case 2: quicRoundTrip(&input)
-    default: webSocketRoundTrip(&input)
+    case 3: webSocketRoundTrip(&input)
+    case 4: tlsRoundTrip(&input)
+    case 5: mqttRoundTrip(&input)
+    default: amqpRoundTrip(&input)  // AMQPRoundTrip.swift
     }
     return 0
 }
@@ -139,7 +142,7 @@ func http2RoundTrip(_ input: inout FuzzInput) {
     var frames = 0
     while !input.isAtEnd && frames < maxFrames && stream.count < maxStreamLength {
         frames += 1
-        switch input.byte() % 5 {
+        switch input.byte() % 7 {
         case 0:
             let ack = input.flag()
             let payload = HeartbeatPayload(rawValue: input.integer(octets: 8))
@@ -450,4 +453,59 @@ func truncatedReason(_ reason: String) -> [UInt8] {
         octets += utf8
     }
     return octets
+}
+
+// MARK: - MQTT
+
+/// Operations (mod 5), through `MQTTPacketEncoder` (a frames-only one: open at once): 0 PINGREQ,
+/// 1 PINGRESP; 2 a packet through `appendData` with a whole first octet as its type (a packet type
+/// 1–15 other than 12 and 13, and its flags: PUBLISH's DUP/QoS/RETAIN from the input, QoS 3
+/// avoided, the others' required ones) and a payload; 3 the same with a bare packet type (the
+/// encoder adds the required flags; PUBLISH gets 0000); 4 a PUBLISH whose Remaining Length sits at
+/// a Variable Byte Integer boundary (0, 127, 128, 16,383, 16,384, 2,097,151, 2,097,152) within the
+/// maximum. The stream is read as a capture (or through `Demuxer(dialect: .mqtt)`) with the
+/// maximum Remaining Length of the option octet's bits 4–6.
+func mqttRoundTrip(_ input: inout FuzzInput) {
+    let options = input.byte()
+    let setup = DemuxerSetup(dialect: .mqtt, options: options & 0x70 | (options & 1 == 1 ? 3 : 0))
+    let chunkSize = Int(input.byte())
+    var encoder = MQTTDialect(performsConnect: false).makeEncoder(role: input.flag() ? .client : .server, randomSeed: 1)
+    var stream: [UInt8] = []
+    var expected: [Received] = []
+    func packetType() -> UInt8 {
+        let type = 1 + input.byte() % 15
+        return type == 12 || type == 13 ? 3 : type
+    }
+    func requiredFlags(_ type: UInt8) -> UInt8 { [6, 8, 10].contains(type) ? 2 : 0 }
+    var frames = 0
+    while !input.isAtEnd && frames < maxFrames && stream.count < maxStreamLength {
+        frames += 1
+        switch input.byte() % 5 {
+        case 0:
+            encoder.appendPing(HeartbeatPayload(rawValue: input.integer(octets: 8)), to: &stream)
+            expected.append(Received(.ping(.empty), bytes: []))
+        case 1:
+            encoder.appendPong(echoing: input.take(Int(input.byte() % 9)).span.bytes, to: &stream)
+            expected.append(Received(.pong(.empty), bytes: []))
+        case let operation where operation < 4:
+            let type = packetType()
+            var flags = requiredFlags(type)
+            if type == 3 {
+                flags = operation == 2 ? input.byte() & 0x0F : 0
+                if flags & 6 == 6 { flags &= 0b1011 }
+            }
+            let data = payload(&input, maxLength: setup.maxFrameSize)
+            encoder.appendData(data.span.bytes, type: operation == 2 ? UInt64(type << 4 | flags) : UInt64(type), to: &stream)
+            expected.append(Received(.business(BusinessFrame(type: UInt64(type), flags: flags, length: data.count)), bytes: data))
+        default:
+            let lengths = [0, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152].filter { $0 <= min(setup.maxFrameSize, 1 << 17) }
+            let length = lengths[Int(input.byte()) % lengths.count]
+            let fill = input.byte()
+            let data = (0..<length).map { UInt8(truncatingIfNeeded: $0) &+ fill }
+            encoder.appendData(data.span.bytes, type: nil, to: &stream)
+            expected.append(Received(.business(BusinessFrame(type: 3, flags: 0, length: length)), bytes: data))
+        }
+    }
+    check(encoder.isOpen && !encoder.sentClose, "a frames-only MQTT encoder closed itself")
+    checkStreamRoundTrip(setup, stream, expected, chunkSize: chunkSize)
 }

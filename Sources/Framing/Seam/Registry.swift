@@ -2,7 +2,12 @@
 /// The one place that lists them: adding a built-in dialect adds a line to each `switch` here.
 public enum DialectRegistry {
     /// Every built-in dialect, in the order the command line lists them.
-    public static let builtIn: [Dialect] = [.envelope, .http2, .quic, .webSocket]
+    public static let builtIn: [Dialect] = [
+        .envelope, .http2, .quic, .webSocket,
+        .tls,
+        .mqtt,
+        .amqp,
+    ]
 
     /// The built-in dialect named `name` (`tcp`, `http2`, `quic`, `ws`), or nil.
     public static func dialect(named name: String) -> Dialect? {
@@ -16,6 +21,9 @@ public enum DialectRegistry {
         case .envelope: return EnvelopeDialect()
         case .http2: return HTTP2Dialect()
         case .webSocket: return WebSocketDialect()
+        case .tls: return TLSDialect()
+        case .mqtt: return MQTTDialect()
+        case .amqp: return AMQPDialect()
         default: return nil
         }
     }
@@ -75,7 +83,8 @@ extension DialectRegistry {
     /// The stream dialect behind a built-in `dialect` configured to write frames at once, with no
     /// opening handshake: for encoding frames into a capture or a test stream.
     public static func framesOnlyDialect(_ dialect: Dialect) -> (any StreamDialect)? {
-        dialect == .webSocket ? WebSocketDialect(performsHandshake: false) : streamDialect(dialect)
+        if dialect == .mqtt { return MQTTDialect(performsConnect: false) }
+        return dialect == .webSocket ? WebSocketDialect(performsHandshake: false) : streamDialect(dialect)
     }
 }
 

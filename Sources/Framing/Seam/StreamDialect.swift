@@ -61,6 +61,12 @@ public protocol StreamFrameEncoder: Sendable {
     /// (a WebSocket client before the server's 101). Until then a session holds its pings and a
     /// connection holds business writes; only the preface and replies go out.
     var isOpen: Bool { get }
+    /// The heartbeat schedule the opening handshake settled (an MQTT CONNECT's Keep Alive on the
+    /// server, AMQP's Connection.Tune), or nil for the configuration's own. The session reads it
+    /// when it is created, after the preface, and after every `inbound` call, and applies it to its
+    /// engine whenever it changes. A dialect that must not ping until its handshake settles the
+    /// schedule reports `NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: nil)` from the start.
+    var negotiatedHeartbeat: NegotiatedHeartbeat? { get }
 
     /// Appends what this side sends first: a connection preface, an opening handshake request,
     /// nothing. Called once, before anything else is encoded.
@@ -87,6 +93,8 @@ extension StreamFrameEncoder {
     public mutating func appendPreface(to buffer: inout [UInt8]) {}
     /// Open from the start: most dialects have no handshake.
     public var isOpen: Bool { true }
+    /// None: most dialects negotiate no heartbeat schedule.
+    public var negotiatedHeartbeat: NegotiatedHeartbeat? { nil }
 }
 
 /// What a session does with a business frame from the peer (see `StreamFrameEncoder.inbound`).
