@@ -34,3 +34,17 @@ public struct NIOEngineTimer {
         deadline = nil
     }
 }
+
+extension ChannelHandlerContext {
+    /// Closes the channel once `written` (a close frame: GOAWAY, WebSocket Close) completes, so the
+    /// frame reaches the socket before it closes, or after `limit` if it does not (a dead peer that
+    /// stopped reading may never take it). Call on the event loop.
+    package func close(after written: EventLoopFuture<Void>, limit: TimeAmount = .seconds(1)) {
+        let loop = eventLoop.assumeIsolated()
+        let fallback = loop.scheduleTask(in: limit) { self.close(promise: nil) }
+        written.assumeIsolated().whenComplete { _ in
+            fallback.cancel()
+            self.close(promise: nil)
+        }
+    }
+}

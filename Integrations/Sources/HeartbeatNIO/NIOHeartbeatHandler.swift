@@ -142,10 +142,11 @@ public final class NIOHeartbeatHandler<D: StreamDialect>: ChannelDuplexHandler, 
         delivered.removeAll(keepingCapacity: delivered.capacity <= 64)
         if let failure, session != nil, !closing {
             session!.appendClose(code: failure.code, reason: failure.reason.identifier)
-            writeControl(context: context)
+            let written = context.eventLoop.makePromise(of: Void.self)
+            writeControl(context: context, promise: written)
             context.flush()
             context.fireErrorCaught(failure)
-            return closeNow(context: context)
+            return closeNow(context: context, after: written.futureResult)
         }
         afterInput(context: context)
     }
@@ -226,11 +227,12 @@ public final class NIOHeartbeatHandler<D: StreamDialect>: ChannelDuplexHandler, 
         draining = false
         guard session != nil, !closing else { return }
         var wrote = writeHeld(context: context)
-        wrote = writeControl(context: context) || wrote
+        let closeFrameWritten = ending == nil ? nil : context.eventLoop.makePromise(of: Void.self)
+        wrote = writeControl(context: context, promise: closeFrameWritten) || wrote
         if wrote { context.flush() }
         if let ending {
             context.fireErrorCaught(ending)
-            return closeNow(context: context)
+            return closeNow(context: context, after: closeFrameWritten?.futureResult)
         }
         rescheduleTimer(context: context)
     }
@@ -243,13 +245,16 @@ public final class NIOHeartbeatHandler<D: StreamDialect>: ChannelDuplexHandler, 
     /// Writes the pending control frames (whole frames: at a frame boundary of the outbound
     /// stream, since every business write below is whole frames too).
     @discardableResult
-    private func writeControl(context: ChannelHandlerContext) -> Bool {
-        guard let pending = session, pending.hasControlBytes else { return false }
+    private func writeControl(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) -> Bool {
+        guard let pending = session, pending.hasControlBytes else {
+            promise?.succeed()
+            return false
+        }
         let buffer = pending.withPendingControlBytes { control in
             control.withUnsafeBytes { context.channel.allocator.buffer(bytes: $0) }
         }
         session!.controlBytesWritten(buffer.readableBytes, now: now(context))
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        context.write(wrapOutboundOut(buffer), promise: promise)
         return true
     }
 
@@ -273,11 +278,12 @@ public final class NIOHeartbeatHandler<D: StreamDialect>: ChannelDuplexHandler, 
         flushedCount = 0
     }
 
-    private func closeNow(context: ChannelHandlerContext) {
+    /// Closes once the close frame (`written`) is written, or at once without one.
+    private func closeNow(context: ChannelHandlerContext, after written: EventLoopFuture<Void>?) {
         closing = true
         cancelTimer()
         failHeld(ChannelError.ioOnClosedChannel)
-        context.close(promise: nil)
+        if let written { context.close(after: written) } else { context.close(promise: nil) }
     }
 }
 

@@ -222,9 +222,9 @@ public final class NIOHTTP2KeepaliveHandler: ChannelDuplexHandler {
             let frame = NIOHTTP2.HTTP2Frame(streamID: .rootStream,
                                             payload: .goAway(lastStreamID: lastPeerStreamID, errorCode: goAway.code,
                                                              opaqueData: context.channel.allocator.buffer(string: goAway.reason)))
-            context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+            let written = context.writeAndFlush(wrapOutboundOut(frame))
             context.fireErrorCaught(goAway.error)
-            context.close(promise: nil)
+            context.close(after: written)
             return
         }
         if wrote { context.flush() }
