@@ -15,6 +15,8 @@ let fuzzTargets: [(name: String, products: [String])] = [
     ("tls-decoder", ["Framing"]),
     ("mqtt-decoder", ["Framing"]),
     ("amqp-decoder", ["Framing"]),
+    ("resp-decoder", ["Framing"]),
+    ("lines-decoder", ["Framing"]),
     ("demux-differential", ["Framing"]),
     ("roundtrip", ["Framing"]),
     ("heartbeat-engine", ["Framing", "Heartbeat"]),

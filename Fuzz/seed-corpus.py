@@ -26,6 +26,14 @@ DIALECTS["tls"] = 4
 DIALECTS["mqtt"] = 5
 # MQTT option bits 0-1: our role (0 capture, 1 client, 2 server); bit 2: opened; bits 4-6: the size.
 MQTT_MAX_FRAME_SIZES = [1 << 20, 16, 0, 127, 128, 16384, 2097152, (1 << 63) - 1]
+DIALECTS["amqp"] = 6
+DIALECTS["resp"] = 7
+DIALECTS["lines"] = 8
+# RESP option bits 0-1: our role (0 a capture); bit 2: the echo mode; bits 3-5: the value size; bits 6-7: the depth.
+RESP_MAX_FRAME_SIZES = [1 << 20, 64, 0, 100, 1000, 65536, 16, (1 << 63) - 1]
+RESP_MAX_DEPTHS = [32, 1, 0, 100]
+# Text-lines option bits 0-2: the maximum line length.
+LINES_MAX_FRAME_SIZES = [8192, 4, 0, 16, 100, 65536, 3, (1 << 63) - 1]
 
 MAGIC = bytes([0x89, 0x48, 0x42, 0x0D, 0x0A, 0x1A, 0x0A])
 ENVELOPE_PREFACE = MAGIC + b"\x01"
@@ -149,6 +157,43 @@ def seed_from_vectors():
             write("demux-differential", name, bytes([DIALECTS["quic"], 0]) + sizes + b"".join(packets))
         if len(packets) == 1:
             write("dissector", name, bytes([DIALECTS["quic"] | 4, 0]) + packets[0])
+
+
+def resp_options(options):
+    options = options or {}
+    role = {None: 0, "client": 1, "server": 2}[options.get("role")]
+    echo = 4 if options.get("pingMessage") else 0
+    size = RESP_MAX_FRAME_SIZES.index(options.get("maxFrameSize", 1 << 20)) if options.get("maxFrameSize", 1 << 20) in RESP_MAX_FRAME_SIZES else 0
+    depth = {32: 0, 1: 1, 64: 3}.get(options.get("maxDepth", 32))
+    if depth is None:
+        return None
+    return role | echo | size << 3 | depth << 6
+
+
+def lines_options(options):
+    size = (options or {}).get("maxFrameSize", 8192)
+    return LINES_MAX_FRAME_SIZES.index(size) if size in LINES_MAX_FRAME_SIZES else None
+
+
+def seed_text_vectors():
+    """RESP and text-lines vectors; a vector whose limits have no option octet is seeded as is."""
+    for dialect, options_of in (("resp", resp_options), ("lines", lines_options)):
+        for vector in vectors(dialect):
+            stream = bytes.fromhex(vector["input"])
+            options = options_of(vector.get("options"))
+            if options is None or len(stream) > MAX_SEED_LENGTH:
+                continue
+            name = "vector-" + vector["name"]
+            write(dialect + "-decoder", name, bytes([options]) + stream)
+            write("demux-differential", name + "-bytewise", bytes([DIALECTS[dialect], options, 0]) + stream)
+            write("demux-differential", name + "-chunks", bytes([DIALECTS[dialect], options, 3, 5, 0, 0x81]) + stream)
+    # roundtrip: dialect, options, chunk size, then operations (see TextRoundTrips.swift).
+    ops = bytes([0]) + bytes(range(8)) + bytes([1]) + bytes(range(8, 16)) + bytes([2, 6, 3, 1, 2]) + bytes([3, 1, 5, 5, 5, 1])
+    ops += bytes([4, 12, 2, 9, 9, 9]) + bytes([5, 3, 1, 1, 1, 0, 3])
+    for name, options in (("resp-capture", 0), ("resp-client-echo", 1 | 4), ("resp-server", 2), ("resp-small-shallow", 1 | 3 << 3 | 1 << 6)):
+        write("roundtrip", "seed-" + name, bytes([DIALECTS["resp"], options, 3]) + ops)
+    write("roundtrip", "seed-lines", bytes([DIALECTS["lines"], 0, 1]) + bytes([0, 1, 2, 1, 5, 104, 101, 108, 108, 111, 3, 1, 4, 80, 73, 78, 71]))
+    write("roundtrip", "seed-lines-short", bytes([DIALECTS["lines"], 3, 0]) + bytes([2, 1, 40]) + bytes(range(40)) + bytes([0, 1]))
 
 
 def seed_edges():
@@ -360,6 +405,7 @@ def seed_mqtt():
 
 if __name__ == "__main__":
     seed_from_vectors()
+    seed_text_vectors()
     seed_edges()
     seed_tls()
     seed_mqtt()

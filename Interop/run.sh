@@ -19,13 +19,17 @@
 #   - AMQP 0-9-1 (Interop/amqp_interop.py): `hb probe --dialect amqp` negotiates a 1 s heartbeat
 #     with rabbitmq-server and keeps it alive; pamqp reads 10^4 frames our encoder wrote and we
 #     read 10^4 frames pamqp wrote (hb decode and interop-frames amqp-read).
+#   - RESP and text lines (Interop/resp_interop.py): `hb probe --dialect resp` against redis-server
+#     (in order and echo), every RESP3 type redis sends decoded, redis-cli against `hb serve`,
+#     hiredis and our decoder agree on 10^4 random values; `hb probe`/`hb serve --dialect lines`
+#     against Python asyncio line peers.
 # Installs what it needs; a missing peer is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Every real peer, from Debian's packages: installed at once when any is missing.
-debian_packages=(nghttp2-server rabbitmq-server mosquitto)
-peers=(/usr/sbin/nghttpd /usr/sbin/rabbitmq-server /usr/sbin/mosquitto)
+debian_packages=(nghttp2-server rabbitmq-server mosquitto redis-server)
+peers=(/usr/sbin/nghttpd /usr/sbin/rabbitmq-server /usr/sbin/mosquitto /usr/bin/redis-server /usr/bin/redis-cli)
 for peer in "${peers[@]}"; do
     if [ ! -x "$peer" ]; then
         apt-get update -qq
@@ -37,6 +41,7 @@ python_packages=(h2==4.4.1 hyperframe==6.1.0 aioquic==1.7.2 websockets==17.4 wsp
 python_packages+=(tlslite-ng==0.8.2)
 python_packages+=(paho-mqtt==2.2.0)
 python_packages+=(pamqp==4.0.1)
+python_packages+=(hiredis==3.5.0)
 python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages "${python_packages[@]}"
 
@@ -69,3 +74,6 @@ python3 Interop/mqtt_interop.py "$bin/hb" | { grep -v '^ok ' || true; }
 echo
 echo "=== AMQP 0-9-1"
 python3 Interop/amqp_interop.py "$bin/hb" "$bin/interop-frames"
+echo
+echo "=== RESP and text lines"
+python3 Interop/resp_interop.py "$bin" | { grep -v '^ok ' || true; }

@@ -109,6 +109,13 @@ public protocol StreamFrameDecoder: Sendable {
     /// `boundary(of:)`, which the default calls.
     func boundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary
 
+    /// `boundary(of:lengthAtLeast:)` for the frame `StreamDemuxer` is gathering in its buffer: it
+    /// calls this with longer and longer prefixes of that one frame until it is delimited, then
+    /// `decode(frame:)`. A decoder whose boundary scan is costly to repeat (a nested RESP value)
+    /// may keep where it stopped and resume there, forgetting it in `decode(frame:)`. Same
+    /// answers and rules as `boundary(of:)`; the default calls `boundary(of:lengthAtLeast:)`.
+    mutating func resumeBoundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary
+
     /// Decodes one whole frame, as delimited by `boundary(of:)`, and advances the decoder's state.
     mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame
 
@@ -125,6 +132,12 @@ extension StreamFrameDecoder {
     @inlinable
     public func boundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary {
         try boundary(of: prefix)
+    }
+
+    /// `boundary(of:lengthAtLeast:)`: nothing is kept between calls.
+    @inlinable
+    public mutating func resumeBoundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary {
+        try boundary(of: prefix, lengthAtLeast: minimumLength)
     }
 
     /// The frame's own octets, in place.

@@ -86,6 +86,10 @@ public struct Dissector: Sendable {
                 return "{\"item\":\"ping\"}"
             case .pong where !vocabulary.heartbeatsCarryPayload:
                 return "{\"item\":\"pong\"}"
+            case .ping(let payload) where payload.byteCount == 0 && vocabulary.omitsEmptyPayload:
+                return "{\"item\":\"ping\"}"
+            case .pong(let payload) where payload.byteCount == 0 && vocabulary.omitsEmptyPayload:
+                return "{\"item\":\"pong\"}"
             case .ping(let payload):
                 return ack || vocabulary.pingShowsAck ? "{\"item\":\"ping\",\"ack\":false,\"payload\":\"\(hex(payload, frame))\"}"
                     : "{\"item\":\"ping\",\"payload\":\"\(hex(payload, frame))\"}"
@@ -156,6 +160,10 @@ public struct DissectorVocabulary: Sendable {
     /// Whether heartbeats carry a payload to show; false for payload-less ones (MQTT PINGREQ and
     /// PINGRESP, the AMQP heartbeat frame), whose JSON lines are `{"item":"ping"}` and `{"item":"pong"}`.
     public var heartbeatsCarryPayload = true
+    /// Whether a heartbeat whose payload is empty prints without one, while the others show
+    /// theirs (RESP: a bare `PING` and `+PONG` print `{"item":"ping"}` and `{"item":"pong"}`,
+    /// `PING <message>` its payload).
+    public var omitsEmptyPayload = false
 
     /// A vocabulary.
     public init(ping: String = "PING", pong: String = "PONG", pongIsAcknowledgedPing: Bool = false,

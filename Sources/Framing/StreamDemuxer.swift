@@ -97,7 +97,16 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
             guard pending.count == pendingTarget else { return false }
             let boundary: FrameBoundary
             // The decoder's last answer was `.needMore(pendingTarget)` (or a longer `.frame`).
-            do { boundary = try _decoder.boundary(of: pending.span.bytes, lengthAtLeast: pendingTarget) } catch { throw fail(error) }
+            // The buffer is moved out while the decoder (which may keep where its scan stopped) reads it.
+            var gathered: [UInt8] = []
+            swap(&gathered, &pending)
+            let answer: Result<FrameBoundary, FramingError.Reason>
+            do { answer = .success(try _decoder.resumeBoundary(of: gathered.span.bytes, lengthAtLeast: pendingTarget)) } catch { answer = .failure(error) }
+            swap(&gathered, &pending)
+            switch answer {
+            case .success(let found): boundary = found
+            case .failure(let error): throw fail(error)
+            }
             switch boundary {
             case .frame(let length) where length == pending.count:
                 // Move the buffer out so that it can be borrowed while `self` changes.
@@ -131,10 +140,15 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
     /// Makes room for a pending frame of `target` octets, but reserves at most
     /// `retainedCapacity` octets beyond those in hand: a declared length is only the peer's word,
     /// so a header announcing a 16 MiB frame costs what the peer has sent, not what it promised.
-    /// Past that, the buffer grows (geometrically) with the octets as they arrive.
+    /// Past that, the buffer grows (geometrically) with the octets as they arrive. A decoder that
+    /// asks for one octet at a time (a text line) grows it geometrically too — at most doubling,
+    /// never past `maxFrameLength` — so that gathering a frame copies it an amortised constant
+    /// number of times (`reserveCapacity` alone grows to exactly what is asked).
     @inlinable
     mutating func reservePending(_ target: Int, arriving: Int = 0) {
-        pending.reserveCapacity(min(target, pending.count + arriving + Self.retainedCapacity))
+        let wanted = min(target, pending.count + arriving + Self.retainedCapacity)
+        guard wanted > pending.capacity else { return }
+        pending.reserveCapacity(max(wanted, min(2 * pending.capacity, _decoder.maxFrameLength)))
     }
 
     @inlinable

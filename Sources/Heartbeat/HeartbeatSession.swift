@@ -118,6 +118,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
         }
         var rejected: FramingError.Reason?
         var failure: FramingError?
+        let answersEachPingAtOnce = dialect.liveness == .inOrder
         var appliedSchedule = self.appliedSchedule
         defer { self.appliedSchedule = appliedSchedule }
         // Any octet counts against a silence rule (AMQP 0-9-1 §4.2.7), even part of a frame.
@@ -129,6 +130,10 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
                 case .ping(var heartbeat):
                     if !heartbeat.isWhole { heartbeat = pending.longPings.keep(payload) }
                     engine.receivedPing(heartbeat, now: now)
+                    // In order, the answer goes out now, in order with the encoder's replies to
+                    // the frames around it (a RESP server answers every command in order), and
+                    // none is dropped (a dropped in-order pong would shift every later answer).
+                    if answersEachPingAtOnce { Self.drain(&engine, &encoder, &pending) }
                 case .pong(let heartbeat):
                     engine.receivedPong(heartbeat, now: now)
                 case .business(let frame):

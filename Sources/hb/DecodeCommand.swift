@@ -4,7 +4,7 @@ import Glibc
 /// `hb decode`: dissects a byte capture into heartbeat and business items.
 enum DecodeCommand {
     static let usage = """
-        usage: hb decode --dialect tcp|http2|quic|ws|tls|mqtt|amqp [--format text|jsonl] [--max-frame-size N] [--no-preface]
+        usage: hb decode --dialect tcp|http2|quic|ws|tls|mqtt|amqp|resp|lines [--format text|jsonl] [--max-frame-size N] [--no-preface]
                          [--role client|server] [FILE|-]
 
         Dissects a capture (FILE, or standard input when FILE is - or absent) into items, one per line:
@@ -16,15 +16,21 @@ enum DecodeCommand {
                  heartbeats (Heartbleed) are discarded silently and print nothing
           mqtt   MQTT 3.1.1 / 5.0 control packets (spec/mqtt.md), either direction unless --role
           amqp   AMQP 0-9-1 frames; a protocol header at the start is item type 256 (spec/amqp.md)
+          resp   Redis RESP2/RESP3 values (spec/resp.md): commands and replies, PING/+PONG as heartbeats
+          lines  text lines (spec/lines.md): PING and PONG lines as heartbeats, other lines type 0
         --role says whose view the capture is: what a client reads (the default: a server's stream,
         unmasked) or what a server reads (a client's stream: masked WebSocket frames, HTTP/2 preface).
+        RESP without --role reads both directions; --role client reads replies, server commands.
 
         --format jsonl prints one JSON object per item:
           {"item":"ping","ack":false,"payload":"<hex>"}   envelope PING, HTTP/2 PING (ack true for PING ACK)
           {"item":"pong","payload":"<hex>"}               envelope PONG
           {"item":"ping","payload":"<hex>"}               WebSocket Ping ({"item":"pong",...}: Pong)
-          {"item":"ping"}                                 QUIC PING, MQTT PINGREQ, AMQP heartbeat frame ({"item":"pong"}: PINGRESP)
-          {"item":"business","type":N,"length":N}         any other frame (QUIC: length of the whole frame; MQTT: packet type, Remaining Length)
+          {"item":"ping"}                                 QUIC PING, MQTT PINGREQ ({"item":"pong"}: PINGRESP), AMQP heartbeat; RESP PING,
+                                                          text-lines PING ({"item":"pong"}: +PONG, PONG)
+          {"item":"ping","payload":"<hex>"}               RESP PING <message> (pong: its echo, the 8 octets after our prefix)
+          {"item":"business","type":N,"length":N}         any other frame (QUIC: length of the whole frame; MQTT: packet type, Remaining Length;
+                                                          RESP: type octet, whole value; lines: type 0, content length)
           {"item":"error","code":"<NAME>","offset":N}     last line on failure (TRUNCATED if the input ends in a frame)
 
         Exit status: 0 decoded, 1 malformed input or I/O error, 2 usage.

@@ -23,6 +23,9 @@ struct CommandLineDialect: Sendable {
     /// `--interval`): MQTT asks for a Keep Alive the pings keep, AMQP proposes the interval in its
     /// Tune negotiation; other dialects are spoken as they are.
     var atInterval: @Sendable (any StreamDialect, Duration) -> any StreamDialect = { stream, _ in stream }
+    /// The stream dialect `serve` speaks when it is not the registry's (a RESP server that answers
+    /// every command itself, in order with its PONGs).
+    var served: (any StreamDialect)? = nil
 
     static let table: [CommandLineDialect] = [
         CommandLineDialect(dialect: .envelope, aliases: ["envelope"], title: "TCP envelope", target: plainTarget(.envelope)) { _, frame in
@@ -42,10 +45,23 @@ struct CommandLineDialect: Sendable {
         CommandLineDialect(dialect: .mqtt, aliases: ["mqtt5"], title: "MQTT", target: mqttTarget, echo: mqttEcho, atInterval: mqttProbing),
         CommandLineDialect(dialect: .amqp, aliases: ["amqp091"], title: "AMQP 0-9-1", target: plainTarget(.amqp),
                            echo: { _, _ in nil }, atInterval: amqpAsking),
+        CommandLineDialect(dialect: .resp, aliases: ["redis"], title: "Redis RESP2/RESP3", target: respTarget,
+                           echo: { _, _ in nil }, served: RESPDialect(answersCommands: true)),
+        CommandLineDialect(dialect: .lines, aliases: [], title: "text lines", target: plainTarget(.lines)) { _, frame in
+            frame.header.type == 0 ? (frame.payload, nil) : nil
+        },
     ]
 
     /// The stream dialect to serve connections with.
-    var stream: (any StreamDialect)? { DialectRegistry.streamDialect(dialect) }
+    var stream: (any StreamDialect)? { served ?? DialectRegistry.streamDialect(dialect) }
+
+    /// `HOST:PORT` for bare PINGs answered `+PONG` (in order), or `HOST:PORT/echo` for
+    /// `PING hb-<8 payload octets>` answered by its echo (matched by payload).
+    @Sendable static func respTarget(_ target: String) throws(UsageError) -> (address: String, stream: any StreamDialect) {
+        if target.hasSuffix("/echo") { return (String(target.dropLast(5)), RESPDialect(pingMessage: RESPFrame.defaultPingMessage)) }
+        guard !target.contains("/") else { throw UsageError("a RESP target is HOST:PORT or HOST:PORT/echo: \(target)") }
+        return (target, RESPDialect())
+    }
 
     /// `HOST:PORT`, spoken in the registry's `dialect`.
     static func plainTarget(_ dialect: Dialect) -> @Sendable (String) throws(UsageError) -> (address: String, stream: any StreamDialect) {

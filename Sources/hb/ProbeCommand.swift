@@ -6,7 +6,7 @@ import Transports
 /// `hb probe`: ping(8) at the protocol level.
 enum ProbeCommand {
     static let usage = """
-        usage: hb probe --dialect tcp|http2|ws|tls|mqtt|amqp HOST:PORT|ws://HOST:PORT/PATH|mqtt5://HOST:PORT [--count N] [--interval S] [--timeout S]
+        usage: hb probe --dialect tcp|http2|ws|tls|mqtt|amqp|resp|lines HOST:PORT|ws://HOST:PORT/PATH|mqtt5://HOST:PORT [--count N] [--interval S] [--timeout S]
                         [--format text|jsonl] [--histogram]
 
         Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
@@ -15,6 +15,8 @@ enum ProbeCommand {
         CONNECT/CONNACK (MQTT 3.1.1; mqtt5:// for 5.0) with a Keep Alive of the interval rounded up to seconds.
         --dialect tls sends RFC 6520 heartbeat requests in plaintext TLS records (spec/tls.md): for TLS
         stacks' plaintext record layer and test peers, not for a TLS port (which expects a ClientHello).
+        resp: Redis PING to any RESP server, answered +PONG (in order); HOST:PORT/echo sends
+        PING <message> instead, answered by its echo. lines: PING lines, answered PONG.
         Prints one line per reply and a min/avg/max/mdev summary. When the peer answers in another
         protocol (an HTTP/1.x status line, a TLS alert or handshake, an envelope or HTTP/2 preface, an
         SSH banner), says so instead of reporting a framing error. AMQP 0-9-1 heartbeats answer nothing:

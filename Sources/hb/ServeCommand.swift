@@ -7,7 +7,7 @@ import Transports
 /// `hb serve`: answers heartbeats, echoes business data, logs each connection's events.
 enum ServeCommand {
     static let usage = """
-        usage: hb serve --dialect tcp|http2|ws|tls|mqtt|amqp [--host H] --port N [--interval S] [--timeout S] [--format text|jsonl]
+        usage: hb serve --dialect tcp|http2|ws|tls|mqtt|amqp|resp|lines [--host H] --port N [--interval S] [--timeout S] [--format text|jsonl]
 
         Listens on H:N (default host 127.0.0.1; port 0 picks a free one), answers heartbeats, echoes
         business data (tcp: DATA payloads; http2: DATA frames back on their stream; ws: text and binary
@@ -17,6 +17,8 @@ enum ServeCommand {
         amqp: nothing, after the connection handshake, proposing an --interval heartbeat), pings each client
         every --interval seconds (default 30) and logs each connection's liveness events. Runs until
         interrupted (SIGINT, SIGTERM).
+        resp: answers PING with +PONG and PING <message> with its echo, every other command with
+        -ERR unknown command, in order; never pings (RESP servers do not). lines: echoes every line.
         --dialect tls speaks plaintext TLS records with RFC 6520 heartbeats, the extension assumed negotiated
         (spec/tls.md): it answers heartbeat requests and echoes application_data records.
           --format jsonl  one JSON object per line instead of text (conn: the connection's number

@@ -6,6 +6,7 @@
 //   interop-frames tls COUNT SEED FRAMES_FILE EXPECTED_FILE      (TLSFrames.swift)
 //
 //   interop-frames amqp ... (see AMQPFrames.swift)
+//   interop-frames resp-delimit|lines-delimit SEED INPUT_FILE OUTPUT_FILE   (TextDelimiting.swift)
 //
 // WebSocket: pings, pongs echoing 0–125 octets, text and binary messages from 0 to
 // 70,000 octets (split into 65,536-octet fragments as our encoder does), and a Close last.
@@ -19,6 +20,7 @@ func fail(_ message: String) -> Never {
 }
 
 let arguments = CommandLine.arguments
+runTextDelimitingIfAsked(arguments)
 if arguments.count == 6, arguments[1] == "tls", let count = Int(arguments[2]), count > 0, let seed = UInt64(arguments[3]) {
     writeTLSRecords(count: count, seed: seed, framesPath: arguments[4], expectedPath: arguments[5])
     exit(0)

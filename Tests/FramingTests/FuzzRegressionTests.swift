@@ -65,4 +65,15 @@ extension FuzzRegressionTests {
         #expect(demuxer.bufferedByteCount == 9)
         #expect(allocated < 128 * 1024, "\(allocated) octets allocated for 17 received")
     }
+
+    /// demux-differential `2f 02 00` + `0d 0a 18 6c a1 ff ff 00`: text lines, maximum line length
+    /// 4 (requested 0), fed one octet at a time. The unterminated line failed LINE_TOO_LONG at the
+    /// same offset both ways, but the reason carried the octets seen — 6 whole, 5 octet by octet
+    /// — so the errors differed. The length reported is now the least the octets prove: one past
+    /// the maximum, however the input was cut.
+    @Test func lineTooLongReportsTheSameLengthHoweverItIsCut() {
+        let whole = expectChunkingInvariant([0x0d, 0x0a, 0x18, 0x6c, 0xa1, 0xff, 0xff, 0x00]) { Demuxer(LinesDialect(), maxFrameSize: 0) }
+        #expect(whole.error == FramingError(.frameTooLarge(length: 5, limit: 4), dialect: .lines, offset: 2))
+        #expect(whole.items.count == 1)
+    }
 }

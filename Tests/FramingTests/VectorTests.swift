@@ -24,16 +24,20 @@ import Testing
     static let quic = load("quic.json")
     static let webSocket = load("websocket.json")
     static let tls = load("tls.json")
+    static let resp = load("resp.json")
+    static let lines = load("lines.json")
 
     @Test func everyDialectHasVectors() {
         #expect(Self.envelope.count >= 20)
         #expect(Self.http2.count >= 20)
         #expect(Self.quic.count >= 20)
         #expect(Self.webSocket.count >= 40)
+        #expect(Self.resp.count >= 25)
+        #expect(Self.lines.count >= 25)
         #expect(Self.envelope.count + Self.http2.count + Self.quic.count >= 60)
     }
 
-    @Test(arguments: envelope + http2 + webSocket)
+    @Test(arguments: envelope + http2 + webSocket + resp + lines)
     func streamVectorWholeSplitAndBytewise(_ vector: Vector) throws {
         let input = try #require(Bytes(hex: vector.input ?? ""), "bad hex in \(vector.name)")
         let expected = Outcome(items: vector.items, error: vector.error)
@@ -131,6 +135,10 @@ struct Vector: Decodable, Sendable, CustomTestStringConvertible {
         /// WebSocket: the receiver's role (default client) and whether the stream opens with the handshake.
         var role: String?
         var handshake: Bool?
+        /// RESP: the echo-mode PING message prefix (absent: the in-order mode).
+        var pingMessage: String?
+        /// RESP: the deepest nesting accepted.
+        var maxDepth: Int?
     }
 
     var testDescription: String { name }
@@ -176,6 +184,13 @@ struct Vector: Decodable, Sendable, CustomTestStringConvertible {
         case "amqp":
             let role: ConnectionRole? = options?.role == "server" ? .server : options?.role == "client" ? .client : nil
             return Demuxer(AMQPDialect(), role: role, maxFrameSize: options?.maxFrameSize)
+        case "resp":
+            // The receiver's role; absent: a capture of either direction.
+            let role: ConnectionRole? = options?.role == "server" ? .server : options?.role == "client" ? .client : nil
+            let dialect = RESPDialect(pingMessage: options?.pingMessage, maxDepth: options?.maxDepth ?? RESPFrame.defaultMaxDepth)
+            return Demuxer(dialect, role: role, maxFrameSize: options?.maxFrameSize)
+        case "lines":
+            return Demuxer(LinesDialect(), maxFrameSize: options?.maxFrameSize)
         default:
             return Demuxer(QUICPacketDemuxer())
         }

@@ -17,6 +17,10 @@ import Framing
 /// AMQP 0-9-1: bits 0–1 our role (0 none: a capture, 1 client, 2 server, 3 `Demuxer(dialect: .amqp)`,
 /// a capture); bit 2 set = frames only, no protocol header (`performsHandshake: false`); bits 3–5
 /// index `amqpFrameMaxes`.
+/// RESP: bits 0–1 our role (0 none: a capture, 1 client, 2 server, 3 `Demuxer(dialect: .resp)`,
+/// the registry's capture); bit 2 the echo mode (`pingMessage: "hb-"`); bits 3–5 index
+/// `respMaxFrameSizes`; bits 6–7 index `respMaxDepths`. Text lines: bits 0–2 index
+/// `linesMaxFrameSizes` (option 0: `Demuxer(dialect: .lines)`).
 /// QUIC has no options. Option 0 is each dialect's default demuxer, except WebSocket's, a capture of either direction.
 public struct DemuxerSetup: CustomStringConvertible {
     /// Requested envelope maximum payload sizes; out-of-range values test the clamping.
@@ -29,6 +33,12 @@ public struct DemuxerSetup: CustomStringConvertible {
     public static let mqttMaxFrameSizes = [1 << 20, 16, 0, 127, 128, 16_384, 2_097_152, Int.max]
     /// Requested AMQP frame-max values; values under 4,096 and over 2^32 − 1 test the clamping.
     public static let amqpFrameMaxes = [131_072, 4096, 0, 4095, 8192, 1 << 20, Int.max, 100]
+    /// Requested RESP maximum value sizes; values under 64 and over 2^40 test the clamping.
+    public static let respMaxFrameSizes = [1 << 20, 64, 0, 100, 1_000, 65_536, 16, Int.max]
+    /// Requested RESP maximum nesting depths; 0 and 100 test the clamping to 1...64.
+    public static let respMaxDepths = [32, 1, 0, 100]
+    /// Requested maximum line lengths; values under 4 and over 2^40 test the clamping.
+    public static let linesMaxFrameSizes = [8_192, 4, 0, 16, 100, 65_536, 3, Int.max]
     /// The WebSocket handshake policies bits 2–3 choose (0 is the capture default).
     /// Requested TLS maximum record lengths; values under 64 and over 2^14 + 2048 test the clamping.
     public static let tlsMaxFrameSizes = [18_432, 64, 0, 1_000, 16_384, 16_403, 1 << 20, 63]
@@ -119,6 +129,27 @@ public struct DemuxerSetup: CustomStringConvertible {
             self.role = role
             webSocketHandshake = .none
             maxFrameSize = decoder.maxPayloadSize
+        case .resp:
+            let requested = Self.respMaxFrameSizes[Int(options >> 3) & 7]
+            let stream = RESPDialect(pingMessage: options & 4 == 0 ? nil : "hb-", maxDepth: Self.respMaxDepths[Int(options >> 6) & 3])
+            let role: ConnectionRole? = [nil, .client, .server, nil][Int(options & 3)]
+            let decoder = stream.makeDecoder(role: role, maxFrameSize: requested)
+            check(decoder.maxFrameSize == min(max(requested, 64), 1 << 40) && decoder.maxDepth == min(max(stream.maxDepth, 1), 64),
+                  "RESP maxFrameSize \(requested) clamped to \(decoder.maxFrameSize), depth \(stream.maxDepth) to \(decoder.maxDepth)")
+            make = options & 3 == 3 && options & 4 == 0 && stream.maxDepth == RESPFrame.defaultMaxDepth
+                ? { Demuxer(dialect: .resp, maxFrameSize: requested) } : { Demuxer(stream, role: role, maxFrameSize: requested) }
+            self.role = role
+            webSocketHandshake = .none
+            maxFrameSize = decoder.maxFrameSize
+            maxFrameLength = decoder.maxFrameLength
+        case .lines:
+            let requested = Self.linesMaxFrameSizes[Int(options) & 7]
+            let decoder = LinesDialect().makeDecoder(role: nil, maxFrameSize: requested)
+            check(decoder.maxLineLength == min(max(requested, 4), 1 << 40), "line length \(requested) clamped to \(decoder.maxLineLength)")
+            make = options == 0 ? { Demuxer(dialect: .lines) } : { Demuxer(decoder) }
+            role = nil
+            webSocketHandshake = .none
+            maxFrameSize = decoder.maxLineLength
             maxFrameLength = decoder.maxFrameLength
         default:
             precondition(dialect == .quic, "no fuzz setup for \(dialect)")
@@ -139,7 +170,8 @@ public struct DemuxerSetup: CustomStringConvertible {
     }
 
     public var description: String {
-        let webSocket = dialect == .webSocket ? " role \(role.map { "\($0)" } ?? "none") handshake \(webSocketHandshake)" : ""
+        let webSocket = dialect == .webSocket ? " role \(role.map { "\($0)" } ?? "none") handshake \(webSocketHandshake)"
+            : dialect == .resp ? " role \(role.map { "\($0)" } ?? "none")" : ""
         return "\(dialect) options 0x\(String(options, radix: 16)) maxFrameSize \(maxFrameSize)\(webSocket)"
     }
 }

@@ -67,6 +67,8 @@ public func checkItem(_ item: DemuxedItem, _ bytes: RawSpan, _ setup: DemuxerSet
         check(payload == .empty && bytes.byteCount == 0, "AMQP heartbeat with a payload \(payload)")
     case (.amqp, .business(let frame)):
         checkAMQPBusiness(frame, bytes, setup)
+    case (.resp, _), (.lines, _):
+        checkTextItem(item, bytes, setup)
     default:
         fatalError("item \(item) cannot come from a \(setup.dialect) demuxer")
     }

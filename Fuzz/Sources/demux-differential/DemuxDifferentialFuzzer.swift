@@ -2,7 +2,7 @@
 // feeding reports — the same items with the same octets, the same error at the same offset,
 // the same octets buffered at the end — and every difference traps.
 //
-// Input: octet 0 the dialect (mod `Dialect.allCases.count`: envelope, HTTP/2, QUIC, WebSocket, TLS, MQTT, AMQP, ...); octet 1 the options (see
+// Input: octet 0 the dialect (mod `Dialect.allCases.count`: envelope, HTTP/2, QUIC, WebSocket, TLS, MQTT, AMQP, RESP, text lines); octet 1 the options (see
 // `DemuxerSetup`); octet 2 the number k (low 4 bits) of chunk-size octets that follow. Each size
 // octet is a chunk of that many octets (0 = an empty chunk; high bit set = (low 7 bits) × 128);
 // the sizes repeat until the stream is used up, and k = 0 means one octet at a time. The rest is

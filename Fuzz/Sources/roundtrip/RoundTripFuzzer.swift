@@ -2,7 +2,7 @@
 // encoders, demuxed whole and in chunks, and must come back exactly: the same items, the same
 // octets, no error.
 //
-// Input: octet 0 the dialect (mod 7, in `DialectRegistry.builtIn` order: envelope, HTTP/2, QUIC, WebSocket, TLS, MQTT, AMQP). Stream dialects: octet 1 the options
+// Input: octet 0 the dialect (mod 9, in `DialectRegistry.builtIn` order: envelope, HTTP/2, QUIC, WebSocket, TLS, MQTT, AMQP, RESP, text lines). Stream dialects: octet 1 the options
 // (see `DemuxerSetup`), octet 2 the chunk size of the chunked run (0 = one octet at a time), then
 // one frame per operation octet, its fields read from the octets after it. QUIC: one frame per
 // operation octet (op 22 ends the packet). See each builder for the fields.
@@ -12,14 +12,16 @@ import Framing
 @_cdecl("LLVMFuzzerTestOneInput")
 public func roundTripFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
-    switch input.byte() % 7 {
+    switch input.byte() % 9 {
     case 0: envelopeRoundTrip(&input)
     case 1: http2RoundTrip(&input)
     case 2: quicRoundTrip(&input)
     case 3: webSocketRoundTrip(&input)
     case 4: tlsRoundTrip(&input)
     case 5: mqttRoundTrip(&input)
-    default: amqpRoundTrip(&input)  // AMQPRoundTrip.swift
+    case 6: amqpRoundTrip(&input)  // AMQPRoundTrip.swift
+    case 7: respRoundTrip(&input)
+    default: linesRoundTrip(&input)
     }
     return 0
 }
@@ -70,7 +72,7 @@ func envelopeRoundTrip(_ input: inout FuzzInput) {
     var frames = 0
     while !input.isAtEnd && frames < maxFrames && stream.count < maxStreamLength {
         frames += 1
-        switch input.byte() % 7 {
+        switch input.byte() % 9 {
         case let operation where operation < 2:
             let payload = HeartbeatPayload(rawValue: input.integer(octets: 8))
             if operation == 0 {
@@ -142,7 +144,7 @@ func http2RoundTrip(_ input: inout FuzzInput) {
     var frames = 0
     while !input.isAtEnd && frames < maxFrames && stream.count < maxStreamLength {
         frames += 1
-        switch input.byte() % 7 {
+        switch input.byte() % 9 {
         case 0:
             let ack = input.flag()
             let payload = HeartbeatPayload(rawValue: input.integer(octets: 8))

@@ -7,6 +7,8 @@ public enum DialectRegistry {
         .tls,
         .mqtt,
         .amqp,
+        .resp,
+        .lines,
     ]
 
     /// The built-in dialect named `name` (`tcp`, `http2`, `quic`, `ws`), or nil.
@@ -24,6 +26,8 @@ public enum DialectRegistry {
         case .tls: return TLSDialect()
         case .mqtt: return MQTTDialect()
         case .amqp: return AMQPDialect()
+        case .resp: return RESPDialect()
+        case .lines: return LinesDialect()
         default: return nil
         }
     }
@@ -90,7 +94,8 @@ extension DialectRegistry {
 
 extension Dialect {
     /// Appends a heartbeat request in a built-in dialect chosen at run time, as a server writes it
-    /// after any opening handshake (a WebSocket Ping unmasked, as `Demuxer(dialect:)` reads). A convenience for captures and
+    /// after any opening handshake (a WebSocket Ping unmasked, as `Demuxer(dialect:)` reads), or as
+    /// a client does where servers never ping (a RESP `PING`). A convenience for captures and
     /// tests, with a dynamic call (and, for dialects with large encoders, an allocation) per use;
     /// code that knows its dialect uses its encoder. QUIC appends a PING frame.
     public func appendPing(_ payload: HeartbeatPayload, to buffer: inout [UInt8]) {
@@ -115,8 +120,13 @@ extension Dialect {
     }
 
     private static func appendPing<D: StreamDialect>(_ payload: HeartbeatPayload, _ stream: D, to buffer: inout [UInt8]) {
+        let start = buffer.count
         var encoder = stream.makeEncoder(role: .server, randomSeed: payload.rawValue)
         encoder.appendPing(payload, to: &buffer)
+        // A dialect whose servers never ping (RESP): its client's ping.
+        guard buffer.count == start else { return }
+        var client = stream.makeEncoder(role: .client, randomSeed: payload.rawValue)
+        client.appendPing(payload, to: &buffer)
     }
 
     private static func appendPong<D: StreamDialect>(_ payload: HeartbeatPayload, _ stream: D, to buffer: inout [UInt8]) {
