@@ -31,6 +31,7 @@ public struct RESPFrameDecoder: StreamFrameDecoder {
 
     /// A decoder for what a `role` endpoint reads.
     /// - Parameters:
+    ///   - role: who reads: a client reads replies, a server commands; nil reads a capture of either.
     ///   - maxFrameSize: the largest value, clamped to 64...2^40.
     ///   - maxDepth: the deepest nesting, clamped to 1...64.
     ///   - pingMessage: nil for the in-order mode; the echo-mode message prefix otherwise.
