@@ -28,6 +28,13 @@ public struct ConnectionConfiguration: Sendable {
     public var keepAlive: TCPKeepAlive?
     /// `TCP_USER_TIMEOUT` (TCP only), or nil for the system default.
     public var userTimeout: Duration?
+    /// Accepted connections only: how long a peer has to complete the dialect's preface or
+    /// handshake (the session is open and at least one whole frame or preface has been read; for
+    /// dialects without a preface, the first frame) before the connection is closed with
+    /// `TransportError.closedByPolicy(reason: "handshake_timeout")`; nil: no limit. Default 10 s.
+    /// Connections we open ourselves are never subject to it (a RESP server, for one, may stay
+    /// silent).
+    public var handshakeTimeout: Duration? = .seconds(10)
 
     /// A configuration for `dialect` with the engine's defaults.
     public init(dialect: some StreamDialect = EnvelopeDialect(), heartbeat: HeartbeatConfiguration = .init(), maxFrameSize: Int? = nil,

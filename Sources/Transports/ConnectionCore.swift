@@ -12,6 +12,8 @@ protocol ConnectionCoreProtocol: AnyObject, Sendable {
     func enqueue(_ bytes: [UInt8], type: UInt64?, _ writer: Handoff<Void>)
     func close(_ waiter: Handoff<Void>)
     func setApplicationPaused(_ paused: Bool)
+    /// Runs `handler` on the loop thread once the connection has ended (for the listener's count).
+    func setTerminationHandler(_ handler: @escaping () -> Void)
 }
 
 /// Makes the machinery for `configuration`'s dialect: the one place where the dialect, chosen at
@@ -59,6 +61,9 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
     /// The peer sent GOAWAY: its EOF that follows is a graceful end.
     private var peerSaidGoodbye = false
     private(set) var closedError: TransportError?
+    /// Accepted connections: when the preface or handshake must be complete (`handshakeTimeout`).
+    private var handshakeDeadline: Timestamp?
+    private var terminationHandler: (() -> Void)?
 
     init(dialect: D, transport: any Transport, configuration: ConnectionConfiguration, role: ConnectionRole, connectionID: UInt64) {
         self.transport = transport
@@ -67,6 +72,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
         session = HeartbeatSession(dialect: dialect, role: role, configuration: configuration.heartbeat,
                                    connectionID: connectionID, maxFrameSize: configuration.maxFrameSize,
                                    encoderSeed: secureRandomSeed(), now: EventLoop.now())
+        if role == .server, let timeout = configuration.handshakeTimeout { handshakeDeadline = EventLoop.now() + timeout }
         (events, eventSink) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .bufferingNewest(1024))
         inbound = InboundQueue(limit: configuration.inboundBufferLimit)
         let loop = transport.eventLoop
@@ -117,6 +123,10 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
         flush()
         finishCloseIfDrained()
         scheduleTimer()
+    }
+
+    func setTerminationHandler(_ handler: @escaping () -> Void) {
+        terminationHandler = handler
     }
 
     func resumeReadingIfPaused() {
@@ -200,6 +210,9 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
         if let closeDeadline, now >= closeDeadline {
             return terminate(.closed)
         }
+        if let handshakeDeadline, now >= handshakeDeadline {
+            return terminate(.closedByPolicy(reason: "handshake_timeout"))
+        }
         if readingPaused, let waiting = transport.bytesWaiting, waiting > 0 {
             session.peerBytesWaiting(now: now)
         }
@@ -212,6 +225,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
     /// After every input: write heartbeats, act on the session's outputs, reschedule the timer.
     private func afterInput() {
         guard closedError == nil else { return }
+        if handshakeDeadline != nil && session.isOpen && session.demuxer.offset > 0 { handshakeDeadline = nil }
         flush()
         var ending: TransportError?
         while let output = session.pollOutput() {
@@ -249,6 +263,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
         guard timerSlot >= 0 else { return }
         var deadline = session.nextDeadline
         if let closeDeadline { deadline = min(deadline ?? closeDeadline, closeDeadline) }
+        if let handshakeDeadline { deadline = min(deadline ?? handshakeDeadline, handshakeDeadline) }
         eventLoop.setDeadline(timerSlot, deadline)
     }
 
@@ -326,6 +341,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
         writers.removeAll()
         for waiter in closeWaiters { waiter.succeed(()) }
         closeWaiters.removeAll()
+        terminationHandler.take()?()
     }
 
 }

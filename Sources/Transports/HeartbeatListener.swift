@@ -15,17 +15,25 @@ public final class HeartbeatListener: Sendable {
     public let localAddress: SocketAddress
     /// Accepted connections, already running. Ends when the listener closes.
     public let connections: AsyncStream<HeartbeatConnection>
+    /// What the listener itself reports (refused connections); the newest 1,024 are kept if
+    /// nobody reads them. Ends when the listener closes.
+    public let events: AsyncStream<ListenerEvent>
 
-    private init(acceptor: Acceptor, localAddress: SocketAddress, connections: AsyncStream<HeartbeatConnection>) {
+    private init(acceptor: Acceptor, localAddress: SocketAddress, connections: AsyncStream<HeartbeatConnection>,
+                 events: AsyncStream<ListenerEvent>) {
         self.acceptor = acceptor
         self.localAddress = localAddress
         self.connections = connections
+        self.events = events
     }
 
     /// Binds and listens on `address` (port 0 for any free port; `unix:PATH` for a Unix socket,
-    /// whose file is replaced if it exists).
+    /// whose file is replaced if it exists). With `maxConnections`, a connection accepted while
+    /// that many are open is closed at once (reported as ``ListenerEvent/refused(open:limit:)``);
+    /// `configuration.handshakeTimeout` closes peers that never complete their preface.
     public static func bind(to address: SocketAddress, configuration: ConnectionConfiguration = .init(),
-                            backlog: CInt = 1024, on loop: EventLoop) async throws -> HeartbeatListener {
+                            backlog: CInt = 1024, maxConnections: Int? = nil, on loop: EventLoop) async throws -> HeartbeatListener {
+        if let maxConnections { precondition(maxConnections >= 0, "maxConnections must be >= 0") }
         if case .unix(let path) = address { unlink(path) }
         let socket = try Connector.makeSocket(for: address, configuration)
         let local: SocketAddress
@@ -38,8 +46,9 @@ public final class HeartbeatListener: Sendable {
             throw TransportError(error, operation: "listen on \(address)")
         }
         let (stream, continuation) = AsyncStream.makeStream(of: HeartbeatConnection.self, bufferingPolicy: .unbounded)
+        let (events, eventSink) = AsyncStream.makeStream(of: ListenerEvent.self, bufferingPolicy: .bufferingNewest(1024))
         let acceptor = Acceptor(socket: socket, loop: loop, configuration: configuration, family: address.family,
-                                output: continuation)
+                                output: continuation, maxConnections: maxConnections, events: eventSink)
         try await Handoff<Void>.run(on: loop) { started in
             do {
                 try acceptor.start()
@@ -48,7 +57,7 @@ public final class HeartbeatListener: Sendable {
                 started.fail(error)
             }
         }
-        return HeartbeatListener(acceptor: acceptor, localAddress: local, connections: stream)
+        return HeartbeatListener(acceptor: acceptor, localAddress: local, connections: stream, events: events)
     }
 
     /// Stops accepting; connections already accepted go on.
@@ -69,9 +78,16 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
     private let family: CInt
     private let output: AsyncStream<HeartbeatConnection>.Continuation
     private var nextConnectionID: UInt64 = 1
+    private let maxConnections: Int?
+    private let events: AsyncStream<ListenerEvent>.Continuation
+    /// Accepted connections not yet ended.
+    private var openConnections = 0
 
     init(socket: consuming Socket, loop: EventLoop, configuration: ConnectionConfiguration, family: CInt,
-         output: AsyncStream<HeartbeatConnection>.Continuation) {
+         output: AsyncStream<HeartbeatConnection>.Continuation, maxConnections: Int?,
+         events: AsyncStream<ListenerEvent>.Continuation) {
+        self.maxConnections = maxConnections
+        self.events = events
         descriptor = socket.descriptor
         self.socket = consume socket
         self.loop = loop
@@ -89,6 +105,7 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
         loop.deregister(descriptor)
         _ = socket.take()
         output.finish()
+        events.finish()
     }
 
     func readable() {
@@ -105,10 +122,17 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
                 if socket == nil { stop() }
                 return
             }
+            if let maxConnections, openConnections >= maxConnections {
+                _ = consume client  // closed at once: the peer sees EOF
+                events.yield(.refused(open: openConnections, limit: maxConnections))
+                continue
+            }
             try? Connector.configure(client, family: family, configuration)
             let transport = SocketTransport(socket: client, eventLoop: loop)
             let core = makeConnectionCore(transport: transport, configuration: configuration, role: .server, connectionID: nextConnectionID)
             nextConnectionID += 1
+            openConnections += 1
+            core.setTerminationHandler { [weak self] in self?.openConnections -= 1 }
             core.start()
             output.yield(HeartbeatConnection(core: core))
         }
@@ -117,4 +141,16 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
     func writable() {}
 
     func eventLoopShutdown() { stop() }
+}
+
+/// What a listener reports about itself.
+public enum ListenerEvent: Hashable, Sendable, CustomStringConvertible {
+    /// A connection arrived while `open` connections (the `limit`) were open; it was closed at once.
+    case refused(open: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .refused(let open, let limit): return "refused a connection: \(open) open, limit \(limit)"
+        }
+    }
 }

@@ -8,6 +8,7 @@ import Transports
 enum ServeCommand {
     static let usage = """
         usage: hb serve --dialect tcp|http2|ws|tls|mqtt|amqp|resp|lines [--host H] --port N [--interval S] [--timeout S] [--format text|jsonl]
+                        [--max-connections N] [--handshake-timeout S]
 
         Listens on H:N (default host 127.0.0.1; port 0 picks a free one), answers heartbeats, echoes
         business data (tcp: DATA payloads; http2: DATA frames back on their stream; ws: text and binary
@@ -17,6 +18,9 @@ enum ServeCommand {
         amqp: nothing, after the connection handshake, proposing an --interval heartbeat), pings each client
         every --interval seconds (default 30) and logs each connection's liveness events. Runs until
         interrupted (SIGINT, SIGTERM).
+        --max-connections N   close connections beyond N open ones at once, logging each refusal (default: no limit)
+        --handshake-timeout S close a connection that has not sent its preface, handshake or first frame within S
+                              seconds (default 10; 0 disables)
         resp: answers PING with +PONG and PING <message> with its echo, every other command with
         -ERR unknown command, in order; never pings (RESP servers do not). lines: echoes every line.
         --dialect tls speaks plaintext TLS records with RFC 6520 heartbeats, the extension assumed negotiated
@@ -33,11 +37,13 @@ enum ServeCommand {
             {"event":"closing","conn":N,"reason":S}                  we close the connection
             {"event":"goaway","conn":N,"code":N,"reason":S}          the client is closing
             {"event":"closed","conn":N,"error":S,"pings_received":N,"pongs_sent":N}
+            {"event":"refused","open":N,"limit":N}                   over --max-connections, closed at once
             {"event":"stopping"}                                     on SIGINT or SIGTERM
         """
 
     static func run(_ arguments: [String]) async -> Int32 {
-        let parsed = parseCommand("serve", arguments, usage: usage, valueOptions: ["--dialect", "--host", "--port", "--interval", "--timeout", "--format"]) {
+        let parsed = parseCommand("serve", arguments, usage: usage, valueOptions: ["--dialect", "--host", "--port", "--interval", "--timeout", "--format",
+                                                                                      "--max-connections", "--handshake-timeout"]) {
             (parsed) throws(UsageError) in
             guard parsed.positionals.isEmpty else { throw UsageError("unexpected argument \(parsed.positionals[0])") }
             let dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
@@ -46,9 +52,16 @@ enum ServeCommand {
             return (dialect, parsed.value("--host") ?? "127.0.0.1", port,
                     try parsed.value("--interval", default: Duration.seconds(30), parseSeconds),
                     try parsed.value("--timeout", default: Duration.seconds(3), parseSeconds),
-                    try parsed.value("--format", default: OutputFormat.text) { OutputFormat(rawValue: $0) })
+                    try parsed.value("--format", default: OutputFormat.text) { OutputFormat(rawValue: $0) },
+                    try parsed.value("--max-connections", default: Int?.none) { text -> Int?? in
+                        guard let limit = Int(text), limit >= 0 else { return nil }
+                        return .some(limit)
+                    },
+                    try parsed.value("--handshake-timeout", default: Duration.seconds(10)) { $0 == "0" ? .zero : parseSeconds($0) })
         }
-        guard case .run(let (dialect, host, port, interval, ackTimeout, format)) = parsed else { return parsed.exitStatus }
+        guard case .run(let (dialect, host, port, interval, ackTimeout, format, maxConnections, handshakeTimeout)) = parsed else {
+            return parsed.exitStatus
+        }
         do {
             let loop = try EventLoop()
             var heartbeat = HeartbeatConfiguration()
@@ -57,8 +70,23 @@ enum ServeCommand {
             // Probes ping every second or faster; police only real floods.
             heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .milliseconds(100), maxPingStrikes: 10, maxPendingPongs: 4)
             guard let stream = dialect.stream.map({ dialect.atInterval($0, interval) }) else { throw UsageError("hb serve cannot run \(dialect.dialect)") }
-            let configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
-            let listener = try await HeartbeatListener.bind(to: try SocketAddress(host: host, port: port), configuration: configuration, on: loop)
+            var configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
+            configuration.handshakeTimeout = handshakeTimeout > .zero ? handshakeTimeout : nil
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(host: host, port: port), configuration: configuration,
+                                                            maxConnections: maxConnections, on: loop)
+            let refusals = Task {
+                for await case .refused(let open, let limit) in listener.events {
+                    if format == .jsonl {
+                        var line = JSONLine(event: "refused")
+                        line.add("open", open)
+                        line.add("limit", limit)
+                        say(line.line)
+                    } else {
+                        say("hb serve: refused a connection: \(open) connections open, the limit is \(limit) (--max-connections)")
+                    }
+                }
+            }
+            defer { refusals.cancel() }
             if format == .jsonl {
                 var listening = JSONLine(event: "listening")
                 listening.add("address", "\(listener.localAddress)")
