@@ -210,7 +210,9 @@ public actor ReconnectingConnection {
     }
 
     /// Stops for good: no more attempts; held writes are reported discarded; the current
-    /// connection closes gracefully; the streams end.
+    /// connection closes gracefully (its queued writes drain for up to `closeTimeout`) and its
+    /// writes are reported possibly lost like any connection's end, since TCP cannot say the
+    /// peer read them; the streams end.
     public func close() async {
         guard machine.health != .closed else { return }
         machine.close(now: EventLoop.now())
