@@ -7,7 +7,7 @@ import Transports
 enum ProbeCommand {
     static let usage = """
         usage: hb probe --dialect tcp|http2|ws|tls|mqtt|amqp|resp|lines HOST:PORT|ws://HOST:PORT/PATH|mqtt5://HOST:PORT [--count N] [--interval S] [--timeout S]
-                        [--format text|jsonl] [--histogram] [--no-local-health]
+                        [--format text|jsonl] [--histogram] [--no-local-health] [--reconnect]
 
         Connects to HOST:PORT and sends heartbeats like ping(8): TCP envelope PINGs, HTTP/2 PINGs over
         cleartext HTTP/2 with prior knowledge (client preface, SETTINGS, SETTINGS ACK) to any HTTP/2 server,
@@ -28,6 +28,12 @@ enum ProbeCommand {
           --interval S    seconds between pings (default 1)
           --timeout S     seconds to wait for each reply (default 2; amqp: for the connection handshake)
           --histogram     end with a histogram of the round-trip times
+          --reconnect     keep probing across connections: when the server dies, resets, refuses or is declared
+                          dead (2 replies missed in a row), reconnect on the backoff schedule (100 ms, 400 ms,
+                          1.2 s with jitter) behind a circuit breaker (8 failures: 2 s cool-down, then one probe);
+                          prints each health change ("health: down (...); next attempt in S s"; jsonl: health
+                          {"state","reason"[,"next_attempt_ms"]}) and ends after --count replies (exit 0), or
+                          fails after --count x --interval + 30 s. Not for amqp.
           --no-local-health  judge replies even while our own process lags (by default a reply that
                           waited for us while we were stopped or starved is not counted lost)
           --format jsonl  one JSON object per line instead of text (times in milliseconds):
@@ -57,20 +63,26 @@ enum ProbeCommand {
         var histogram: Bool
         /// Whether the engine's local-health awareness is on (`--no-local-health` turns it off).
         var localHealth: Bool
+        /// Whether to reconnect when the connection ends (`--reconnect`).
+        var reconnect = false
     }
 
     static func run(_ arguments: [String]) async -> Int32 {
         let parsed = parseCommand("probe", arguments, usage: usage,
                                   valueOptions: ["--dialect", "--count", "--interval", "--timeout", "--format"],
-                                  flagOptions: ["--histogram", "--no-local-health"]) { (parsed) throws(UsageError) in
+                                  flagOptions: ["--histogram", "--no-local-health", "--reconnect"]) { (parsed) throws(UsageError) in
             let dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
             guard parsed.positionals.count == 1 else { throw UsageError(parsed.positionals.isEmpty ? "HOST:PORT is required" : "one HOST:PORT only") }
             let count = try parsed.value("--count", default: 5) { Int($0).flatMap { (1...1_000_000).contains($0) ? $0 : nil } }
+            if parsed.flag("--reconnect"), case .unilateral? = dialect.stream?.liveness {
+                throw UsageError("--reconnect does not apply to \(dialect.dialect.name)")
+            }
             return Options(dialect: dialect, target: parsed.positionals[0], count: count,
                            interval: try parsed.value("--interval", default: Duration.seconds(1), parseSeconds),
                            ackTimeout: try parsed.value("--timeout", default: Duration.seconds(2), parseSeconds),
                            format: try parsed.value("--format", default: OutputFormat.text) { OutputFormat(rawValue: $0) },
-                           histogram: parsed.flag("--histogram"), localHealth: !parsed.flag("--no-local-health"))
+                           histogram: parsed.flag("--histogram"), localHealth: !parsed.flag("--no-local-health"),
+                           reconnect: parsed.flag("--reconnect"))
         }
         guard case .run(let options) = parsed else { return parsed.exitStatus }
         do {
@@ -96,6 +108,7 @@ enum ProbeCommand {
         let (host, spoken) = try dialect.target(target)
         let stream = dialect.atInterval(spoken, interval)
         let address = try SocketAddress(parsing: host)
+        if options.reconnect { return try await probeReconnecting(options, address: address, stream: stream) }
         if case .unilateral(let intervals) = stream.liveness {
             return try await probeUnilateral(options, address: address, stream: stream, deadAfter: intervals)
         }
