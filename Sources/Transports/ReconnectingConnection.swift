@@ -274,23 +274,31 @@ public actor ReconnectingConnection {
     }
 
     private func watch(_ connection: HeartbeatConnection, generation: UInt64) {
-        watchers.removeAll { $0.isCancelled }
-        watchers.append(Task {
+        // The previous connection's tasks end on their own once it has ended; only the current
+        // ones are kept, for `close()` to cancel.
+        let events = Task {
             for await event in connection.events { self.connectionEvent(event, generation: generation) }
-        })
+        }
         let queue = inboundQueue
         let limit = connectionConfiguration.inboundBufferLimit
-        watchers.append(Task {
+        let previous = watchers.last
+        let frames = Task {
+            // Frames of the previous connection first: `inbound` keeps each connection's order.
+            await previous?.value
             do {
                 for try await frame in connection.inbound {
+                    guard self.machine.health != .closed else { return }
                     // Back-pressure: while the application has not read, stop taking frames from
                     // the connection (whose own queue then stops reading the socket).
                     if !queue.push(frame) {
-                        while queue.queuedBytes >= limit / 2 { try await Task.sleep(for: .milliseconds(5)) }
+                        while queue.queuedBytes >= limit / 2 && self.machine.health != .closed {
+                            try await Task.sleep(for: .milliseconds(5))
+                        }
                     }
                 }
             } catch {}
-        })
+        }
+        watchers = [events, frames]
     }
 
     private func connectionEvent(_ event: ConnectionEvent, generation: UInt64) {
