@@ -10,6 +10,8 @@ import Transports
 final class RecordingServer: Sendable {
     let loop: EventLoop
     let configuration: ConnectionConfiguration
+    /// Whether each payload is written back.
+    let echo: Bool
     private let state = Mutex<(listener: HeartbeatListener?, connections: [HeartbeatConnection], received: [[UInt8]], accepted: Int)>((nil, [], [], 0))
     private let task = Mutex<Task<Void, Never>?>(nil)
     private(set) var port: UInt16 {
@@ -19,8 +21,9 @@ final class RecordingServer: Sendable {
     private let portValue = Mutex<UInt16>(0)
 
     /// `configuration`'s ping policing is turned off: the tests' clients ping every 100 ms.
-    init(loop: EventLoop, configuration: ConnectionConfiguration) {
+    init(loop: EventLoop, configuration: ConnectionConfiguration, echo: Bool = false) {
         self.loop = loop
+        self.echo = echo
         var configuration = configuration
         configuration.heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
         self.configuration = configuration
@@ -46,6 +49,7 @@ final class RecordingServer: Sendable {
                     do {
                         for try await frame in connection.inbound {
                             self.state.withLock { $0.received.append(frame.payload) }
+                            if self.echo { try await connection.write(frame.payload) }
                         }
                     } catch {}
                 }
@@ -157,6 +161,26 @@ extension TransportSuites {
             #expect(states.filter { $0 == .up }.count == 2)
             for update in health.all { print("health:", update) }
             for report in reports.all { print("report:", report) }
+        }
+
+        @Test func inboundCarriesEachConnectionsFramesInTurn() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            let server = RecordingServer(loop: loop, configuration: ConnectionConfiguration(dialect: .envelope), echo: true)
+            try await server.start()
+            let link = ReconnectingConnection(to: server.address, configuration: reconnectConfiguration(policy: .hold(maxWrites: 10, maxBytes: 1024)), on: loop)
+            await link.start()
+            var inbound = link.inbound.makeAsyncIterator()
+            try await link.write(Array("one".utf8))
+            #expect(try await inbound.next()?.payload == Array("one".utf8))
+            await server.stop()
+            #expect(await eventually { await link.currentHealth != .up })
+            try await link.write(Array("two".utf8))  // held, then echoed by the restarted server
+            try await server.start()
+            #expect(try await inbound.next()?.payload == Array("two".utf8))
+            await link.close()
+            #expect(try await inbound.next() == nil)
+            await server.stop()
         }
 
         @Test func failFastRefusesAtOnceAndTheCircuitOpensAndProbes() async throws {
