@@ -126,9 +126,7 @@ public actor HeartbeatPool {
         self.address = address
         self.configuration = configuration
         eventLoop = loop
-        var connection = configuration.connection
-        connection.closeOnPeerDead = true
-        connectionConfiguration = connection
+        connectionConfiguration = configuration.connection.closingOnPeerDead
         slots = Array(repeating: Slot(), count: configuration.size)
         random = SplitMix64(seed: configuration.seed ?? secureRandomSeed())
         (events, eventSink) = AsyncStream.makeStream(of: PoolEvent.self, bufferingPolicy: .bufferingNewest(4096))

@@ -153,9 +153,7 @@ public actor ReconnectingConnection {
         self.address = address
         self.configuration = configuration
         eventLoop = loop
-        var connection = configuration.connection
-        connection.closeOnPeerDead = true
-        connectionConfiguration = connection
+        connectionConfiguration = configuration.connection.closingOnPeerDead
         machine = ReconnectMachine(backoff: configuration.backoff, breaker: configuration.circuitBreaker, seed: configuration.seed ?? secureRandomSeed())
         (health, healthSink) = AsyncStream.makeStream(of: LinkHealthUpdate.self, bufferingPolicy: .bufferingNewest(1024))
         (deliveryReports, reportSink) = AsyncStream.makeStream(of: DeliveryReport.self, bufferingPolicy: .bufferingNewest(1024))
@@ -408,4 +406,14 @@ extension HeartbeatConnection {
         }
     }
 
+}
+
+extension ConnectionConfiguration {
+    /// This configuration with `closeOnPeerDead` set: what reconnecting clients and pools run,
+    /// since a verdict must end the connection for them to replace it.
+    var closingOnPeerDead: ConnectionConfiguration {
+        var configuration = self
+        configuration.closeOnPeerDead = true
+        return configuration
+    }
 }
