@@ -167,7 +167,7 @@ private struct Child {
 
     init(_ arguments: [String]) throws {
         var pipeDescriptors: [CInt] = [0, 0]
-        pipe(&pipeDescriptors)
+        _ = closeOnExecPipe(&pipeDescriptors)  // no other child may inherit it (its reader would wait for that child too)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, pipeDescriptors[1], 1)

@@ -189,7 +189,7 @@ final class BackgroundProcess {
 
     init(_ arguments: [String]) throws {
         var outputPipe: [CInt] = [0, 0]
-        guard pipe(&outputPipe) == 0 else { throw Failure("pipe") }
+        guard closeOnExecPipe(&outputPipe) == 0 else { throw Failure("pipe") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)

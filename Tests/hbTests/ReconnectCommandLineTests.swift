@@ -78,7 +78,7 @@ import Testing
 
 /// A blocking TCP connection to 127.0.0.1:`port`.
 func connectLoopback(port: UInt16) throws -> CInt {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = port.bigEndian
@@ -91,4 +91,14 @@ func connectLoopback(port: UInt16) throws -> CInt {
         throw BackgroundProcess.Failure("connect")
     }
     return descriptor
+}
+
+@_silgen_name("pipe2") private func systemPipe2(_ descriptors: UnsafeMutablePointer<CInt>, _ flags: CInt) -> CInt
+
+/// pipe(2) with both ends close-on-exec (pipe2 with O_CLOEXEC), so that a child another test
+/// spawns meanwhile does not inherit them: a reader waiting for EOF would wait for that child too.
+/// `posix_spawn_file_actions_adddup2` still gives the child its own standard output.
+func closeOnExecPipe(_ descriptors: inout [CInt]) -> CInt {
+    precondition(descriptors.count == 2)
+    return descriptors.withUnsafeMutableBufferPointer { systemPipe2($0.baseAddress!, O_CLOEXEC) }
 }

@@ -101,8 +101,8 @@ import Transports
     /// Runs `hb` with `arguments` and standard input from `input`; its exit status and output.
     static func run(_ arguments: [String], input: [UInt8] = []) -> (status: Int32, output: String) {
         var inputPipe: [CInt] = [0, 0], outputPipe: [CInt] = [0, 0]
-        pipe(&inputPipe)
-        pipe(&outputPipe)
+        _ = closeOnExecPipe(&inputPipe)  // close-on-exec: a child spawned meanwhile by another test must not hold our ends
+        _ = closeOnExecPipe(&outputPipe)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, inputPipe[0], 0)
