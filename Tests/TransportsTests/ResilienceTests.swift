@@ -290,6 +290,63 @@ extension TransportSuites {
             #expect(kinds.filter { $0 == "released" }.count == 3)
         }
 
+        /// Every built-in stream dialect: the pool fills, lends and takes back, and healthy idle
+        /// connections answering their pings are never evicted.
+        @Test(arguments: Dialect.builtIn.filter { DialectRegistry.streamDialect($0) != nil })
+        func everyStreamDialectKeepsItsConnections(_ dialect: Dialect) async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            var heartbeat = fastHeartbeats(interval: .milliseconds(100), ackTimeout: .seconds(1))
+            heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)  // both sides ping every 100 ms
+            let configuration = ConnectionConfiguration(dialect: streamDialect(dialect), heartbeat: heartbeat)
+            let server = RecordingServer(loop: loop, configuration: configuration)
+            try await server.start()
+            let pool = HeartbeatPool(to: server.address, configuration: PoolConfiguration(connection: configuration, size: 2, seed: 5), on: loop)
+            let events = Collector(pool.events)
+            await pool.start()
+            let first = try await pool.acquire(timeout: .seconds(5))
+            let second = try await pool.acquire(timeout: .seconds(5))
+            await pool.release(first)
+            await pool.release(second)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(await pool.healthyCount == 2)
+            await pool.close()
+            await server.stop()
+            let evicted = events.all.filter { if case .evicted = $0 { return true } else { return false } }
+            #expect(evicted.isEmpty, "\(dialect): \(evicted)")
+            #expect(events.all.filter { if case .rebuilt = $0 { return true } else { return false } }.count == 2)
+        }
+
+        /// The server goes away: both connections are evicted, rebuilds fail (refused) on the
+        /// backoff schedule while acquire times out, and succeed once the server is back.
+        @Test func aServerRestartEvictsRetriesAndRebuilds() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            let server = RecordingServer(loop: loop, configuration: ConnectionConfiguration(dialect: .envelope))
+            try await server.start()
+            let pool = HeartbeatPool(to: server.address, configuration: PoolConfiguration(
+                connection: ConnectionConfiguration(dialect: .envelope, heartbeat: fastHeartbeats(interval: .milliseconds(100), ackTimeout: .milliseconds(500))),
+                size: 2, rebuildBackoff: BackoffSchedule(steps: [BackoffStep(failures: 1, delay: .milliseconds(50), jitter: 0.2)]), seed: 6), on: loop)
+            let events = Collector(pool.events)
+            await pool.start()
+            #expect(await eventually { await pool.healthyCount == 2 })
+            await server.stop()
+            #expect(await eventually { events.all.filter { if case .rebuildFailed(_, .connectionRefused, _) = $0 { return true } else { return false } }.count >= 4 })
+            #expect(await pool.healthyCount == 0)
+            await #expect(throws: PoolError.timedOut(after: .milliseconds(100))) { _ = try await pool.acquire(timeout: .milliseconds(100)) }
+            // A waiter from before the restart is served by the first rebuilt connection.
+            let waiting = Task { try await pool.acquire(timeout: .seconds(5)) }
+            try await server.start()
+            let lease = try await waiting.value
+            #expect(lease.connection.closeReason == nil)
+            await pool.release(lease)
+            #expect(await eventually { await pool.healthyCount == 2 })
+            await pool.close()
+            await server.stop()
+            #expect(events.all.filter { if case .evicted = $0 { return true } else { return false } }.count == 2)
+            #expect(events.all.filter { if case .rebuilt = $0 { return true } else { return false } }.count == 4)
+        }
+
         /// A server that completes TCP connections (the kernel does, from the backlog) but never
         /// reads, so never answers a ping: every connection goes stale, is evicted and rebuilt,
         /// and none is handed out while stale.
