@@ -71,10 +71,7 @@ import Transports
         heartbeat.pingInterval = .milliseconds(50)
         heartbeat.ackTimeout = .milliseconds(500)
         heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
-        var configuration = ConnectionConfiguration(dialect: LengthPrefixedDialect(), heartbeat: heartbeat)
-        // This dialect has no preface: the server waits for the client's first frame, which a
-        // client task starved by the blocking suites running alongside may send late.
-        configuration.handshakeTimeout = nil
+        let configuration = ConnectionConfiguration(dialect: LengthPrefixedDialect(), heartbeat: heartbeat)
         let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"), configuration: configuration, on: loop)
         let server = Task {
             for await connection in listener.connections {
