@@ -59,7 +59,10 @@ public struct LinkHealthUpdate: Hashable, Sendable, CustomStringConvertible {
 /// (with jitter from a seeded ``SplitMix64``) before the next attempt; after
 /// ``CircuitBreaker/failureThreshold`` consecutive failures the circuit opens for its cool-down,
 /// then one half-open attempt is made: success closes the circuit, failure reopens it. A
-/// successful connect resets the failure count.
+/// connection counts as a success once it is confirmed — the peer answered
+/// (``peerAnswered(now:)``) or it stayed up for `stableAfter` — and only then are the failure
+/// count and the breaker reset: a server that accepts and at once drops every connection backs
+/// the client off, and opens the circuit, like one that refuses.
 ///
 /// Drive it with the `mutating` inputs, then ask ``shouldConnect(now:)`` (or wait until
 /// ``nextDeadline``) and drain ``pollUpdate()``.
@@ -75,23 +78,30 @@ public struct ReconnectMachine: Sendable {
 
     /// When retries wait.
     public let backoff: BackoffSchedule
+    /// How long a connection must stay up, without an answer from the peer, to count as a success.
+    public let stableAfter: Duration
     /// The breaker in front of attempts.
     public private(set) var breaker: CircuitBreaker
-    /// Failed attempts and lost connections since the last successful connect.
+    /// Failed attempts and lost connections since the last confirmed connection.
     public private(set) var consecutiveFailures = 0
     /// Connection attempts made so far.
     public private(set) var attempts = 0
     private var random: SplitMix64
     private var phase = Phase.idle
+    /// While connected and not yet confirmed: when staying up confirms the connection.
+    private var confirmationDeadline: Timestamp?
     /// Updates not yet polled; bounded (each input adds at most two; the oldest go first).
     private var updates: [LinkHealthUpdate] = []
     /// The most updates kept unpolled.
     public static let maxPendingUpdates = 64
 
     /// A machine that has not started. `seed` seeds the jitter (give each client its own).
-    public init(backoff: BackoffSchedule = .standard, breaker: CircuitBreaker = CircuitBreaker(), seed: UInt64) {
+    public init(backoff: BackoffSchedule = .standard, breaker: CircuitBreaker = CircuitBreaker(), stableAfter: Duration = .seconds(1),
+                seed: UInt64) {
         backoff.validate()
+        precondition(stableAfter >= .zero, "stableAfter must be >= 0")
         self.backoff = backoff
+        self.stableAfter = stableAfter
         self.breaker = breaker
         random = SplitMix64(seed: seed)
     }
@@ -113,10 +123,15 @@ public struct ReconnectMachine: Sendable {
         return false
     }
 
-    /// When the machine next wants `shouldConnect(now:)` asked: the end of a backoff wait or of the
-    /// circuit's cool-down; nil when nothing is scheduled.
+    /// Whether the established connection is not yet confirmed (see ``peerAnswered(now:)``).
+    public var awaitingConfirmation: Bool { confirmationDeadline != nil }
+
+    /// When the machine next wants `shouldConnect(now:)` asked: the end of a backoff wait, of the
+    /// circuit's cool-down, or of an unconfirmed connection's `stableAfter`; nil when nothing is
+    /// scheduled.
     public var nextDeadline: Timestamp? {
         switch phase {
+        case .connected: return confirmationDeadline
         case .waiting(let until): return until
         case .circuitOpen:
             if case .open(let until) = breaker.state { return until }
@@ -138,9 +153,13 @@ public struct ReconnectMachine: Sendable {
     }
 
     /// Whether an attempt should start now; if so the machine counts it as started (connecting).
-    /// A backoff wait that has ended, or a cool-down that has ended (the half-open probe), starts one.
+    /// A backoff wait that has ended, or a cool-down that has ended (the half-open probe), starts
+    /// one. While connected, confirms a connection that has stayed up for `stableAfter`.
     public mutating func shouldConnect(now: Timestamp) -> Bool {
         switch phase {
+        case .connected:
+            if let deadline = confirmationDeadline, now >= deadline { confirm() }
+            return false
         case .waiting(let until):
             guard now >= until else { return false }
             beginAttempt(now: now, reason: "retry after \(consecutiveFailures) failure(s)")
@@ -155,13 +174,20 @@ public struct ReconnectMachine: Sendable {
         }
     }
 
-    /// The attempt connected.
+    /// The attempt connected. It counts as a success once confirmed.
     public mutating func connected(now: Timestamp) {
         guard phase == .connecting else { return }
-        breaker.recordSuccess()
-        consecutiveFailures = 0
         phase = .connected(suspect: false)
+        confirmationDeadline = now + stableAfter
         emit(.up, now, "connected")
+    }
+
+    /// The peer answered (a pong, an acknowledgement): the connection is confirmed, and a
+    /// suspected peer is up again.
+    public mutating func peerAnswered(now: Timestamp) {
+        guard isConnected else { return }
+        confirm()
+        recovered(now: now)
     }
 
     /// The attempt failed (refused, unreachable, timed out, handshake failed).
@@ -194,7 +220,15 @@ public struct ReconnectMachine: Sendable {
     public mutating func close(now: Timestamp) {
         guard phase != .closed else { return }
         phase = .closed
+        confirmationDeadline = nil
         emit(.closed, now, "closed by the application")
+    }
+
+    private mutating func confirm() {
+        guard confirmationDeadline != nil else { return }
+        confirmationDeadline = nil
+        breaker.recordSuccess()
+        consecutiveFailures = 0
     }
 
     private mutating func beginAttempt(now: Timestamp, reason: String) {
@@ -204,6 +238,7 @@ public struct ReconnectMachine: Sendable {
     }
 
     private mutating func fail(reason: String, now: Timestamp) {
+        confirmationDeadline = nil
         consecutiveFailures += 1
         breaker.recordFailure(at: now)
         if case .open(let until) = breaker.state {

@@ -73,20 +73,24 @@ public struct ReconnectConfiguration: Sendable {
     public var writePolicy: DisconnectedWritePolicy
     /// How long one connection attempt may take before it counts as failed (`.timedOut`).
     public var connectTimeout: Duration
+    /// How long a connection must stay up, if the peer has not answered a ping before, to count as
+    /// a success that resets the backoff and closes the breaker.
+    public var stableAfter: Duration
     /// Seed of the backoff's jitter: fix it in tests; nil (the default) draws one from the kernel.
     public var seed: UInt64?
 
     /// A configuration: the engine's standard backoff, a breaker opening after 5 failures for
-    /// 5 s, 1,024 writes or 1 MiB held, 5 s per attempt.
+    /// 5 s, 1,024 writes or 1 MiB held, 5 s per attempt, confirmed after 1 s up.
     public init(connection: ConnectionConfiguration = .init(), backoff: BackoffSchedule = .standard,
                 circuitBreaker: CircuitBreaker = CircuitBreaker(failureThreshold: 5, coolDown: .seconds(5)),
                 writePolicy: DisconnectedWritePolicy = .hold(maxWrites: 1024, maxBytes: 1 << 20),
-                connectTimeout: Duration = .seconds(5), seed: UInt64? = nil) {
+                connectTimeout: Duration = .seconds(5), stableAfter: Duration = .seconds(1), seed: UInt64? = nil) {
         self.connection = connection
         self.backoff = backoff
         self.circuitBreaker = circuitBreaker
         self.writePolicy = writePolicy
         self.connectTimeout = connectTimeout
+        self.stableAfter = stableAfter
         self.seed = seed
     }
 }
@@ -154,7 +158,8 @@ public actor ReconnectingConnection {
         self.configuration = configuration
         eventLoop = loop
         connectionConfiguration = configuration.connection.closingOnPeerDead
-        machine = ReconnectMachine(backoff: configuration.backoff, breaker: configuration.circuitBreaker, seed: configuration.seed ?? secureRandomSeed())
+        machine = ReconnectMachine(backoff: configuration.backoff, breaker: configuration.circuitBreaker, stableAfter: configuration.stableAfter,
+                                   seed: configuration.seed ?? secureRandomSeed())
         (health, healthSink) = AsyncStream.makeStream(of: LinkHealthUpdate.self, bufferingPolicy: .bufferingNewest(1024))
         (deliveryReports, reportSink) = AsyncStream.makeStream(of: DeliveryReport.self, bufferingPolicy: .bufferingNewest(1024))
         (connectionEvents, eventSink) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .bufferingNewest(1024))
@@ -262,6 +267,7 @@ public actor ReconnectingConnection {
             acceptedOnCurrent = nil
             machine.connected(now: now)
             publish()
+            scheduleTimer()  // confirms the connection once it has stayed up
             watch(connection, generation: attempt)
             await drainHeld()
         case .failure(let error):
@@ -309,7 +315,7 @@ public actor ReconnectingConnection {
             case .pongMissed(_, let consecutive):
                 machine.suspected(reason: "\(consecutive) pong(s) missed", now: now)
             case .rttSample, .peerRecovered:
-                machine.recovered(now: now)
+                machine.peerAnswered(now: now)
             case .stateChanged(_, .idle):
                 machine.recovered(now: now)
             default:

@@ -29,6 +29,11 @@ import Testing
         #expect(machine.nextDeadline == nil)
         machine.connected(now: at(3))
         #expect(machine.health == .up)
+        // Up, not yet confirmed: staying up for `stableAfter` (1 s) confirms it.
+        #expect(machine.awaitingConfirmation)
+        #expect(machine.nextDeadline == at(1_003))
+        do { let decided = machine.shouldConnect(now: at(1_003)); #expect(!decided) }
+        #expect(!machine.awaitingConfirmation)
         #expect(machine.nextDeadline == nil)
         do { let decided = machine.shouldConnect(now: at(1_000_000)); #expect(!decided) }
         #expect(drain(&machine).map(\.health) == [.connecting, .up])
@@ -101,6 +106,8 @@ import Testing
         do { let decided = machine.shouldConnect(now: opened + .seconds(10)); #expect(decided) }
         machine.connected(now: opened + .seconds(10))
         #expect(machine.health == .up)
+        #expect(machine.breaker.state == .halfOpen)  // until the peer answers
+        machine.peerAnswered(now: opened + .seconds(10) + .milliseconds(1))
         #expect(machine.breaker.state == .closed)
         #expect(machine.consecutiveFailures == 0)
         let states = drain(&machine).map(\.health)
@@ -125,6 +132,33 @@ import Testing
         #expect(updates.last?.reason == "peer declared dead")
         #expect(updates.last?.time == at(30))
         #expect(updates.last?.nextAttempt == machine.nextDeadline)
+    }
+
+    /// A server that accepts and at once drops every connection: each drop before confirmation
+    /// counts as a failure, so the waits grow and the circuit opens, as for refusals.
+    @Test func connectionsDroppedBeforeConfirmationBackOffAndOpenTheCircuit() {
+        var machine = machine(threshold: 4, coolDown: .seconds(5))
+        _ = machine.start(now: at(0))
+        var now = at(0)
+        for failure in 1...4 {
+            machine.connected(now: now)
+            machine.connectionLost(reason: "EOF", now: now + .milliseconds(5))
+            #expect(machine.consecutiveFailures == failure)
+            #expect(machine.health == (failure < 4 ? .down : .circuitOpen))
+            now = machine.nextDeadline!
+            do { let decided = machine.shouldConnect(now: now); #expect(decided) }  // a retry, then the half-open probe
+        }
+        // One that stays up past `stableAfter` resets it all.
+        var healthy = self.machine(threshold: 4)
+        _ = healthy.start(now: at(0))
+        healthy.connected(now: at(0))
+        healthy.connectionLost(reason: "EOF", now: at(10))
+        _ = healthy.shouldConnect(now: healthy.nextDeadline!)
+        healthy.connected(now: at(500))
+        _ = healthy.shouldConnect(now: at(1_500))
+        #expect(healthy.consecutiveFailures == 0)
+        healthy.connectionLost(reason: "EOF", now: at(2_000))
+        #expect(healthy.consecutiveFailures == 1)
     }
 
     @Test func inputsOutOfPlaceAreIgnored() {
@@ -163,7 +197,8 @@ import Testing
                 case 1: machine.connectFailed(reason: "refused", now: now)
                 case 2: machine.connectionLost(reason: "EOF", now: now)
                 case 3: machine.suspected(reason: "missed", now: now)
-                case 4: machine.recovered(now: now)
+                case 4:
+                    if random.next() % 2 == 0 { machine.recovered(now: now) } else { machine.peerAnswered(now: now) }
                 default:
                     let before = machine.health
                     let connect = machine.shouldConnect(now: now)
@@ -178,7 +213,8 @@ import Testing
                 #expect(updates.count <= 2)
                 #expect(machine.health == last)
                 let waiting = machine.health == .down || machine.health == .circuitOpen
-                #expect((machine.nextDeadline != nil) == waiting)
+                #expect((machine.nextDeadline != nil) == (waiting || machine.awaitingConfirmation))
+                #expect(!machine.awaitingConfirmation || machine.isConnected)
             }
         }
     }
