@@ -11,8 +11,12 @@ public struct PoolConfiguration: Sendable {
     /// Evict a connection at its first missed pong (true, the default) rather than only once its
     /// peer is declared dead.
     public var evictOnMissedPong: Bool
-    /// How long to wait between failed rebuild attempts: the engine's schedule, with jitter.
+    /// How long to wait before a rebuild after failed attempts, or after evicting a connection
+    /// that lived less than `stableAfter`: the engine's schedule, with jitter.
     public var rebuildBackoff: BackoffSchedule
+    /// How long a connection must have lived for its eviction to rebuild at once (a server that
+    /// accepts and drops every connection is backed off from like one that refuses).
+    public var stableAfter: Duration
     /// How long one connection attempt may take.
     public var connectTimeout: Duration
     /// Seed of the rebuild jitter: fix it in tests; nil draws one from the kernel.
@@ -20,11 +24,13 @@ public struct PoolConfiguration: Sendable {
 
     /// A pool of `size` connections configured by `connection`.
     public init(connection: ConnectionConfiguration = .init(), size: Int = 4, evictOnMissedPong: Bool = true,
-                rebuildBackoff: BackoffSchedule = .standard, connectTimeout: Duration = .seconds(5), seed: UInt64? = nil) {
+                rebuildBackoff: BackoffSchedule = .standard, stableAfter: Duration = .seconds(1), connectTimeout: Duration = .seconds(5),
+                seed: UInt64? = nil) {
         self.connection = connection
         self.size = size
         self.evictOnMissedPong = evictOnMissedPong
         self.rebuildBackoff = rebuildBackoff
+        self.stableAfter = stableAfter
         self.connectTimeout = connectTimeout
         self.seed = seed
     }
@@ -99,6 +105,11 @@ public actor HeartbeatPool {
         var stale = false
         /// Increases with every rebuild: events of older connections are ignored.
         var generation: UInt64 = 0
+        /// When the current connection was installed.
+        var installedAt = Timestamp.zero
+        /// Evictions of short-lived connections and failed attempts in a row: what the next
+        /// rebuild waits for on the backoff schedule.
+        var failures = 0
     }
 
     /// The endpoint.
@@ -251,7 +262,12 @@ public actor HeartbeatPool {
         slots[slot].stale = false
         let generation = slots[slot].generation
         let (address, configuration, loop, timeout) = (address, connectionConfiguration, eventLoop, self.configuration.connectTimeout)
+        let failures = slots[slot].failures
+        let wait = failures > 0 ? self.configuration.rebuildBackoff.delay(afterFailures: failures, using: &random) : .zero
         spawn {
+            if wait > .zero {
+                do { try await Task.sleep(for: wait) } catch { return }
+            }
             var attempts = 0
             while !Task.isCancelled {
                 attempts += 1
@@ -269,7 +285,8 @@ public actor HeartbeatPool {
     }
 
     private func rebuildFailed(slot: Int, error: TransportError, attempts: Int) -> Duration {
-        let delay = configuration.rebuildBackoff.delay(afterFailures: attempts, using: &random)
+        slots[slot].failures += 1
+        let delay = configuration.rebuildBackoff.delay(afterFailures: slots[slot].failures, using: &random)
         eventSink.yield(.rebuildFailed(slot: slot, error: error, retryIn: delay))
         return delay
     }
@@ -280,6 +297,7 @@ public actor HeartbeatPool {
             return
         }
         slots[slot].connection = connection
+        slots[slot].installedAt = EventLoop.now()
         eventSink.yield(.rebuilt(slot: slot, attempts: attempts))
         spawn {
             // Business data nobody asked for is drained, so that reading (and liveness) goes on.
@@ -309,6 +327,8 @@ public actor HeartbeatPool {
     private func evict(slot: Int, generation: UInt64, reason: String) {
         guard !closed, slots[slot].generation == generation, slots[slot].connection != nil, !slots[slot].stale else { return }
         slots[slot].stale = true
+        let lived = EventLoop.now() - slots[slot].installedAt
+        slots[slot].failures = lived >= configuration.stableAfter ? 0 : slots[slot].failures + 1
         eventSink.yield(.evicted(slot: slot, reason: reason))
         if !slots[slot].busy { retire(slot) }
     }
