@@ -106,7 +106,8 @@ enum ProbeCommand {
         heartbeat.pingInterval = interval
         heartbeat.ackTimeout = ackTimeout
         heartbeat.missedPongsBeforeDead = Int.max / 2
-        heartbeat.maxOutstandingPings = 4
+        // RFC 6520 §3: at most one HeartbeatRequest in flight; other dialects allow a few.
+        heartbeat.maxOutstandingPings = dialect.dialect == .tls ? 1 : 4
         heartbeat.circuitBreakerThreshold = Int.max / 2
         heartbeat.trafficCountsAsLiveness = false
         // The probed server's own keepalive pings are answered, never policed: it is not abusing us.

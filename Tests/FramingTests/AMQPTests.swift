@@ -238,7 +238,7 @@ private func demux(_ bytes: [UInt8], _ decoder: AMQPFrameDecoder) -> (items: [(D
         var out: [UInt8] = []
         client.appendPreface(to: &out)
         #expect(out == AMQPFrame.protocolHeader)
-        #expect(client.negotiatedHeartbeat == NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: nil))
+        #expect(client.negotiatedHeartbeat == .awaitingHandshake)
         #expect(!client.isOpen)
         out = []
         let (startFrame, start) = Self.method(.start(versionMajor: 0, versionMinor: 9, product: "RabbitMQ", mechanisms: "AMQPLAIN PLAIN", locales: "en_US"))

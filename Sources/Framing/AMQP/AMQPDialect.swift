@@ -133,13 +133,15 @@ public struct AMQPFrameEncoder: StreamFrameEncoder {
 
     public var isOpen: Bool { phase == .open }
 
-    /// The heartbeat schedule the wire settled: no beats and no silence rule until the
-    /// handshake tuned the connection, then the negotiated interval and twice it (AMQP 0-9-1
+    /// The heartbeat schedule the wire settled: no beats until the handshake tuned the connection
+    /// (and the peer dead after `NegotiatedHeartbeat.handshakeTimeout` of silence meanwhile), then the negotiated interval and twice it (AMQP 0-9-1
     /// §4.2.7), or neither when the negotiated heartbeat is 0. Nil — the session's own schedule —
     /// when this encoder runs no handshake.
     public var negotiatedHeartbeat: NegotiatedHeartbeat? {
         guard dialect.performsHandshake else { return nil }
-        guard let seconds = tuning?.heartbeat, seconds > 0 else { return NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: nil) }
+        guard let tuning else { return .awaitingHandshake }
+        let seconds = tuning.heartbeat
+        guard seconds > 0 else { return NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: nil) }
         return NegotiatedHeartbeat(pingInterval: .seconds(Int(seconds)), peerSilenceLimit: .seconds(2 * Int(seconds)))
     }
 

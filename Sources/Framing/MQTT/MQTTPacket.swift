@@ -200,6 +200,9 @@ extension WireErrorCode {
     public static let mqttProtocolError = WireErrorCode(value: 0x82, name: "PROTOCOL_ERROR")
     /// MQTT 5 reason code 0x8D, Keep Alive timeout (§3.1.2.10).
     public static let mqttKeepAliveTimeout = WireErrorCode(value: 0x8D, name: "KEEP_ALIVE_TIMEOUT")
+    /// MQTT 5 reason code 0x80, Unspecified error: what a client's DISCONNECT carries when it gives
+    /// up on a silent server (0x8D is the server's code only, §3.14.2.1).
+    public static let mqttUnspecifiedError = WireErrorCode(value: 0x80, name: "UNSPECIFIED_ERROR")
     /// MQTT 5 reason code 0x95, Packet too large (§3.1.2.11.4).
     public static let mqttPacketTooLarge = WireErrorCode(value: 0x95, name: "PACKET_TOO_LARGE")
     /// MQTT 5 reason code 0x96, Message rate too high: what a ping flood is closed with.
