@@ -26,7 +26,8 @@ enum ProbeCommand {
         summary {"sent","heartbeats_received","peer_alive"[,"error"]}).
           --count N       pings to send (default 5)
           --interval S    seconds between pings (default 1)
-          --timeout S     seconds to wait for each reply (default 2; amqp: for the connection handshake)
+          --timeout S     seconds to wait for each reply (default 2; amqp: the handshake's share of the
+                          whole probe's time limit, timeout + interval × (count + 3))
           --histogram     end with a histogram of the round-trip times
           --no-local-health  judge replies even while our own process lags (by default a reply that
                           waited for us while we were stopped or starved is not counted lost)
