@@ -142,9 +142,9 @@ public enum MQTTPacket {
     /// Appends a CONNECT (§3.1; 3.1.1 §3.1) with protocol name `MQTT`, protocol level
     /// `version.level`, Clean Session (Clean Start) set and no will, user name or password, the
     /// Keep Alive in seconds, an empty property list for MQTT 5, and `clientID` (at most 65,535
-    /// octets of UTF-8; cut there if longer).
+    /// octets of UTF-8; cut at the last whole character before that if longer).
     public static func appendConnect(version: MQTTVersion, keepAlive: UInt16, clientID: String, to buffer: inout [UInt8]) {
-        let identifier = Array(clientID.utf8.prefix(Int(UInt16.max)))
+        let identifier = clientID.utf8Prefix(maxOctets: Int(UInt16.max))
         let properties = version == .v5 ? 1 : 0
         let remaining = 2 + 4 + 1 + 1 + 2 + properties + 2 + identifier.count
         appendFixedHeader(PacketType.connect << 4, remainingLength: remaining, to: &buffer)
