@@ -1,8 +1,8 @@
 extension String {
     /// The string as a JSON string literal (RFC 8259 §7): quotes, backslashes and control
     /// characters escaped, everything else as it is. What `hb`'s JSON lines and the interop tools
-    /// write their text fields with.
-    public var jsonLiteral: String {
+    /// write their text fields with (package-wide, not public API).
+    package var jsonLiteral: String {
         var out = "\""
         for scalar in unicodeScalars {
             switch scalar {
