@@ -71,3 +71,16 @@ extension Array where Element == UInt8 {
         bytes.withUnsafeBytes { append(contentsOf: $0) }
     }
 }
+
+extension String {
+    /// The string's UTF-8 octets, cut to at most `maxOctets` at a character boundary (a length-
+    /// prefixed string field: an AMQP shortstr, an MQTT UTF-8 string), so the result is valid UTF-8.
+    func utf8Prefix(maxOctets: Int) -> [UInt8] {
+        var octets = Array(utf8)
+        guard octets.count > maxOctets else { return octets }
+        var end = maxOctets
+        while end > 0 && octets[end] & 0xC0 == 0x80 { end -= 1 }
+        octets.removeSubrange(end...)
+        return octets
+    }
+}

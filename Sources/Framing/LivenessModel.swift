@@ -40,4 +40,13 @@ public struct NegotiatedHeartbeat: Hashable, Sendable {
         self.pingInterval = pingInterval
         self.peerSilenceLimit = peerSilenceLimit
     }
+
+    /// How long a peer may stay silent before its opening handshake settles the schedule (an MQTT
+    /// server waiting for CONNECT, §3.1.4 "within a reasonable amount of time"; AMQP waiting for
+    /// Connection.Tune; RabbitMQ's own handshake timeout is 10 s).
+    public static let handshakeTimeout: Duration = .seconds(10)
+
+    /// No pings, and the peer dead after `handshakeTimeout` of silence: the schedule while a
+    /// handshake that settles the real one is under way.
+    public static let awaitingHandshake = NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: handshakeTimeout)
 }

@@ -57,6 +57,10 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     /// control frames and close frames are always queued (they are bounded by the engine and by the
     /// connection's life).
     public static var maxPendingControlBytes: Int { 4096 }
+    /// In the in-order model, where a dropped pong would misalign every later answer, pongs are
+    /// queued past `maxPendingControlBytes` up to this many unwritten control octets; past it the
+    /// session fails (`answers-unread`, the dialect's ENHANCE_YOUR_CALM code) rather than drop one.
+    public static var maxPendingInOrderAnswerBytes: Int { 1 << 20 }
     /// The error that stopped the session, if any: every later `receive` rethrows it.
     public private(set) var failure: FramingError?
     /// The negotiated schedule last applied to the engine (see `StreamFrameEncoder.negotiatedHeartbeat`).
@@ -82,6 +86,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
                                  liveness: dialect.liveness, now: now)
         demuxer = Demuxer(dialect.makeDecoder(role: role, maxFrameSize: maxFrameSize))
         encoder = dialect.makeEncoder(role: role, randomSeed: encoderSeed)
+        pending.answersInOrder = dialect.liveness == .inOrder
         Self.applyNegotiatedSchedule(encoder, &engine, &appliedSchedule, now: now)
         encoder.appendPreface(to: &pending.control)
         Self.applyNegotiatedSchedule(encoder, &engine, &appliedSchedule, now: now)
@@ -118,7 +123,9 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
         }
         var rejected: FramingError.Reason?
         var failure: FramingError?
-        let answersEachPingAtOnce = dialect.liveness == .inOrder
+        // An in-order dialect's answers must never be dropped: a missing pong would pair every
+        // later answer with the wrong request (a RESP server answers each command in order).
+        let answersInOrder = pending.answersInOrder
         var appliedSchedule = self.appliedSchedule
         defer { self.appliedSchedule = appliedSchedule }
         // Any octet counts against a silence rule (AMQP 0-9-1 §4.2.7), even part of a frame.
@@ -127,13 +134,21 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
             try demuxer.feed(bytes) { item, payload in
                 guard rejected == nil else { return }
                 switch item {
-                case .ping(var heartbeat):
-                    if !heartbeat.isWhole { heartbeat = pending.longPings.keep(payload) }
-                    engine.receivedPing(heartbeat, now: now)
-                    // In order, the answer goes out now, in order with the encoder's replies to
-                    // the frames around it (a RESP server answers every command in order), and
-                    // none is dropped (a dropped in-order pong would shift every later answer).
-                    if answersEachPingAtOnce { Self.drain(&engine, &encoder, &pending) }
+                case .ping(let heartbeat):
+                    // Every ping is answered now, in order with the encoder's replies to the frames
+                    // around it. A payload longer than 8 octets (WebSocket up to 125, TLS up to
+                    // 16,365) goes to the engine under a stand-in and its pong is encoded from the
+                    // octets in hand: nothing is kept past this call, and nothing is cut short.
+                    let ping = heartbeat.isWhole ? heartbeat : pending.standIn(forLongPing: payload)
+                    engine.receivedPing(ping, now: now)
+                    while let action = engine.pollAction() {
+                        if case .sendPong(let answered) = action, !answered.isWhole {
+                            guard answered == ping else { pending.pongsDiscarded += 1; continue }
+                            Self.queuePong(inOrder: answersInOrder, &pending) { encoder.appendPong(echoing: payload, to: &$0) }
+                        } else {
+                            Self.perform(action, inOrder: answersInOrder, &encoder, &pending)
+                        }
+                    }
                 case .pong(let heartbeat):
                     engine.receivedPong(heartbeat, now: now)
                 case .business(let frame):
@@ -170,6 +185,13 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
             // at the end of the chunk that carried it, and nothing after it is read.
             failure = FramingError(rejected, dialect: dialect.dialect,
                                    code: rejected.ruleCode ?? D.Decoder.wireCode(for: rejected), offset: demuxer.offset)
+        }
+        if failure == nil && pending.unansweredInOrder {
+            // The peer pipelines requests without reading our answers: we cannot drop one (every
+            // later answer would be misread), so we stop.
+            let violation = RuleViolation("answers-unread", "the peer sent more in-order requests than \(Self.maxPendingInOrderAnswerBytes) octets of answers unread; an answer cannot be dropped",
+                                          code: encoder.closeCodes.enhanceYourCalm)
+            failure = FramingError(.violation(violation), dialect: dialect.dialect, code: violation.code, offset: demuxer.offset)
         }
         self.failure = failure
         engine.inboundFrameProgress(hasPartialFrame: demuxer.bufferedByteCount > 0, now: now)
@@ -287,42 +309,50 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
             }
             pending.heldPings.removeAll(keepingCapacity: true)
         }
+        let inOrder = pending.answersInOrder
         while let action = engine.pollAction() {
-            switch action {
-            case .sendPing(let payload) where !encoder.isOpen:
-                // Bounded: the engine has at most 4 pings outstanding; older ones have expired.
-                if pending.heldPings.count == 4 { pending.heldPings.removeFirst() }
-                pending.heldPings.append(payload)
-            case .sendPing(let payload):
-                encoder.appendPing(payload, to: &pending.control)
-                pending.unwrittenPing = (payload, pending.control.count)
-            case .sendPong(let payload):
-                if payload.isWhole {
-                    guard pending.control.count < maxPendingControlBytes else {
-                        pending.pongsDiscarded += 1
-                        continue
-                    }
-                    payload.withOctets { encoder.appendPong(echoing: $0, to: &pending.control) }
-                } else {
-                    let room = pending.control.count < maxPendingControlBytes
-                    guard pending.longPings.take(payload, { if room { encoder.appendPong(echoing: $0, to: &pending.control) } }),
-                          room else {
-                        pending.pongsDiscarded += 1
-                        continue
-                    }
-                }
-            case .peerDead(let reason):
-                pending.outputs.append(.peerDead(reason))
-            case .peerRecovered:
-                pending.outputs.append(.peerRecovered)
-            case .close(let reason):
-                encoder.appendClose(code: reason.closeCode(in: encoder.closeCodes), reason: reason.debugData, to: &pending.control)
-                pending.outputs.append(.closeRequested(reason))
-            }
+            perform(action, inOrder: inOrder, &encoder, &pending)
         }
         while let event = engine.pollEvent() {
             pending.outputs.append(.event(event))
         }
+    }
+
+    /// Carries out one engine action: encodes pings (held during a handshake) and pongs, and turns
+    /// verdicts and closes into outputs.
+    private static func perform(_ action: HeartbeatAction, inOrder: Bool, _ encoder: inout D.Encoder, _ pending: inout Pending) {
+        switch action {
+        case .sendPing(let payload) where !encoder.isOpen:
+            // Bounded: the engine has at most 4 pings outstanding; older ones have expired.
+            if pending.heldPings.count == 4 { pending.heldPings.removeFirst() }
+            pending.heldPings.append(payload)
+        case .sendPing(let payload):
+            encoder.appendPing(payload, to: &pending.control)
+            pending.unwrittenPing = (payload, pending.control.count)
+        case .sendPong(let payload):
+            // A long payload's pong is encoded where its octets are in hand (`receive`); here, a
+            // stand-in left over has nothing to echo.
+            guard payload.isWhole else { pending.pongsDiscarded += 1; return }
+            queuePong(inOrder: inOrder, &pending) { control in payload.withOctets { encoder.appendPong(echoing: $0, to: &control) } }
+        case .peerDead(let reason):
+            pending.outputs.append(.peerDead(reason))
+        case .peerRecovered:
+            pending.outputs.append(.peerRecovered)
+        case .close(let reason):
+            encoder.appendClose(code: reason.closeCode(in: encoder.closeCodes), reason: reason.debugData, to: &pending.control)
+            pending.outputs.append(.closeRequested(reason))
+        }
+    }
+
+    /// Queues a pong with `append` unless the peer already has `maxPendingControlBytes` of control
+    /// octets unread: then an echo dialect's pong is discarded (its pings are matched by payload;
+    /// spec/envelope.md §8, CVE-2019-9512), while an in-order dialect's is kept up to
+    /// `maxPendingInOrderAnswerBytes` and past that the session fails.
+    private static func queuePong(inOrder: Bool, _ pending: inout Pending, _ append: (inout [UInt8]) -> Void) {
+        guard pending.control.count >= maxPendingControlBytes else { return append(&pending.control) }
+        guard inOrder else { pending.pongsDiscarded += 1; return }
+        guard pending.control.count < maxPendingInOrderAnswerBytes else { pending.unansweredInOrder = true; return }
+        append(&pending.control)
     }
 }
 
@@ -337,8 +367,19 @@ struct Pending: Sendable {
     var unwrittenPing: (payload: HeartbeatPayload, end: Int)?
     /// Pings that fell due before the opening handshake completed, sent once it has.
     var heldPings: [HeartbeatPayload] = []
-    var longPings = LongPings()
     var pongsDiscarded = 0
+    /// The dialect answers in the in-order model: no pong may be dropped.
+    var answersInOrder = false
+    /// An in-order answer could not be queued (see `HeartbeatSession.maxPendingInOrderAnswerBytes`).
+    var unansweredInOrder = false
+    private var longPingSerial: UInt64 = 0
+
+    /// The stand-in under which a ping with a payload longer than 8 octets goes to the engine: a
+    /// serial number, so that a stray pong is never confused with another.
+    mutating func standIn(forLongPing payload: RawSpan) -> HeartbeatPayload {
+        longPingSerial &+= 1
+        return HeartbeatPayload(rawValue: longPingSerial, byteCount: Swift.max(payload.byteCount, HeartbeatPayload.byteCount + 1))
+    }
 
     init(reserving: Bool = true) {
         guard reserving else { return }
@@ -348,48 +389,3 @@ struct Pending: Sendable {
     }
 }
 
-/// The payloads of the peer's pings longer than 8 octets (WebSocket allows 125), until their pongs
-/// are encoded. The engine queues such a ping's pong under a stand-in payload that names the kept
-/// octets by a serial number, so a pong the engine drops or the session discards is never
-/// confused with another. Bounded: the oldest are forgotten past `capacity` octets.
-struct LongPings: Sendable {
-    /// Each entry: the serial (8 octets), the length (2 octets), the octets.
-    private var entries: [UInt8] = []
-    private var nextSerial: UInt64 = 0
-    static var capacity: Int { 8 * (10 + 256) }
-
-    /// Keeps `payload`; returns the stand-in payload to queue its pong under. A payload too long to
-    /// keep gets a stand-in that matches nothing (its pong is discarded and counted).
-    mutating func keep(_ payload: RawSpan) -> HeartbeatPayload {
-        nextSerial &+= 1
-        let stand = HeartbeatPayload(rawValue: nextSerial, byteCount: Swift.max(payload.byteCount, HeartbeatPayload.byteCount + 1))
-        guard 10 + payload.byteCount <= Self.capacity else { return stand }
-        if entries.capacity == 0 { entries.reserveCapacity(Self.capacity) }
-        while !entries.isEmpty && entries.count + 10 + payload.byteCount > Self.capacity {
-            entries.removeFirst(10 + length(at: 0))
-        }
-        for shift in stride(from: 56, through: 0, by: -8) { entries.append(UInt8(truncatingIfNeeded: nextSerial >> UInt64(shift))) }
-        entries.append(UInt8(truncatingIfNeeded: payload.byteCount >> 8))
-        entries.append(UInt8(truncatingIfNeeded: payload.byteCount))
-        payload.withUnsafeBytes { entries.append(contentsOf: $0) }
-        return stand
-    }
-
-    /// Calls `body` with the octets kept for the stand-in `payload` and forgets them, with every
-    /// older entry (their pongs were dropped). False if they are not kept.
-    mutating func take(_ payload: HeartbeatPayload, _ body: (RawSpan) -> Void) -> Bool {
-        while !entries.isEmpty {
-            let serial = entries.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            let length = length(at: 0)
-            guard serial <= payload.rawValue else { return false }
-            if serial == payload.rawValue { body(entries.span.bytes.extracting(10..<(10 + length))) }
-            entries.removeFirst(10 + length)
-            if serial == payload.rawValue { return true }
-        }
-        return false
-    }
-
-    private func length(at index: Int) -> Int {
-        Int(entries[index + 8]) << 8 | Int(entries[index + 9])
-    }
-}

@@ -28,7 +28,8 @@ enum DecodeCommand {
           {"item":"ping","payload":"<hex>"}               WebSocket Ping ({"item":"pong",...}: Pong)
           {"item":"ping"}                                 QUIC PING, MQTT PINGREQ ({"item":"pong"}: PINGRESP), AMQP heartbeat; RESP PING,
                                                           text-lines PING ({"item":"pong"}: +PONG, PONG)
-          {"item":"ping","payload":"<hex>"}               RESP PING <message> (pong: its echo, the 8 octets after our prefix)
+          {"item":"ping","payload":"<hex>"}               RESP PING <message> (a capture has no prefix of ours: the
+                                                          bulk-string echo prints as business type 36)
           {"item":"business","type":N,"length":N}         any other frame (QUIC: length of the whole frame; MQTT: packet type, Remaining Length;
                                                           RESP: type octet, whole value; lines: type 0, content length)
           {"item":"error","code":"<NAME>","offset":N}     last line on failure (TRUNCATED if the input ends in a frame)

@@ -42,7 +42,7 @@ struct CommandLineDialect: Sendable {
         CommandLineDialect(dialect: .webSocket, aliases: ["websocket"], title: "WebSocket", target: webSocketTarget, echo: webSocketEcho),
         CommandLineDialect(dialect: .tls, aliases: ["tls-heartbeat"], title: "TLS Heartbeat (RFC 6520), plaintext records",
                            target: plainTarget(.tls), echo: tlsEcho),
-        CommandLineDialect(dialect: .mqtt, aliases: ["mqtt5"], title: "MQTT", target: mqttTarget, echo: mqttEcho, atInterval: mqttProbing),
+        CommandLineDialect(dialect: .mqtt, aliases: [], title: "MQTT", target: mqttTarget, echo: mqttEcho, atInterval: mqttProbing),
         CommandLineDialect(dialect: .amqp, aliases: ["amqp091"], title: "AMQP 0-9-1", target: plainTarget(.amqp),
                            echo: { _, _ in nil }, atInterval: amqpAsking),
         CommandLineDialect(dialect: .resp, aliases: ["redis"], title: "Redis RESP2/RESP3", target: respTarget,

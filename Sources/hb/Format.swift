@@ -22,24 +22,8 @@ func milliseconds(_ duration: Duration) -> String {
     return fixed(Double(seconds) * 1e3 + Double(attoseconds) * 1e-15, 3)
 }
 
-/// A JSON string literal for `text`.
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let code = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - code.count) + code
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
+/// A JSON string literal for `text` (see `String.jsonLiteral`).
+func jsonString(_ text: String) -> String { text.jsonLiteral }
 
 /// Writes a line to standard output and flushes it (output may be a pipe read live).
 func say(_ line: String) {

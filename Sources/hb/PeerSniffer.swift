@@ -190,6 +190,12 @@ struct SniffingDecoder<Base: StreamFrameDecoder>: StreamFrameDecoder {
         return try base.boundary(of: prefix, lengthAtLeast: minimumLength)
     }
 
+    /// Forwarded, so a decoder that resumes its scan (RESP) keeps its linear cost here too.
+    mutating func resumeBoundary(of prefix: RawSpan, lengthAtLeast minimumLength: Int) throws(FramingError.Reason) -> FrameBoundary {
+        if !decodedOne { firstOctets.record(prefix) }
+        return try base.resumeBoundary(of: prefix, lengthAtLeast: minimumLength)
+    }
+
     mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame {
         guard !decodedOne else { return try base.decode(frame: frame) }
         firstOctets.record(frame)

@@ -26,7 +26,8 @@ enum ProbeCommand {
         summary {"sent","heartbeats_received","peer_alive"[,"error"]}).
           --count N       pings to send (default 5)
           --interval S    seconds between pings (default 1)
-          --timeout S     seconds to wait for each reply (default 2; amqp: for the connection handshake)
+          --timeout S     seconds to wait for each reply (default 2; amqp: the handshake's share of the
+                          whole probe's time limit, timeout + interval × (count + 3))
           --histogram     end with a histogram of the round-trip times
           --reconnect     keep probing across connections: when the server dies, resets, refuses or is declared
                           dead (2 replies missed in a row), reconnect on the backoff schedule (100 ms, 400 ms,
@@ -119,7 +120,8 @@ enum ProbeCommand {
         heartbeat.pingInterval = interval
         heartbeat.ackTimeout = ackTimeout
         heartbeat.missedPongsBeforeDead = Int.max / 2
-        heartbeat.maxOutstandingPings = 4
+        // RFC 6520 §3: at most one HeartbeatRequest in flight; other dialects allow a few.
+        heartbeat.maxOutstandingPings = dialect.dialect == .tls ? 1 : 4
         heartbeat.circuitBreakerThreshold = Int.max / 2
         heartbeat.trafficCountsAsLiveness = false
         // The probed server's own keepalive pings are answered, never policed: it is not abusing us.

@@ -67,6 +67,8 @@ enum ServeCommand {
             var heartbeat = HeartbeatConfiguration()
             heartbeat.pingInterval = interval
             heartbeat.ackTimeout = ackTimeout
+            // RFC 6520 §3: at most one HeartbeatRequest in flight.
+            if dialect.dialect == .tls { heartbeat.maxOutstandingPings = 1 }
             // Probes ping every second or faster; police only real floods.
             heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .milliseconds(100), maxPingStrikes: 10, maxPendingPongs: 4)
             guard let stream = dialect.stream.map({ dialect.atInterval($0, interval) }) else { throw UsageError("hb serve cannot run \(dialect.dialect)") }

@@ -12,21 +12,8 @@
 import Framing
 import Glibc
 
-/// A JSON string literal of ASCII or UTF-8 `text`, control characters escaped.
-private func json(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case _ where scalar.value < 0x20:
-            let code = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - code.count) + code
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
+/// A JSON string literal of `text` (see `String.jsonLiteral`).
+private func json(_ text: String) -> String { text.jsonLiteral }
 
 private func bigEndian(_ value: UInt64, _ width: Int) -> [UInt8] {
     (0..<width).map { UInt8(truncatingIfNeeded: value >> UInt64(8 * (width - 1 - $0))) }

@@ -69,7 +69,9 @@ import Transports
         defer { loop.shutdown() }
         var heartbeat = HeartbeatConfiguration.fixedTimeout
         heartbeat.pingInterval = .milliseconds(50)
-        heartbeat.ackTimeout = .milliseconds(500)
+        // Generous: under a sanitizer with every suite running at once a loop can stall for half a
+        // second, and a missed pong would close the connection this test reads from.
+        heartbeat.ackTimeout = .seconds(5)
         heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
         let configuration = ConnectionConfiguration(dialect: LengthPrefixedDialect(), heartbeat: heartbeat)
         let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"), configuration: configuration, on: loop)

@@ -238,7 +238,7 @@ private func demux(_ bytes: [UInt8], _ decoder: AMQPFrameDecoder) -> (items: [(D
         var out: [UInt8] = []
         client.appendPreface(to: &out)
         #expect(out == AMQPFrame.protocolHeader)
-        #expect(client.negotiatedHeartbeat == NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: nil))
+        #expect(client.negotiatedHeartbeat == .awaitingHandshake)
         #expect(!client.isOpen)
         out = []
         let (startFrame, start) = Self.method(.start(versionMajor: 0, versionMinor: 9, product: "RabbitMQ", mechanisms: "AMQPLAIN PLAIN", locales: "en_US"))
@@ -345,6 +345,8 @@ private func demux(_ bytes: [UInt8], _ decoder: AMQPFrameDecoder) -> (items: [(D
         let (frame, payload) = Self.method(.startOk(mechanism: "PLAIN", response: [], locale: ""))
         _ = try server.inbound(frame, payload: payload.span.bytes, reply: &out)
         #expect(failure(server, .tuneOk(AMQPTuning(channelMax: 0, frameMax: 16_384, heartbeat: 0))) == "amqp-tune-frame-max 530")
+        // Below the spec's minimum frame-max of 4096 (§4.2.3) is refused too.
+        #expect(failure(server, .tuneOk(AMQPTuning(channelMax: 0, frameMax: 4095, heartbeat: 0))) == "amqp-tune-frame-max 530")
         var syntax = AMQPFrameEncoder(role: .client)
         #expect(throws: FramingError.Reason.self) {
             _ = try syntax.inbound(BusinessFrame(type: 1, length: 5), payload: [0, 10, 0, 30, 0].span.bytes, reply: &out)
@@ -388,5 +390,29 @@ struct AMQPAllocationTests {
         }
         #expect(count == 0)
         #expect(beats == 10_001 && others == 0)
+    }
+}
+
+/// Length-prefixed strings are cut at a character boundary, and AMQP never splits a method.
+@Suite struct FieldEncodingTests {
+    @Test func aUTF8PrefixEndsOnACharacterBoundary() {
+        let text = String(repeating: "é", count: 200)  // 400 octets, 2 per character
+        #expect("abc".utf8Prefix(maxOctets: 8) == Array("abc".utf8))
+        #expect(text.utf8Prefix(maxOctets: 255).count == 254)
+        #expect(String(validating: text.utf8Prefix(maxOctets: 255), as: UTF8.self) != nil)
+        var shortstr: [UInt8] = []
+        AMQPFields.appendShortString(text, to: &shortstr)
+        #expect(shortstr.first == 254 && shortstr.count == 255)
+    }
+
+    @Test func aMethodLongerThanFrameMaxGoesOutAsOneFrameAndABodyIsSplit() throws {
+        var encoder = AMQPFrameEncoder(role: .client, dialect: AMQPDialect(performsHandshake: false))
+        let payload = [UInt8](repeating: 7, count: 200_000)
+        var method: [UInt8] = []
+        encoder.appendData(payload.span.bytes, type: AMQPFrame.dataType(frameType: 1, channel: 1), to: &method)
+        #expect(method.count == payload.count + AMQPFrame.overhead)
+        var body: [UInt8] = []
+        encoder.appendData(payload.span.bytes, type: AMQPFrame.dataType(frameType: AMQPFrame.FrameType.body, channel: 1), to: &body)
+        #expect(body.count > payload.count + AMQPFrame.overhead)
     }
 }

@@ -296,7 +296,7 @@ import Testing
     @Test func serverAnswersConnectAndAllowsOneAndAHalfKeepAlives() throws {
         for (version, connack) in [(MQTTVersion.v3_1_1, "20020000"), (.v5, "2003000000")] {
             var server = MQTTDialect().makeEncoder(role: .server, randomSeed: 1)
-            #expect(server.negotiatedHeartbeat == NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: nil))
+            #expect(server.negotiatedHeartbeat == .awaitingHandshake)  // no pings; CONNECT within 10 s
             var connect: [UInt8] = []
             MQTTPacket.appendConnect(version: version, keepAlive: 2, clientID: "x", to: &connect)
             var reply: [UInt8] = []
@@ -371,7 +371,9 @@ import Testing
 
     @Test func registry() {
         #expect(DialectRegistry.dialect(named: "mqtt") == .mqtt)
-        #expect(DialectRegistry.closeCodes(.mqtt)?.livenessTimeout == .mqttKeepAliveTimeout)
+        // The registry's codes are a client's: 0x8D (Keep Alive timeout) is for servers only.
+        #expect(DialectRegistry.closeCodes(.mqtt)?.livenessTimeout == .mqttUnspecifiedError)
+        #expect(MQTTDialect().makeEncoder(role: .server, randomSeed: 1).closeCodes.livenessTimeout == .mqttKeepAliveTimeout)
         #expect(FramingError.Reason.frameTooLarge(length: 9, limit: 8).code(in: .mqtt) == .mqttPacketTooLarge)
         var ping: [UInt8] = []
         Dialect.mqtt.appendPing(.empty, to: &ping)

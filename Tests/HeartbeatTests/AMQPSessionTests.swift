@@ -55,7 +55,9 @@ import Testing
     static func openedPair(client clientHeartbeat: UInt16, server serverHeartbeat: UInt16, now: Timestamp) throws -> (client: Session, server: Session) {
         var client = Session(dialect: AMQPDialect(heartbeat: clientHeartbeat), role: .client, configuration: configuration(), encoderSeed: 1, now: now)
         var server = Session(dialect: AMQPDialect(heartbeat: serverHeartbeat), role: .server, configuration: configuration(), encoderSeed: 2, now: now)
-        #expect(client.nextDeadline == nil && server.nextDeadline == nil, "no beats and no silence rule before tuning")
+        // No beats before tuning; only the handshake timeout runs.
+        let handshakeDeadline = Timestamp(nanoseconds: now.nanoseconds + NegotiatedHeartbeat.handshakeTimeout.nanosecondCount)
+        #expect(client.nextDeadline == handshakeDeadline && server.nextDeadline == handshakeDeadline, "no beats before tuning, only the handshake timeout")
         // Protocol header → Start → StartOk → Tune → TuneOk + Open → OpenOk.
         let header = takeControl(&client, now: now)
         #expect(header == AMQPFrame.protocolHeader)

@@ -2,8 +2,8 @@ import Framing
 import Heartbeat
 import Testing
 
-/// A peer's pings longer than 8 octets (WebSocket allows 125) are echoed octet for octet, each by
-/// its own pong, even when they begin alike and the engine drops some pongs at its bound.
+/// A peer's pings longer than 8 octets (WebSocket allows 125, TLS 16,365) are echoed octet for
+/// octet, each by its own pong, even when they begin alike: each is answered as it is read.
 @Suite struct LongPingTests {
     /// The pongs a server would read in `control` (our client's frames, masked).
     func pongs(_ control: [UInt8]) throws -> [[UInt8]] {
@@ -15,7 +15,7 @@ import Testing
         return pongs
     }
 
-    @Test func eachLongPingGetsItsOwnPongWhenTheEngineDropsTheOldest() throws {
+    @Test func eachLongPingGetsItsOwnPongAsItIsRead() throws {
         var configuration = fixedConfiguration()
         configuration.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero, maxPendingPongs: 4)
         var session = HeartbeatSession(dialect: WebSocketDialect(performsHandshake: false), role: .client,
@@ -28,9 +28,11 @@ import Testing
         }
         try session.receive(wire.span.bytes, now: at(1)) { _, _ in }
         let answered = try pongs(session.withPendingControlBytes { $0.withUnsafeBytes { Array($0) } })
-        // The engine keeps the newest four pongs; each echoes its own ping.
-        #expect(answered == Array(payloads.suffix(4)))
-        #expect(session.engine.counters.pongsDropped == 2)
+        // Each ping is answered as it is read, so the engine's bound of four waiting pongs is never
+        // reached; each pong echoes its own ping.
+        #expect(answered == payloads)
+        #expect(session.engine.counters.pongsDropped == 0)
+        #expect(session.pongsDiscarded == 0)
     }
 
     @Test func aLongPongThatBeginsLikeOurPingIsNotItsEcho() throws {
@@ -48,5 +50,45 @@ import Testing
         try session.receive(reply.span.bytes, now: at(10.1)) { _, _ in }
         #expect(session.engine.counters.unknownPongs == 1)
         #expect(session.engine.counters.pongsReceived == 0)
+    }
+}
+
+/// Review findings: a long TLS heartbeat is answered whole, and an in-order server never drops
+/// an answer when the peer pipelines more than `maxPendingControlBytes` of requests.
+@Suite struct AnswerBoundTests {
+    @Test func aLongTLSHeartbeatIsAnsweredWhole() throws {
+        var session = HeartbeatSession(dialect: TLSDialect(), role: .server, encoderSeed: 3, now: at(0))
+        let payload = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        var request: [UInt8] = []
+        var client = TLSDialect().makeEncoder(role: .client, randomSeed: 4)
+        client.appendPong(echoing: payload.span.bytes, to: &request)  // a response's shape...
+        request[5] = 1                                                // ...made a request
+        try session.receive(request.span.bytes, now: at(1)) { _, _ in }
+        let control = session.withPendingControlBytes { $0.withUnsafeBytes { Array($0) } }
+        var demuxer = Demuxer(TLSDialect().makeDecoder(role: .client, maxFrameSize: nil))
+        var echoed: [[UInt8]] = []
+        try demuxer.feed(control) { item, bytes in
+            if case .pong = item { echoed.append(bytes.withUnsafeBytes { Array($0) }) }
+        }
+        #expect(echoed == [payload])
+        #expect(session.pongsDiscarded == 0)
+    }
+
+    @Test func anInOrderServerAnswersEveryPipelinedPing() throws {
+        var session = HeartbeatSession(dialect: RESPDialect(answersCommands: true), role: .server,
+                                       configuration: HeartbeatConfiguration(pingPolicy: PingPolicy(minimumPeerPingInterval: .zero)),
+                                       encoderSeed: 1, now: at(0))
+        // 300 unknown commands (each answered -ERR by the encoder) with 50 PINGs among them, in one read.
+        var wire: [UInt8] = []
+        for index in 0..<350 { wire += Array((index % 7 == 0 ? "PING\r\n" : "GET k\r\n").utf8) }
+        try session.receive(wire.span.bytes, now: at(1)) { _, _ in }
+        let control = session.withPendingControlBytes { $0.withUnsafeBytes { Array($0) } }
+        let lines = String(decoding: control, as: UTF8.self).split(separator: "\r\n")
+        #expect(lines.count == 350)
+        #expect(lines.filter { $0 == "+PONG" }.count == 50)
+        // In order: the k-th answer is +PONG exactly when the k-th command was PING.
+        #expect(lines.enumerated().allSatisfy { ($0.element == "+PONG") == ($0.offset % 7 == 0) })
+        #expect(session.pongsDiscarded == 0)
+        #expect(session.failure == nil)
     }
 }

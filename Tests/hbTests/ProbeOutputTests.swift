@@ -131,8 +131,14 @@ import Testing
         #expect(summary.contains(#""histogram":[{"from_ms":"#) && !summary.contains("error"))
 
         // The server logged the connection: connected, RTT samples of its own pings or not, closed.
+        // The closed line may follow the probe's exit by a moment: read up to it, then stop.
+        var serverLines: [String] = []
+        while let line = server.readLine() {
+            serverLines.append(line)
+            if line.hasPrefix(#"{"event":"closed""#) { break }
+        }
         server.interrupt()
-        let serverLines = server.readAll()
+        serverLines += server.readAll()
         #expect(serverLines.first == #"{"event":"connected","conn":1}"#)
         #expect(serverLines.contains { $0.hasPrefix(#"{"event":"closed","conn":1,"error":"#) && $0.contains(#""pings_received":"#) })
         #expect(serverLines.last == #"{"event":"stopping"}"#)

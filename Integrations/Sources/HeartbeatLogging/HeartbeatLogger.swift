@@ -105,6 +105,20 @@ public struct HeartbeatLogger: Sendable {
             level = .warning
             message = "closing the connection"
             metadata["heartbeat.reason"] = .string(reason.debugData)
+        case .localLag(let lateness, let allowance):
+            level = .notice
+            message = "our own loop lagged; verdicts wait for it"
+            metadata["heartbeat.lateness_ms"] = .string(milliseconds(lateness))
+            metadata["heartbeat.allowance_ms"] = .string(milliseconds(allowance))
+        case .verdictsDeferred(let until):
+            level = .info
+            message = "verdicts deferred while our loop catches up"
+            metadata["heartbeat.until"] = .string(until.description)
+        case .pongAfterLocalLag(let payload, let roundTrip):
+            level = .debug
+            message = "pong after our own lag (no RTT sample)"
+            metadata["heartbeat.ping"] = .string(payload.description)
+            metadata["heartbeat.round_trip_ms"] = .string(milliseconds(roundTrip))
         }
         logger.log(level: level, message, metadata: metadata)
     }

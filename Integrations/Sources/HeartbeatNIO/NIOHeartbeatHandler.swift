@@ -169,11 +169,12 @@ public final class NIOHeartbeatHandler<D: StreamDialect>: ChannelDuplexHandler, 
     }
 
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        if mode == .all, !closing, context.channel.isActive, var session {
+        if mode == .all, !closing, context.channel.isActive, session != nil {
             // What the application wrote and flushed goes first, then the graceful close frame.
+            // (`writeHeld` changes the session, so the close is appended to it in place, never to
+            // a copy taken before.)
             writeHeld(context: context)
-            session.appendClose(code: session.closeCodes.noError, reason: "")
-            self.session = session
+            if let codes = session?.closeCodes { session?.appendClose(code: codes.noError, reason: "") }
             writeControl(context: context)
             context.flush()
             closing = true

@@ -110,6 +110,13 @@ public final class HeartbeatTracing<T: Tracer>: Sendable {
             span.attributes["heartbeat.srtt_seconds"] = rtt.smoothed.secondsValue
             span.attributes["heartbeat.outcome"] = "answered"
             ended.append((span, SpanStatus(code: .ok)))
+        case .pongAfterLocalLag(let payload, let roundTrip):
+            // Answered, but the round trip spans our own lag: no RTT sample, matched by payload.
+            guard let index = state.probes.firstIndex(where: { $0.payload == payload }) else { return }
+            let span = state.probes.remove(at: index).span
+            span.attributes["heartbeat.round_trip_seconds"] = roundTrip.secondsValue
+            span.attributes["heartbeat.outcome"] = "answered_after_local_lag"
+            ended.append((span, SpanStatus(code: .ok)))
         case .pongMissed(let payload, let consecutive):
             guard let index = state.probes.firstIndex(where: { $0.payload == payload }) else { return }
             let span = state.probes.remove(at: index).span

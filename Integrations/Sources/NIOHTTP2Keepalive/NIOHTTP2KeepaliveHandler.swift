@@ -80,11 +80,12 @@ public final class NIOHTTP2KeepaliveHandler: ChannelDuplexHandler {
 
     /// Reports frames written by `NIOHTTP2Handler` to the keepalive handler.
     public struct FrameDelegate: NIOHTTP2FrameDelegate {
-        fileprivate unowned let handler: NIOHTTP2KeepaliveHandler
+        // Weak: `NIOHTTP2Handler` may outlive the keepalive handler and write after it is gone.
+        fileprivate weak var handler: NIOHTTP2KeepaliveHandler?
 
         /// A frame was written on the connection.
         public func wroteFrame(_ frame: NIOHTTP2.HTTP2Frame) {
-            handler.wrote(frame)
+            handler?.wrote(frame)
         }
     }
 

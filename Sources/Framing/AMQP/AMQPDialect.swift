@@ -133,13 +133,15 @@ public struct AMQPFrameEncoder: StreamFrameEncoder {
 
     public var isOpen: Bool { phase == .open }
 
-    /// The heartbeat schedule the wire settled: no beats and no silence rule until the
-    /// handshake tuned the connection, then the negotiated interval and twice it (AMQP 0-9-1
+    /// The heartbeat schedule the wire settled: no beats until the handshake tuned the connection
+    /// (and the peer dead after `NegotiatedHeartbeat.handshakeTimeout` of silence meanwhile), then the negotiated interval and twice it (AMQP 0-9-1
     /// §4.2.7), or neither when the negotiated heartbeat is 0. Nil — the session's own schedule —
     /// when this encoder runs no handshake.
     public var negotiatedHeartbeat: NegotiatedHeartbeat? {
         guard dialect.performsHandshake else { return nil }
-        guard let seconds = tuning?.heartbeat, seconds > 0 else { return NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: nil) }
+        guard let tuning else { return .awaitingHandshake }
+        let seconds = tuning.heartbeat
+        guard seconds > 0 else { return NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: nil) }
         return NegotiatedHeartbeat(pingInterval: .seconds(Int(seconds)), peerSilenceLimit: .seconds(2 * Int(seconds)))
     }
 
@@ -198,9 +200,10 @@ public struct AMQPFrameEncoder: StreamFrameEncoder {
     /// With `type` nil (or a type whose low octet is not 1, 2 or 3), `payload` is whole AMQP
     /// frames the application encoded itself, appended as they are. Otherwise the low octet is the
     /// frame type and the next 16 bits the channel (`AMQPFrame.dataType(frameType:channel:)`):
-    /// `payload` goes out in frames of that type, split at `maxFramePayload` (only a body may be
-    /// split; a method or header must fit one frame). Nothing before the connection is open or
-    /// after our Close.
+    /// `payload` goes out in frames of that type: a body split at `maxFramePayload`; a method or a
+    /// content header always as one frame (they cannot be split, §4.2.6), so one longer than the
+    /// settled frame-max is refused by the peer with 501 FRAME_ERROR rather than cut here. Nothing
+    /// before the connection is open or after our Close.
     public mutating func appendData(_ payload: RawSpan, type: UInt64?, to buffer: inout [UInt8]) {
         guard isOpen, !sentClose else { return }
         guard let type, (1...3).contains(type & 0xFF) else {
@@ -208,9 +211,10 @@ public struct AMQPFrameEncoder: StreamFrameEncoder {
             return
         }
         let channel = UInt16(truncatingIfNeeded: type >> 8)
+        let pieceLength = type & 0xFF == UInt64(AMQPFrame.FrameType.body) ? maxFramePayload : Int.max
         var start = 0
         repeat {
-            let end = start + Swift.min(maxFramePayload, payload.byteCount - start)
+            let end = start + Swift.min(pieceLength, payload.byteCount - start)
             AMQPFrame.appendFrame(type: UInt8(type & 0xFF), channel: channel, payload: payload.extracting(start..<end), to: &buffer)
             start = end
         } while start < payload.byteCount
@@ -281,7 +285,7 @@ public struct AMQPFrameEncoder: StreamFrameEncoder {
             AMQPConnectionMethod.open(virtualHost: dialect.virtualHost).append(to: &reply)
             phase = .awaitingOpenOk
         case (.awaitingTuneOk, .tuneOk(let settled)):
-            guard settled.frameMax != 0, settled.frameMax <= UInt32(dialect.frameMax) else {
+            guard settled.frameMax >= UInt32(AMQPFrame.minFrameMax), settled.frameMax <= UInt32(dialect.frameMax) else {
                 throw .rule(.tuneFrameMax, "Connection.TuneOk settles frame-max \(settled.frameMax); this server proposed \(dialect.frameMax)")
             }
             tuning = settled

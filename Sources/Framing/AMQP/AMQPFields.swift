@@ -104,12 +104,7 @@ enum AMQPFields {
 
     /// Appends a shortstr: `text`'s UTF-8, cut to 255 octets at a character boundary.
     static func appendShortString(_ text: String, to buffer: inout [UInt8]) {
-        var octets = Array(text.utf8)
-        if octets.count > 255 {
-            var end = 255
-            while end > 0 && octets[end] & 0xC0 == 0x80 { end -= 1 }
-            octets.removeSubrange(end...)
-        }
+        let octets = text.utf8Prefix(maxOctets: 255)
         buffer.append(UInt8(octets.count))
         buffer.append(contentsOf: octets)
     }

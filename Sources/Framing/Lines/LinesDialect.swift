@@ -69,8 +69,10 @@ public struct LinesFrameEncoder: StreamFrameEncoder {
     /// `PING\n` and `PONG\n`: 5 octets.
     public var maxHeartbeatLength: Int { 5 }
 
-    /// One line's content: the default maximum line length a peer of this library accepts.
-    public var maxDataPayload: Int { LinesFrameDecoder.defaultMaxLineLength }
+    /// Unbounded: one write is one line (split, it would become several lines, and a piece could
+    /// read as `PING`). A line longer than the peer's limit (8,192 octets by default here) is
+    /// refused by the peer, not cut by us.
+    public var maxDataPayload: Int { Int.max }
 
     /// `PING\n`; the payload is ignored (in-order liveness: pings carry nothing).
     public mutating func appendPing(_ payload: HeartbeatPayload, to buffer: inout [UInt8]) {

@@ -117,21 +117,26 @@ public struct MQTTPacketEncoder: StreamFrameEncoder {
         self.isOpen = !performsConnect
     }
 
-    /// NORMAL_DISCONNECTION, PROTOCOL_ERROR, MESSAGE_RATE_TOO_HIGH for a ping flood,
-    /// KEEP_ALIVE_TIMEOUT for a dead peer (MQTT 5 reason codes, §2.4).
+    /// NORMAL_DISCONNECTION, PROTOCOL_ERROR, MESSAGE_RATE_TOO_HIGH for a ping flood, and for a
+    /// dead peer KEEP_ALIVE_TIMEOUT from a server or UNSPECIFIED_ERROR from a client (0x8D is
+    /// sent by servers only, §3.14.2.1) (MQTT 5 reason codes, §2.4).
     public var closeCodes: CloseCodes {
         CloseCodes(noError: .mqttNormalDisconnection, protocolError: .mqttProtocolError,
-                   enhanceYourCalm: .mqttMessageRateTooHigh, livenessTimeout: .mqttKeepAliveTimeout)
+                   enhanceYourCalm: .mqttMessageRateTooHigh,
+                   livenessTimeout: role == .server ? .mqttKeepAliveTimeout : .mqttUnspecifiedError)
     }
 
-    /// A server never pings (MQTT §3.12: PINGREQ is client to server) and, once it has read CONNECT
-    /// with a Keep Alive K > 0, declares the client dead after 1.5 × K seconds without an octet
+    /// A server never pings (MQTT §3.12: PINGREQ is client to server). Until it has read CONNECT it
+    /// allows `NegotiatedHeartbeat.handshakeTimeout` of silence (§3.1.4); once it has read CONNECT
+    /// with a Keep Alive K > 0, it declares the client dead after 1.5 × K seconds without an octet
     /// (§3.1.2.10; K = 0: no rule). A client keeps its configuration's schedule unless an MQTT 5
     /// CONNACK's Server Keep Alive is shorter than its own Keep Alive: then it pings at that.
     public var negotiatedHeartbeat: NegotiatedHeartbeat? {
         switch role {
         case .server:
-            guard let keepAlive = clientKeepAlive, keepAlive > 0 else { return NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: nil) }
+            // Before CONNECT: a client that never sends it is dropped after the handshake timeout.
+            guard let keepAlive = clientKeepAlive else { return .awaitingHandshake }
+            guard keepAlive > 0 else { return NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: nil) }
             return NegotiatedHeartbeat(pingInterval: nil, peerSilenceLimit: .milliseconds(1500 * Int(keepAlive)))
         case .client:
             guard let server = serverKeepAlive, server > 0, keepAlive == 0 || server < keepAlive else { return nil }

@@ -142,9 +142,9 @@ public enum MQTTPacket {
     /// Appends a CONNECT (§3.1; 3.1.1 §3.1) with protocol name `MQTT`, protocol level
     /// `version.level`, Clean Session (Clean Start) set and no will, user name or password, the
     /// Keep Alive in seconds, an empty property list for MQTT 5, and `clientID` (at most 65,535
-    /// octets of UTF-8; cut there if longer).
+    /// octets of UTF-8; cut at the last whole character before that if longer).
     public static func appendConnect(version: MQTTVersion, keepAlive: UInt16, clientID: String, to buffer: inout [UInt8]) {
-        let identifier = Array(clientID.utf8.prefix(Int(UInt16.max)))
+        let identifier = clientID.utf8Prefix(maxOctets: Int(UInt16.max))
         let properties = version == .v5 ? 1 : 0
         let remaining = 2 + 4 + 1 + 1 + 2 + properties + 2 + identifier.count
         appendFixedHeader(PacketType.connect << 4, remainingLength: remaining, to: &buffer)
@@ -200,6 +200,9 @@ extension WireErrorCode {
     public static let mqttProtocolError = WireErrorCode(value: 0x82, name: "PROTOCOL_ERROR")
     /// MQTT 5 reason code 0x8D, Keep Alive timeout (§3.1.2.10).
     public static let mqttKeepAliveTimeout = WireErrorCode(value: 0x8D, name: "KEEP_ALIVE_TIMEOUT")
+    /// MQTT 5 reason code 0x80, Unspecified error: what a client's DISCONNECT carries when it gives
+    /// up on a silent server (0x8D is the server's code only, §3.14.2.1).
+    public static let mqttUnspecifiedError = WireErrorCode(value: 0x80, name: "UNSPECIFIED_ERROR")
     /// MQTT 5 reason code 0x95, Packet too large (§3.1.2.11.4).
     public static let mqttPacketTooLarge = WireErrorCode(value: 0x95, name: "PACKET_TOO_LARGE")
     /// MQTT 5 reason code 0x96, Message rate too high: what a ping flood is closed with.

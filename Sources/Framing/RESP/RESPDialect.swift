@@ -31,12 +31,14 @@ public struct RESPDialect: StreamDialect {
         self.pingMessage = pingMessage
         self.maxDepth = maxDepth
         self.answersCommands = answersCommands
-        self.serverIdleTimeout = serverIdleTimeout
+        self.serverIdleTimeout = serverIdleTimeout.flatMap { $0 > .zero ? $0 : nil }  // ≤ 0: no idle rule
     }
 
     public var dialect: Dialect { .resp }
     /// In order for bare PINGs; echo when they carry a message.
-    public var liveness: LivenessModel { pingMessage == nil ? .inOrder : .echo }
+    /// In order for a bare PING (and for a server that answers commands: its answers, PONGs among
+    /// them, must never be dropped or reordered); echo for `PING <message>`.
+    public var liveness: LivenessModel { pingMessage == nil || answersCommands ? .inOrder : .echo }
 
     /// A server reads commands (inline ones too), a client replies, a capture (nil) both; values
     /// up to `maxFrameSize` octets (nil: `RESPFrame.defaultMaxFrameSize`).
@@ -119,7 +121,7 @@ public struct RESPFrameEncoder: StreamFrameEncoder {
         self.role = role
         self.pingMessage = pingMessage.map { Array($0.utf8) }
         self.answersCommands = answersCommands
-        self.serverIdleTimeout = serverIdleTimeout
+        self.serverIdleTimeout = serverIdleTimeout.flatMap { $0 > .zero ? $0 : nil }  // ≤ 0: no idle rule
     }
 
     /// Local names (see `WireErrorCode.RESP`).
