@@ -33,8 +33,9 @@ enum ProbeCommand {
                           dead (2 replies missed in a row), reconnect on the backoff schedule (100 ms, 400 ms,
                           1.2 s with jitter) behind a circuit breaker (8 failures: 2 s cool-down, then one probe);
                           prints each health change ("health: down (...); next attempt in S s"; jsonl: health
-                          {"state","reason"[,"next_attempt_ms"]}) and ends after --count replies (exit 0), or
-                          fails after --count x --interval + 30 s. Not for amqp.
+                          {"state","reason"[,"next_attempt_ms"]}, reply {"seq","rtt_ms"}, loss {"seq","ping"},
+                          summary {"target","replies","losses","attempts"[,"error"]}) and ends after --count
+                          replies (exit 0), or fails after --count x --interval + 30 s. Not for amqp.
           --no-local-health  judge replies even while our own process lags (by default a reply that
                           waited for us while we were stopped or starved is not counted lost)
           --format jsonl  one JSON object per line instead of text (times in milliseconds):
