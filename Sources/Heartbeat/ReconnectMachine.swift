@@ -56,7 +56,7 @@ public struct LinkHealthUpdate: Hashable, Sendable, CustomStringConvertible {
 /// `Transports.ReconnectingConnection` is its I/O shell.
 ///
 /// A failed attempt or a lost connection waits ``BackoffSchedule/delay(afterFailures:using:)``
-/// (with jitter from a seeded ``SplitMix64``) before the next attempt; after
+/// (with jitter from a seeded `SplitMix64`) before the next attempt; after
 /// ``CircuitBreaker/failureThreshold`` consecutive failures the circuit opens for its cool-down,
 /// then one half-open attempt is made: success closes the circuit, failure reopens it. A
 /// connection counts as a success once it is confirmed — the peer answered
