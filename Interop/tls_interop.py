@@ -41,19 +41,13 @@ from tlslite.constants import ContentType, HeartbeatMessageType
 from tlslite.messages import Heartbeat, RecordHeader3
 from tlslite.utils.codec import Parser
 
+from interop_support import check, failures
+
 PINNED = "0.8.2"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_HEARTBEAT = 1 << 14
 MAX_PAYLOAD = MAX_HEARTBEAT - 3 - 16
 HEARTBLEED = bytes.fromhex("1803020003014000")   # CVE-2014-0160: 3-octet record, payload_length 0x4000
-failures = []
-
-
-def check(name, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + name + (f": {detail}" if detail and not condition else ""))
-    if not condition:
-        failures.append(name)
-    return condition
 
 
 # ============================================================ tlslite-ng's view of records

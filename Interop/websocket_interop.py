@@ -57,16 +57,10 @@ from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 from wsproto.frame_protocol import FrameProtocol, Opcode, ParseFailed
 
+from interop_support import check, failures, free_port
+
 PINNED = {"websockets": "17.4", "wsproto": "1.3.2"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-failures = []
-
-
-def check(name, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + name + (f": {detail}" if detail and not condition else ""))
-    if not condition:
-        failures.append(name)
-    return condition
 
 
 # ============================================================ a model of spec/websocket.md
@@ -647,10 +641,6 @@ def reverse_check(frames_path, expected_path, sender_role):
 
 
 # ============================================================ live peers
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(port, timeout=10):
