@@ -96,10 +96,11 @@ func say(_ line: String) {
     fflush(nil)
 }
 
-/// Exponentially distributed gap with mean `meanSeconds`, in nanoseconds; `.max` when the mean is 0 (never).
-func exponentialGap(_ meanSeconds: Double, _ random: inout SplitMix64) -> Int64 {
+/// `time` plus an exponentially distributed gap with mean `meanSeconds`, in nanoseconds; `.max`
+/// (never) when the mean is 0.
+func after(_ time: Int64, exponentialGap meanSeconds: Double, _ random: inout SplitMix64) -> Int64 {
     guard meanSeconds > 0 else { return .max }
-    return Int64(-log(1 - random.nextUnitInterval()) * meanSeconds * 1e9)
+    return time + Int64(min(-log(1 - random.nextUnitInterval()) * meanSeconds, 1e6) * 1e9)
 }
 
 // MARK: Forwarding
@@ -229,22 +230,22 @@ func run(_ options: Options) -> Never {
     var links: [Link] = []
     var accepted = 0
     let start = now()
-    var nextStall = start &+ exponentialGap(options.stallEverySeconds, &random)
-    var nextCut = start &+ exponentialGap(options.cutEverySeconds, &random)
+    var nextStall = after(start, exponentialGap: options.stallEverySeconds, &random)
+    var nextCut = after(start, exponentialGap: options.cutEverySeconds, &random)
     var frozenUntil: Int64 = 0
 
     while true {
         let time = now()
         if time >= nextStall {
             frozenUntil = time + Int64(options.stallMilliseconds * 1e6)
-            nextStall = frozenUntil &+ exponentialGap(options.stallEverySeconds, &random)
+            nextStall = after(frozenUntil, exponentialGap: options.stallEverySeconds, &random)
             say("{\"event\":\"stall\",\"t\":\(seconds(time)),\"ms\":\(options.stallMilliseconds)}")
         }
         if time >= nextCut {
             say("{\"event\":\"cut\",\"t\":\(seconds(time)),\"open\":\(links.count)}")
             links.forEach { $0.close("cut") }
             links.removeAll()
-            nextCut = time &+ exponentialGap(options.cutEverySeconds, &random)
+            nextCut = after(time, exponentialGap: options.cutEverySeconds, &random)
         }
         // Forward what is due; end a direction whose source ended once it is drained.
         for link in links {
@@ -280,7 +281,15 @@ func run(_ options: Options) -> Never {
                 fds.append(pollfd(fd: events == 0 ? -1 : fd, events: Int16(events), revents: 0))
             }
         }
-        let timeout = wake == .max ? -1 : CInt(clamping: max(0, (wake - time + 999_999) / 1_000_000))
+        // Releases are due to the nanosecond: poll waits the whole milliseconds, then a short sleep
+        // the rest (rounding up to the next millisecond would add half a millisecond on average).
+        let wait = wake == .max ? -1 : max(0, wake - time)
+        if wait >= 0 && wait < 1_000_000 {
+            var rest = timespec(tv_sec: 0, tv_nsec: Int(wait))
+            nanosleep(&rest, nil)
+            continue
+        }
+        let timeout = wait < 0 ? -1 : CInt(clamping: wait / 1_000_000)
         guard poll(&fds, nfds_t(fds.count), timeout) >= 0 || errno == EINTR else { fail("poll: errno \(errno)") }
 
         if fds[0].revents & Int16(POLLIN) != 0 {
