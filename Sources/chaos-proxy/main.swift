@@ -16,7 +16,8 @@
 // One JSON object per line on standard output (t: CLOCK_MONOTONIC seconds):
 //   {"event":"listening","address":A}  {"event":"accepted","conn":N,"t":F}
 //   {"event":"stall","t":F,"ms":F}  {"event":"cut","t":F,"open":N}
-//   {"event":"closed","conn":N,"t":F,"up_octets":N,"down_octets":N,"reason":S}
+//   {"event":"closed","conn":N,"t":F,"up_octets":N,"down_octets":N,"chunks":N,"late_ms":F,"reason":S}
+//   (late_ms: how late a chunk went out after its due time, on average: the proxy's own error)
 // Runs until killed. Glibc only: it must not share code paths with what it tests.
 import Framing
 import Glibc
@@ -119,6 +120,9 @@ struct Direction {
     var sourceEnded = false
     var shutDown = false
     var forwarded = 0
+    /// Chunks released, and the sum of how late each went out after its due time (the proxy's own error).
+    var released = 0
+    var lateness: Int64 = 0
 
     var isEmpty: Bool { head == chunks.count }
 
@@ -133,6 +137,10 @@ struct Direction {
     /// Writes every chunk due at `now` (and not frozen by a stall) to `fd`; false on a write error.
     mutating func flush(to fd: CInt, now: Int64, frozenUntil: Int64) -> Bool {
         while head < chunks.count, chunks[head].release <= now, frozenUntil <= now {
+            if written == 0 {
+                released += 1
+                lateness += now - max(chunks[head].release, frozenUntil)
+            }
             let count = chunks[head].octets.withUnsafeBytes { octets in
                 send(fd, octets.baseAddress! + written, octets.count - written, CInt(MSG_NOSIGNAL))
             }
@@ -174,7 +182,9 @@ final class Link {
         closed = true
         Glibc.close(client)
         Glibc.close(server)
-        say("{\"event\":\"closed\",\"conn\":\(number),\"t\":\(seconds(now())),\"up_octets\":\(up.forwarded),\"down_octets\":\(down.forwarded),\"reason\":\(reason.jsonLiteral)}")
+        let late = Double(up.lateness + down.lateness) / Double(max(1, up.released + down.released)) / 1e6
+        say("{\"event\":\"closed\",\"conn\":\(number),\"t\":\(seconds(now())),\"up_octets\":\(up.forwarded),\"down_octets\":\(down.forwarded),"
+            + "\"chunks\":\(up.released + down.released),\"late_ms\":\(late),\"reason\":\(reason.jsonLiteral)}")
     }
 }
 
