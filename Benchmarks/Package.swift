@@ -14,11 +14,20 @@ let package = Package(
         // The comparison servers and codecs (never a dependency of the library).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        // Malloc counts in the plain framing-throughput executable (ordo-one/benchmark uses it too).
+        .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
     ],
     targets: [
         .executableTarget(
             name: "framing-throughput",
-            dependencies: [.product(name: "Framing", package: "swift-heartbeat")]
+            dependencies: [
+                .product(name: "Framing", package: "swift-heartbeat"),
+                // The DATA-path comparison: NIOHTTP2Handler in an EmbeddedChannel on the same bytes.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ]
         ),
         .executableTarget(
             name: "ping-ack",

@@ -18,6 +18,7 @@ let fuzzTargets: [(name: String, products: [String])] = [
     ("resp-decoder", ["Framing"]),
     ("lines-decoder", ["Framing"]),
     ("demux-differential", ["Framing"]),
+    ("streaming-differential", ["Framing"]),
     ("roundtrip", ["Framing"]),
     ("heartbeat-engine", ["Framing", "Heartbeat"]),
     ("dissector", ["Framing"]),

@@ -130,6 +130,39 @@ struct AllocationTests {
         #expect(items > 300)
     }
 
+    /// Streaming mode: 16 KiB HTTP/2 DATA frames with a PING per 10, in 1,500-octet chunks, handed
+    /// over in pieces; once the first split header has sized the buffer, nothing is allocated.
+    @Test func streamedFramesAllocateNothingOnceWarm() throws {
+        var stream: [UInt8] = []
+        let data = [UInt8](repeating: 0x5a, count: 16_384)
+        for index in 0..<100 as Range<UInt32> {
+            HTTP2Frame.appendFrame(type: HTTP2Frame.FrameType.data, streamID: 1, payload: data.span.bytes, to: &stream)
+            if index % 10 == 9 { HTTP2Frame.appendPing(HeartbeatPayload(sequence: index, timestampMilliseconds: 0), ack: false, to: &stream) }
+        }
+        var demuxer = StreamDemuxer(HTTP2FrameDecoder())
+        var payload = 0, pings = 0
+        func feed(_ range: Range<Int>) throws {
+            var index = range.lowerBound
+            while index < range.upperBound {
+                let end = min(index + 1_500, range.upperBound)
+                try demuxer.feedStreaming(stream.span.bytes.extracting(index..<end)) { item, bytes in
+                    switch item {
+                    case .payload: payload += bytes.byteCount
+                    case .whole(.ping): pings += 1
+                    default: break
+                    }
+                }
+                index = end
+            }
+        }
+        let warmUp = 20 * 1_500
+        try feed(0..<warmUp)
+        let count = try allocations { try feed(warmUp..<stream.count) }
+        try demuxer.finish()
+        #expect(count == 0, "\(count) allocations streaming \(stream.count - warmUp) octets")
+        #expect(payload == 100 * 16_384 && pings == 10)
+    }
+
     /// Masked WebSocket frames of the largest default size are unmasked into the decoder's one
     /// reusable buffer: once warm, frame after frame, it is neither freed nor grown.
     @Test func maximumSizeMaskedWebSocketFramesAllocateNothingOnceWarm() throws {

@@ -19,9 +19,9 @@ public struct HTTP2FrameDecoder: StreamFrameDecoder {
     /// The preface rule this decoder was created with.
     public let prefacePolicy: PrefacePolicy
 
-    private var awaitingPreface: Bool
+    var awaitingPreface: Bool
     /// The stream whose header block is open (HEADERS or PUSH_PROMISE without END_HEADERS), if any.
-    public private(set) var openHeaderBlock: UInt32?
+    public internal(set) var openHeaderBlock: UInt32?
 
     /// A decoder for the frames one peer sends.
     /// - Parameters:

@@ -58,9 +58,9 @@ public struct WebSocketFrameDecoder: Sendable {
     public private(set) var awaitingHandshake: Bool
     /// Whether a fragmented message is open: a text or binary frame without FIN was read and its
     /// final continuation was not (RFC 6455 §5.4).
-    public private(set) var isInsideMessage = false
+    public internal(set) var isInsideMessage = false
     /// The masking key of the frame `decode(frame:)` decoded last; 0 when unmasked or a handshake.
-    public private(set) var lastMaskingKey: UInt32 = 0
+    public internal(set) var lastMaskingKey: UInt32 = 0
     /// Where `withItemBytes` unmasks a masked payload; capacity kept up to 64 KiB.
     private var unmasked: [UInt8] = []
 

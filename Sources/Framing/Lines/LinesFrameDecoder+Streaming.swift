@@ -1,0 +1,2 @@
+/// Frames come whole in streaming mode too: see `StreamingFrameDecoder`.
+extension LinesFrameDecoder: StreamingFrameDecoder {}
