@@ -41,6 +41,8 @@ public final class EventLoop: @unchecked Sendable {
     private var timers: TimerHeap
     private var timerHandlers: [(any EventLoopTimerHandler)?] = []
     private var freeTimerSlots: [Int] = []
+    /// The timer grain in nanoseconds (≥ 1).
+    private let tickNanoseconds: Int64
     /// The timerfd of the fallback wait (kernels without epoll_pwait2), or -1.
     private var timerDescriptor: CInt = -1
     private var armedDeadline: Int64?
@@ -59,8 +61,13 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Starts a loop on a new thread; `readBufferSize` is the size of the one read buffer all its
-    /// connections share (the most one `recv` takes).
-    public init(readBufferSize: Int = 64 * 1024) throws(TransportError) {
+    /// connections share (the most one `recv` takes). `timerTick` is the loop's timer grain: a
+    /// wait for a future deadline ends at the next multiple of it on the monotonic clock, so that
+    /// the heartbeats of many connections due within one tick share one wake-up; no timer fires
+    /// more than one tick late, none early. `.zero`: every deadline to the nanosecond.
+    public init(readBufferSize: Int = 64 * 1024, timerTick: Duration = .microseconds(500)) throws(TransportError) {
+        precondition(timerTick >= .zero, "timerTick must be >= 0")
+        tickNanoseconds = max(1, timerTick.nanosecondCount)
         do {
             epoll = try systemCall { epoll_create1(CInt(EPOLL_CLOEXEC)) }
         } catch {
@@ -218,7 +225,7 @@ public final class EventLoop: @unchecked Sendable {
         var tasks: [@Sendable () -> Void] = []
         var iterationStart = Self.now().nanoseconds
         while !stopping.load(ordering: .acquiring) {
-            let waitDeadline = timers.nextDeadline?.nanoseconds
+            let waitDeadline = timers.nextDeadline.map { roundedUpToTick($0.nanoseconds) }
             let waitStart = Self.now().nanoseconds
             sleeping.store(true, ordering: .sequentiallyConsistent)
             let hasTasks = submitted.withLock { !$0.tasks.isEmpty }
@@ -295,6 +302,14 @@ public final class EventLoop: @unchecked Sendable {
             now = Self.now()
             guard let next = timers.nextDeadline, next <= now else { return }
         }
+    }
+
+    /// `deadline` rounded up to the next multiple of the timer tick (the deadline itself when it
+    /// has passed: due timers run at once).
+    private func roundedUpToTick(_ deadline: Int64) -> Int64 {
+        let remainder = deadline % tickNanoseconds
+        guard remainder != 0, deadline > Self.now().nanoseconds else { return deadline }
+        return deadline - remainder + tickNanoseconds
     }
 
     /// Records the loop's lateness in this iteration when it exceeds a millisecond.
