@@ -93,6 +93,9 @@ extension TransportSuites {
             defer { loop.shutdown() }
             var heartbeat = fastHeartbeats(interval: .milliseconds(1), ackTimeout: .seconds(5))
             heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
+            // A skip then needs the thread to miss three whole intervals (with the default of 2
+            // outstanding, two): rarer on a machine shared with builds and other suites.
+            heartbeat.maxOutstandingPings = 4
             let configuration = ConnectionConfiguration(heartbeat: heartbeat)
             let (clientEnd, serverEnd) = MemoryTransport.pair(on: loop)
             var serverConfiguration = configuration
