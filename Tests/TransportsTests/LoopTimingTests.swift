@@ -109,7 +109,9 @@ extension TransportSuites {
             // shares two cores with several builds) does skip one: up to 1 % is tolerated here,
             // against 5.5 % before the waits were counted from the deadline.
             print("1 ms pings: \(counters.pingsSent) sent, \(counters.pingsSkipped) skipped")
-            #expect(counters.pingsSkipped * 100 <= counters.pingsSent)
+            // Under a sanitizer every wake-up is several times slower: up to 10 %.
+            let percent = runningUnderSanitizer() ? 10 : 1
+            #expect(counters.pingsSkipped * 100 <= counters.pingsSent * percent)
             #expect(client.closeReason == nil)
             await client.close()
             await server.close()
