@@ -1,6 +1,6 @@
 // Load generator of the scale run (Benchmarks/Runtime/scale.py): opens CONNECTIONS loopback TCP
 // connections from SOURCE_IP to HOST:PORT speaking the TCP envelope (spec/envelope.md), sends its
-// preface, and once every connection is up sends one PING per connection per interval, phases
+// preface, and sends one PING per connection per interval from the moment it is up, phases
 // spread evenly over the interval, and times each PONG. It answers the server's PINGs with PONGs.
 // One thread, one epoll set, one read buffer for all connections.
 //
@@ -182,9 +182,13 @@ int main(int argc, char **argv) {
     static uint8_t buffer[65536];
     struct epoll_event events[1024];
 
-    // Connect, at most MAX_PENDING_CONNECTS at a time (the server's backlog is finite).
-    int started = 0, up = 0, pending = 0;
-    while (up < count) {
+    // Connections are opened at most MAX_PENDING_CONNECTS at a time (the server's backlog is
+    // finite); each starts pinging as soon as it is up, at its phase of the schedule, so that a
+    // server's idle timeout never sees a connection that waits for the others.
+    int started = 0, up = 0, pending = 0, cursor = 0;
+    int64_t start = now_ns();
+    for (int i = 0; i < count; i++) connections[i].due_ns = start + interval * i / count;
+    while (!finished && now_ns() < deadline) {
         while (started < count && pending < MAX_PENDING_CONNECTS) {
             Connection *c = &connections[started];
             c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -201,32 +205,10 @@ int main(int argc, char **argv) {
             epoll_ctl(epoll, EPOLL_CTL_ADD, c->fd, &event);
             started += 1; pending += 1;
         }
-        int ready = epoll_wait(epoll, events, 1024, 1000);
-        for (int i = 0; i < ready; i++) {
-            Connection *c = &connections[events[i].data.u32];
-            int error = 0; socklen_t size = sizeof error;
-            getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &size);
-            if (error != 0 || (events[i].events & (EPOLLERR | EPOLLHUP))) {
-                printf("failed connect %u: %s\n", events[i].data.u32, strerror(error)); return 1;
-            }
-            c->up = 1; pending -= 1; up += 1;
-            if (write(c->fd, preface, PREFACE) != PREFACE) { printf("failed preface\n"); return 1; }
-            struct epoll_event event = {.events = EPOLLIN, .data.u32 = events[i].data.u32};
-            epoll_ctl(epoll, EPOLL_CTL_MOD, c->fd, &event);
-        }
-        if (now_ns() > deadline) { printf("failed: %d of %d connected before the deadline\n", up, count); return 1; }
-    }
-    printf("ready %d\n", up);
-    fflush(stdout);
-
-    int64_t start = now_ns();
-    for (int i = 0; i < count; i++) connections[i].due_ns = start + interval * i / count;
-    int cursor = 0;
-    while (!finished && now_ns() < deadline) {
         int64_t now = now_ns();
         while (connections[cursor].due_ns <= now) {
             Connection *c = &connections[cursor];
-            if (!c->dead) send_ping(c, cursor, now);
+            if (c->up && !c->dead) send_ping(c, cursor, now);
             c->due_ns += interval;
             cursor = (cursor + 1) % count;
         }
@@ -235,6 +217,19 @@ int main(int argc, char **argv) {
         for (int i = 0; i < ready; i++) {
             Connection *c = &connections[events[i].data.u32];
             if (c->dead) continue;
+            if (!c->up) {
+                int error = 0; socklen_t size = sizeof error;
+                getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &size);
+                if (error != 0 || (events[i].events & (EPOLLERR | EPOLLHUP))) {
+                    printf("failed connect %u: %s\n", events[i].data.u32, strerror(error)); return 1;
+                }
+                c->up = 1; pending -= 1; up += 1;
+                if (write(c->fd, preface, PREFACE) != PREFACE) { printf("failed preface\n"); return 1; }
+                struct epoll_event event = {.events = EPOLLIN, .data.u32 = events[i].data.u32};
+                epoll_ctl(epoll, EPOLL_CTL_MOD, c->fd, &event);
+                if (up == count) { printf("ready %d\n", up); fflush(stdout); }
+                continue;
+            }
             for (;;) {
                 ssize_t n = read(c->fd, buffer, sizeof buffer);
                 if (n > 0) { consume(c, buffer, (size_t)n); if (c->dead || n < (ssize_t)sizeof buffer) break; continue; }
@@ -244,6 +239,7 @@ int main(int argc, char **argv) {
             }
         }
     }
+    if (up < count) { printf("failed: %d of %d connected before the deadline\n", up, count); return 1; }
     for (int i = 0; i < count; i++) if (!connections[i].dead && connections[i].sequence != 0 && now_ns() - connections[i].sent_ns > interval) missed += 1;
     if (samples_file) {
         FILE *out = fopen(samples_file, "w");
