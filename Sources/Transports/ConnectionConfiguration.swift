@@ -35,6 +35,12 @@ public struct ConnectionConfiguration: Sendable {
     /// Connections we open ourselves are never subject to it (a RESP server, for one, may stay
     /// silent).
     public var handshakeTimeout: Duration? = .seconds(10)
+    /// Local health (on by default): the event loop measures its own lateness (a timer handled
+    /// after its deadline, a wake-up whose events waited behind a long callback) and reports it to
+    /// the engine, so that a stalled process holds its verdicts instead of accusing peers whose
+    /// answers wait unread in the kernel (see `LocalHealthPolicy`). Used when
+    /// `heartbeat.localHealth` is nil; set both to nil to turn local health off.
+    public var localHealth: LocalHealthPolicy? = LocalHealthPolicy()
 
     /// A configuration for `dialect` with the engine's defaults.
     public init(dialect: some StreamDialect = EnvelopeDialect(), heartbeat: HeartbeatConfiguration = .init(), maxFrameSize: Int? = nil,

@@ -32,6 +32,8 @@ public final class EventLoop: @unchecked Sendable {
     private let submitted = Lock<(tasks: [@Sendable () -> Void], finished: Bool)>(([], false))
     private let stopping = Atomic<Bool>(false)
     private let loopThreadID = Atomic<UInt>(0)
+    /// The loop is (about to be) blocked in its wait: work submitted now must wake it.
+    private let sleeping = Atomic<Bool>(false)
     private var thread: pthread_t?
 
     // Confined to the loop thread.
@@ -39,6 +41,15 @@ public final class EventLoop: @unchecked Sendable {
     private var timers: TimerHeap
     private var timerHandlers: [(any EventLoopTimerHandler)?] = []
     private var freeTimerSlots: [Int] = []
+    /// The timerfd of the fallback wait (kernels without epoll_pwait2), or -1.
+    private var timerDescriptor: CInt = -1
+    private var armedDeadline: Int64?
+    private var iteration: UInt64 = 0
+    private var lagIteration: UInt64 = 0
+    private var currentLag: Int64 = 0
+    /// The read buffer every socket transport on this loop reads into: bytes are demuxed in place
+    /// and only a split frame is kept per connection, so an idle connection holds no read buffer.
+    let readBuffer: UnsafeMutableRawBufferPointer
 
     /// The monotonic clock the loop (and the engines it drives) runs on: CLOCK_MONOTONIC.
     public static func now() -> Timestamp {
@@ -47,8 +58,9 @@ public final class EventLoop: @unchecked Sendable {
         return Timestamp(nanoseconds: Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec))
     }
 
-    /// Starts a loop on a new thread.
-    public init() throws(TransportError) {
+    /// Starts a loop on a new thread; `readBufferSize` is the size of the one read buffer all its
+    /// connections share (the most one `recv` takes).
+    public init(readBufferSize: Int = 64 * 1024) throws(TransportError) {
         do {
             epoll = try systemCall { epoll_create1(CInt(EPOLL_CLOEXEC)) }
         } catch {
@@ -62,6 +74,7 @@ public final class EventLoop: @unchecked Sendable {
         }
         wakeDescriptor = eventDescriptor
         timers = TimerHeap(capacity: 64)
+        readBuffer = .allocate(byteCount: readBufferSize, alignment: 16)
         var event = epoll_event()
         event.events = EPOLLIN.rawValue
         event.data.fd = wakeDescriptor
@@ -80,6 +93,8 @@ public final class EventLoop: @unchecked Sendable {
     deinit {
         Glibc.close(epoll)
         Glibc.close(wakeDescriptor)
+        if timerDescriptor >= 0 { Glibc.close(timerDescriptor) }
+        readBuffer.deallocate()
     }
 
     /// Whether the caller runs on this loop's thread.
@@ -93,7 +108,9 @@ public final class EventLoop: @unchecked Sendable {
             submitted.tasks.append(task)
             return true
         }
-        if accepted { wake() } else { task() }
+        // The loop looks for submitted tasks after it has said it sleeps (under the same lock):
+        // a loop that is awake runs the task in this iteration, no wake-up needed.
+        if accepted { if sleeping.load(ordering: .sequentiallyConsistent) { wake() } } else { task() }
     }
 
     /// Stops the loop: the wait is interrupted at once, every registered handler hears
@@ -193,18 +210,35 @@ public final class EventLoop: @unchecked Sendable {
 
     private func run() {
         loopThreadID.store(UInt(pthread_self()), ordering: .releasing)
+        // Timers fire within a microsecond of their deadline, not the default 50 µs slack.
+        _ = heartbeat_set_timer_slack(1_000)
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
         var tasks: [@Sendable () -> Void] = []
+        var iterationStart = Self.now().nanoseconds
         while !stopping.load(ordering: .acquiring) {
-            let count = epoll_wait(epoll, events, CInt(capacity), waitMilliseconds())
+            let waitDeadline = timers.nextDeadline?.nanoseconds
+            let waitStart = Self.now().nanoseconds
+            sleeping.store(true, ordering: .sequentiallyConsistent)
+            let hasTasks = submitted.withLock { !$0.tasks.isEmpty }
+            let count = wait(events, capacity: capacity, until: hasTasks ? 0 : waitDeadline)
+            sleeping.store(false, ordering: .sequentiallyConsistent)
+            let woke = Self.now().nanoseconds
+            iteration &+= 1
+            // How late this wake-up is: past the deadline it waited for, or — when it returned at
+            // once with events — by as long as the previous iteration kept them waiting.
+            var lag: Int64 = 0
+            if let waitDeadline, woke > waitDeadline { lag = woke - waitDeadline }
+            if count > 0 && woke - waitStart < 1_000_000 { lag = max(lag, waitStart - iterationStart) }
+            iterationStart = woke
+            noteLag(lag)
             for index in 0..<max(0, Int(count)) {
                 let event = events[index]
                 let descriptor = event.data.fd
-                if descriptor == wakeDescriptor {
+                if descriptor == wakeDescriptor || descriptor == timerDescriptor {
                     var value: UInt64 = 0
-                    _ = Glibc.read(wakeDescriptor, &value, MemoryLayout<UInt64>.size)
+                    _ = Glibc.read(descriptor, &value, MemoryLayout<UInt64>.size)
                     continue
                 }
                 let flags = event.events
@@ -250,16 +284,45 @@ public final class EventLoop: @unchecked Sendable {
 
     private func fireTimers() {
         let now = Self.now()
+        // Handlers and tasks of this iteration that ran long delay every timer behind them.
+        if let first = timers.nextDeadline, now > first { noteLag(now.nanoseconds - first.nanoseconds) }
         while let slot = timers.popExpired(now: now) {
             timerHandlers[slot]?.timerFired(now: now)
         }
     }
 
-    /// How long epoll_wait may block: until the next deadline, rounded up to a millisecond.
-    private func waitMilliseconds() -> CInt {
-        guard let deadline = timers.nextDeadline else { return -1 }
-        let remaining = deadline.nanoseconds - Self.now().nanoseconds
-        if remaining <= 0 { return 0 }
-        return CInt(min((remaining + 999_999) / 1_000_000, Int64(CInt.max)))
+    /// Records the loop's lateness in this iteration when it exceeds a millisecond.
+    private func noteLag(_ lag: Int64) {
+        guard lag > 1_000_000, lag > (lagIteration == iteration ? currentLag : 0) else { return }
+        currentLag = lag
+        lagIteration = iteration
+    }
+
+    /// The lateness measured in the current iteration (which iteration, and nanoseconds), or nil
+    /// when it is on time. Handlers report it to their engines (local health). Loop thread only.
+    var lagThisIteration: (iteration: UInt64, nanoseconds: Int64)? {
+        lagIteration == iteration && iteration != 0 ? (iteration, currentLag) : nil
+    }
+
+    /// Waits for events until the absolute `deadline` (nanoseconds on the loop's clock; nil: no
+    /// timer), counted from the deadline to the nanosecond: epoll_pwait2 where the kernel has it,
+    /// else a timerfd armed at the deadline.
+    private func wait(_ events: UnsafeMutablePointer<epoll_event>, capacity: Int, until deadline: Int64?) -> CInt {
+        if timerDescriptor < 0 {
+            let timeout = deadline.map { max(0, $0 - Self.now().nanoseconds) } ?? -1
+            let count = heartbeat_epoll_wait_nanoseconds(epoll, events, CInt(capacity), timeout)
+            if count >= 0 || errno != ENOSYS { return count }
+            timerDescriptor = heartbeat_timerfd_create()
+            var event = epoll_event()
+            event.events = EPOLLIN.rawValue
+            event.data.fd = timerDescriptor
+            _ = epoll_ctl(epoll, EPOLL_CTL_ADD, timerDescriptor, &event)
+        }
+        if deadline == 0 { return epoll_wait(epoll, events, CInt(capacity), 0) }
+        if deadline != armedDeadline {
+            _ = heartbeat_timerfd_arm(timerDescriptor, deadline ?? -1)
+            armedDeadline = deadline
+        }
+        return epoll_wait(epoll, events, CInt(capacity), -1)
     }
 }

@@ -8,21 +8,17 @@ public final class SocketTransport: Transport, EventLoopHandler, @unchecked Send
     private weak var sink: (any TransportSink)?
     private var reading = true
     private var wantsWritable = false
-    /// The loop's read buffer: bytes go from here to the demuxer without another copy.
-    private var readBuffer: UnsafeMutableRawBufferPointer
 
     /// The descriptor, while open.
     public private(set) var descriptor: CInt
 
-    /// Wraps a connected socket; configure it (TCP_NODELAY, keepalive, ...) before.
-    public init(socket: consuming Socket, eventLoop: EventLoop, readBufferSize: Int = 64 * 1024) {
+    /// Wraps a connected socket; configure it (TCP_NODELAY, keepalive, ...) before. Reads land in
+    /// the loop's shared read buffer (`EventLoop.init(readBufferSize:)`), not in one of its own.
+    public init(socket: consuming Socket, eventLoop: EventLoop) {
         self.descriptor = socket.descriptor
         self.socket = consume socket
         self.eventLoop = eventLoop
-        readBuffer = .allocate(byteCount: readBufferSize, alignment: 16)
     }
-
-    deinit { readBuffer.deallocate() }
 
     public func start(_ sink: any TransportSink) {
         self.sink = sink
@@ -67,7 +63,9 @@ public final class SocketTransport: Transport, EventLoopHandler, @unchecked Send
     // MARK: EventLoopHandler
 
     public func readable() {
-        // Drain what is there, up to a bound so one busy connection cannot starve the others.
+        // Drain what is there, up to a bound so one busy connection cannot starve the others. The
+        // buffer is the loop's: the sink demuxes it in place before the next read reuses it.
+        let readBuffer = eventLoop.readBuffer
         for _ in 0..<4 {
             let received: Socket.ReceiveResult?
             do {

@@ -134,6 +134,7 @@ enum ProbeCommand {
         let firstOctets = FirstOctets()
         var configuration = ConnectionConfiguration(dialect: sniffing(stream, into: firstOctets), heartbeat: heartbeat)
         configuration.closeOnPeerDead = false
+        if !options.localHealth { configuration.localHealth = nil }
         let connection = try await HeartbeatConnection.connect(to: address, configuration: configuration, on: loop)
         if jsonl {
             var start = JSONLine(event: "start")

@@ -26,8 +26,10 @@ extension ProbeCommand {
         heartbeat.missedPongsBeforeDead = 2
         heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
         heartbeat.localHealth = options.localHealth ? LocalHealthPolicy() : nil
+        var connectionConfiguration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
+        if !options.localHealth { connectionConfiguration.localHealth = nil }
         let configuration = ReconnectConfiguration(
-            connection: ConnectionConfiguration(dialect: stream, heartbeat: heartbeat),
+            connection: connectionConfiguration,
             circuitBreaker: CircuitBreaker(failureThreshold: 8, coolDown: .seconds(2)),
             writePolicy: .failFast, connectTimeout: options.ackTimeout)
         let link = ReconnectingConnection(to: address, configuration: configuration, on: loop)

@@ -17,4 +17,17 @@ static inline int heartbeat_fionread(int fd, int *count) { return ioctl(fd, FION
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), a GNU extension Swift cannot see.
 int heartbeat_accept_nonblocking(int fd);
 
+/// epoll_pwait2 with a relative timeout in nanoseconds (negative: wait forever), no signal mask.
+/// Returns -1 with errno ENOSYS where the kernel lacks it (before Linux 5.11).
+int heartbeat_epoll_wait_nanoseconds(int epfd, struct epoll_event *events, int maxevents, long long timeout);
+
+/// A non-blocking, close-on-exec timerfd on CLOCK_MONOTONIC (the fallback when epoll_pwait2 is missing).
+int heartbeat_timerfd_create(void);
+
+/// Arms `fd` to expire at the absolute CLOCK_MONOTONIC time `deadline` (nanoseconds); negative disarms.
+int heartbeat_timerfd_arm(int fd, long long deadline);
+
+/// prctl(PR_SET_TIMERSLACK): how late the kernel may fire this thread's timers to batch wake-ups.
+int heartbeat_set_timer_slack(unsigned long nanoseconds);
+
 #endif

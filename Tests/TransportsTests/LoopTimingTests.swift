@@ -1,0 +1,109 @@
+import Framing
+import Glibc
+import Heartbeat
+import Testing
+import Transports
+
+/// Runs `body` on `loop`'s thread and returns once it has run.
+func onLoop(_ loop: EventLoop, _ body: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        loop.execute {
+            body()
+            continuation.resume()
+        }
+    }
+}
+
+/// Counts RTT samples on `events` until `count` have arrived; false if the stream ended first.
+func awaitRTTSamples(_ events: AsyncStream<ConnectionEvent>, _ count: Int) async -> Bool {
+    var samples = 0
+    for await event in events {
+        if case .heartbeat(let heartbeat) = event, case .rttSample = heartbeat.kind {
+            samples += 1
+            if samples == count { return true }
+        }
+    }
+    return false
+}
+
+extension TransportSuites {
+    @Suite(.timeLimit(.minutes(2))) struct LoopTimingTests {
+        /// Local health is on by default: a client whose loop thread is blocked for five times the
+        /// ack timeout does not declare its (healthy) peer dead — the pong waiting in the kernel is
+        /// read before the verdict — while a peer that really stops answering is still declared
+        /// dead afterwards.
+        @Test func stalledLoopDoesNotAccusePeer() async throws {
+            let serverLoop = try EventLoop()
+            defer { serverLoop.shutdown() }
+            let clientLoop = try EventLoop()
+            defer { clientLoop.shutdown() }
+            var heartbeat = fastHeartbeats(interval: .milliseconds(100), ackTimeout: .milliseconds(300))
+            heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
+            let configuration = ConnectionConfiguration(heartbeat: heartbeat)
+            #expect(configuration.localHealth != nil)
+            // The server only answers: its own pings would (rightly) find the stalled client dead.
+            var serverHeartbeat = heartbeat
+            serverHeartbeat.pingInterval = .seconds(3600)
+            serverHeartbeat.ackTimeout = .seconds(60)
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"),
+                                                            configuration: ConnectionConfiguration(heartbeat: serverHeartbeat), on: serverLoop)
+            let accepted = Task { () -> HeartbeatConnection? in
+                for await connection in listener.connections { return connection }
+                return nil
+            }
+            let client = try await HeartbeatConnection.connect(to: listener.localAddress, configuration: configuration, on: clientLoop)
+            let server = try #require(await accepted.value)
+            #expect(await awaitRTTSamples(client.events, 2))
+
+            // The server's loop is busy for 400 ms, so that a ping the client sends meanwhile is
+            // answered late; right after that ping, the client's process stalls: its loop thread
+            // does nothing for 1.5 s (5 × ackTimeout). When it runs again the pong waits in the
+            // kernel and the ack deadline is long past.
+            serverLoop.execute { usleep(400_000) }
+            let serverStalled = EventLoop.now()
+            _ = await firstEvent(client.events) { event in
+                guard case .heartbeat(let heartbeat) = event, case .pingSent = heartbeat.kind else { return false }
+                return heartbeat.time > serverStalled
+            }
+            await onLoop(clientLoop) { usleep(1_500_000) }
+            #expect(await awaitRTTSamples(client.events, 3))
+            #expect(client.closeReason == nil)
+            #expect(client.counters.peerDeaths == 0)
+            #expect(client.counters.localLags >= 1)
+
+            // A peer that really stops answering is still found dead.
+            server.pauseReading()
+            let closed = await firstEvent(client.events) { if case .closed = $0 { true } else { false } }
+            guard case .closed(.peerDead) = closed else {
+                Issue.record("expected a peer-dead verdict, got \(String(describing: closed))")
+                return
+            }
+            await server.close()
+            await listener.close()
+        }
+
+        /// Exact timers: at a 1 ms ping interval, 10,000 pings go out without one being skipped.
+        /// Both ends share one loop, so that a busy machine (or a sanitizer) that delays the
+        /// thread delays the answer and the next ping alike: a skip here means the loop handled a
+        /// timer before the input that was ready with it, or woke too early and ticked twice.
+        /// (Two loops on an idle machine skip none either; the report has the figures.)
+        @Test func oneMillisecondPingsAreNotSkipped() async throws {
+            let serverLoop = try EventLoop()
+            defer { serverLoop.shutdown() }
+            let clientLoop = serverLoop
+            var heartbeat = fastHeartbeats(interval: .milliseconds(1), ackTimeout: .seconds(5))
+            heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
+            let configuration = ConnectionConfiguration(heartbeat: heartbeat)
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"),
+                                                            configuration: configuration, on: serverLoop)
+            let client = try await HeartbeatConnection.connect(to: listener.localAddress, configuration: configuration, on: clientLoop)
+            #expect(await awaitRTTSamples(client.events, 10_000))
+            let counters = client.counters
+            #expect(counters.pingsSent >= 10_000)
+            #expect(counters.pingsSkipped == 0)
+            #expect(client.closeReason == nil)
+            await client.close()
+            await listener.close()
+        }
+    }
+}
