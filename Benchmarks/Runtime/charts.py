@@ -64,7 +64,10 @@ def scale_chart(path, out_dir):
             axis.axhline(1024, color="gray", linestyle=":", label="target: 1 KiB")
         axis.set_xlabel("connections, 1 heartbeat/s each")
         axis.set_title(title, fontsize=10)
-        axis.set_ylim(bottom=0)
+        if key == "rtt_p99_us":
+            axis.set_yscale("log")
+        else:
+            axis.set_ylim(bottom=0)
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=7)
     figure.suptitle(f"Scale run: one server process, medians of {data['args']['repeats']} runs, {data['args']['window']} s windows")

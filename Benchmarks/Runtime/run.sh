@@ -13,7 +13,8 @@
 #   --base DIR  DIR holds hb and runtime-echo built from another commit (the baseline); they run
 #               side by side with this tree's as "ours"/"hb" (DIR) and "ours-new"/"hb-new" (here)
 # Environment: RUNTIME_BENCH_OUT (default docs/benchmarks) for the JSON and the charts;
-#   RUNTIME_BENCH_REPEATS (default 3), RUNTIME_BENCH_COUNTS (default 1000,10000,19000).
+#   RUNTIME_BENCH_REPEATS (default 3), RUNTIME_BENCH_COUNTS (default 1000,10000,19000),
+#   RUNTIME_BENCH_IMPLS (echo.py --impls: default all that the builds have).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 smoke=0
@@ -40,6 +41,8 @@ done
 bench_bin=$(swift build -c release --package-path Benchmarks --show-bin-path)
 test -x "$hb" && test -x "$bench_bin/runtime-echo" && test -x "$bench_bin/nio-heartbeat-server"
 
+impls=()
+if [ -n "${RUNTIME_BENCH_IMPLS:-}" ]; then impls=(--impls "$RUNTIME_BENCH_IMPLS"); fi
 if [ -n "$base" ]; then
     echo_args=(--echo "$base/runtime-echo" --echo-new "$bench_bin/runtime-echo")
     scale_args=(--hb "$base/hb" --hb-new "$hb")
@@ -51,7 +54,7 @@ fi
 if [ "$smoke" = 1 ]; then
     scratch=$(mktemp -d)
     trap 'rm -rf "$scratch"' EXIT
-    python3 Benchmarks/Runtime/echo.py --pingpong "$c_bin/pingpong" "${echo_args[@]}" --rounds 2000 --repeats 1 \
+    python3 Benchmarks/Runtime/echo.py --pingpong "$c_bin/pingpong" "${echo_args[@]}" ${impls[@]+"${impls[@]}"} --rounds 2000 --repeats 1 \
         --out "$scratch/echo.json"
     python3 Benchmarks/Runtime/scale.py "${scale_args[@]}" --nio "$bench_bin/nio-heartbeat-server" --loadgen "$c_bin/loadgen" \
         --counts 200 --repeats 1 --warmup 1 --window 2 --out "$scratch/scale.json"
@@ -75,7 +78,7 @@ PY
     exit 0
 fi
 
-python3 Benchmarks/Runtime/echo.py --pingpong "$c_bin/pingpong" "${echo_args[@]}" --repeats "$repeats" --out "$out/runtime-echo.json"
+python3 Benchmarks/Runtime/echo.py --pingpong "$c_bin/pingpong" "${echo_args[@]}" ${impls[@]+"${impls[@]}"} --repeats "$repeats" --out "$out/runtime-echo.json"
 python3 Benchmarks/Runtime/scale.py "${scale_args[@]}" --nio "$bench_bin/nio-heartbeat-server" --loadgen "$c_bin/loadgen" \
     --counts "$counts" --repeats "$repeats" --out "$out/runtime-scale.json"
 python3 Benchmarks/Runtime/charts.py --echo "$out/runtime-echo.json" --scale "$out/runtime-scale.json" --out-dir "$out"
