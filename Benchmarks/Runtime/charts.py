@@ -2,7 +2,8 @@
 """Charts of the runtime benchmarks (issue 10 item 7) from the JSON that echo.py and scale.py write:
   runtime-echo-rtt.png   echo round-trip distributions (CDF), ours vs SwiftNIO vs C, unpinned | pinned
   runtime-scale.png      RSS per connection, CPU per heartbeat and RTT p99 against connection count
-Usage: charts.py --echo ECHO.json --scale SCALE.json --out-dir docs/benchmarks
+Usage: charts.py --echo ECHO.json --scale SCALE.json [--out-dir docs/benchmarks] [--markdown]
+--markdown prints the median tables as Markdown (BENCHMARKS.md) instead of drawing.
 Needs matplotlib (pip install matplotlib==3.11.2).
 """
 import argparse, json, os
@@ -13,9 +14,10 @@ import matplotlib.pyplot as plt
 
 LABELS = {"c": "C blocking sockets", "ours": "ours, async API (main)", "nio": "SwiftNIO",
           "ours-new": "ours, async API (runtime branch)", "loop-new": "ours, loop-thread API (runtime branch)",
-          "hb": "hb serve (main)", "hb-new": "hb serve (runtime branch)"}
+          "hb": "hb serve (main)", "hb-new": "hb serve (runtime branch)",
+          "hb-new@loops=2": "hb serve --loops 2 (runtime branch)", "nio@threads=2": "SwiftNIO, 2 loops"}
 COLORS = {"c": "black", "ours": "tab:red", "nio": "tab:blue", "ours-new": "tab:orange", "loop-new": "tab:green",
-          "hb": "tab:red", "hb-new": "tab:orange"}
+          "hb": "tab:red", "hb-new": "tab:orange", "hb-new@loops=2": "tab:green", "nio@threads=2": "tab:cyan"}
 
 
 def echo_chart(path, out_dir):
@@ -77,12 +79,42 @@ def scale_chart(path, out_dir):
     print("wrote", target)
 
 
+def markdown(echo_path, scale_path):
+    """The median tables as Markdown, for BENCHMARKS.md."""
+    if echo_path:
+        with open(echo_path) as f:
+            data = json.load(f)
+        print("| implementation | pinned | RTT p50 (µs) | RTT p99 (µs) | p50 / C | context switches / RT | mallocs / RT |")
+        print("|---|---|---|---|---|---|---|")
+        for row in data["medians"]:
+            ratio = f"{row['p50_vs_c']:.2f}" if row.get("p50_vs_c") else "-"
+            print(f"| {LABELS.get(row['impl'], row['impl'])} | {'yes' if row['pinned'] else 'no'} | {row['p50_us']:.1f} | "
+                  f"{row['p99_us']:.1f} | {ratio} | {row['csw_per_rt']:.2f} | {row['mallocs_per_rt']:.1f} |")
+        print()
+    if scale_path:
+        with open(scale_path) as f:
+            data = json.load(f)
+        print("| server | connections | threads | RSS / connection (B) | user CPU / hb (µs) | system CPU / hb (µs) | "
+              "total CPU / hb (µs) | RTT p50 (µs) | RTT p99 (µs) | missed pongs | closed / dead verdicts |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for row in data["medians"]:
+            print(f"| {LABELS.get(row['server'], row['server'])} | {row['connections']:,} | {row['threads']:.0f} | "
+                  f"{row['rss_per_connection_bytes']:,.0f} | {row['user_us_per_heartbeat']:.1f} | {row['system_us_per_heartbeat']:.1f} | "
+                  f"{row['cpu_us_per_heartbeat']:.1f} | {row['rtt_p50_us']:,.0f} | {row['rtt_p99_us']:,.0f} | {row['missed']:.0f} | "
+                  f"{row['closed_by_server']:.0f} / {row['server_verdicts']:.0f} |")
+        print()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--echo")
     parser.add_argument("--scale")
     parser.add_argument("--out-dir", default="docs/benchmarks")
+    parser.add_argument("--markdown", action="store_true", help="print the median tables as Markdown instead")
     args = parser.parse_args()
+    if args.markdown:
+        markdown(args.echo, args.scale)
+        return
     os.makedirs(args.out_dir, exist_ok=True)
     if args.echo:
         echo_chart(args.echo, args.out_dir)

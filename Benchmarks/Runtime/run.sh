@@ -14,7 +14,8 @@
 #               side by side with this tree's as "ours"/"hb" (DIR) and "ours-new"/"hb-new" (here)
 # Environment: RUNTIME_BENCH_OUT (default docs/benchmarks) for the JSON and the charts;
 #   RUNTIME_BENCH_REPEATS (default 3), RUNTIME_BENCH_COUNTS (default 1000,10000,19000),
-#   RUNTIME_BENCH_IMPLS (echo.py --impls: default all that the builds have).
+#   RUNTIME_BENCH_IMPLS (echo.py --impls: default all that the builds have), RUNTIME_BENCH_SERVERS
+#   (scale.py --servers, e.g. hb,hb-new,hb-new@loops=2,nio,nio@threads=2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 smoke=0
@@ -43,6 +44,8 @@ test -x "$hb" && test -x "$bench_bin/runtime-echo" && test -x "$bench_bin/nio-he
 
 impls=()
 if [ -n "${RUNTIME_BENCH_IMPLS:-}" ]; then impls=(--impls "$RUNTIME_BENCH_IMPLS"); fi
+servers=()
+if [ -n "${RUNTIME_BENCH_SERVERS:-}" ]; then servers=(--servers "$RUNTIME_BENCH_SERVERS"); fi
 if [ -n "$base" ]; then
     echo_args=(--echo "$base/runtime-echo" --echo-new "$bench_bin/runtime-echo")
     scale_args=(--hb "$base/hb" --hb-new "$hb")
@@ -80,5 +83,5 @@ fi
 
 python3 Benchmarks/Runtime/echo.py --pingpong "$c_bin/pingpong" "${echo_args[@]}" ${impls[@]+"${impls[@]}"} --repeats "$repeats" --out "$out/runtime-echo.json"
 python3 Benchmarks/Runtime/scale.py "${scale_args[@]}" --nio "$bench_bin/nio-heartbeat-server" --loadgen "$c_bin/loadgen" \
-    --counts "$counts" --repeats "$repeats" --out "$out/runtime-scale.json"
+    ${servers[@]+"${servers[@]}"} --counts "$counts" --repeats "$repeats" --out "$out/runtime-scale.json"
 python3 Benchmarks/Runtime/charts.py --echo "$out/runtime-echo.json" --scale "$out/runtime-scale.json" --out-dir "$out"

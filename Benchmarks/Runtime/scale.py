@@ -3,7 +3,8 @@
 processes, each from its own 127.0.0.x source address, every connection sending one envelope PING
 per interval and timing the PONG.
 
-Servers (one or more, interleaved in one run so they share the machine's load):
+Servers (one or more, interleaved in one run so they share the machine's load; a suffix
+@loops=N (hb, hb-new: hb serve --loops N) or @threads=N (nio) runs N event loops, else one):
   hb      hb serve --dialect tcp (release build) --interval 3600: it only answers, as the NIO server
   hb-new  the same from another build (e.g. branch runtime), given with --hb-new
   nio     nio-heartbeat-server: SwiftNIO with our envelope codec in a ChannelHandler and an
@@ -14,7 +15,7 @@ missed/late pongs, connections the server closed, the server's own verdicts (hb:
 closing events; nio: idle closes). Every step is bounded in time; every process is stopped.
 
 Usage: scale.py --hb PATH --nio PATH --loadgen PATH [--hb-new PATH] [--counts 1000,10000,19000]
-                [--repeats 3] [--warmup 3] [--window 10] [--out FILE.json] [--samples-dir DIR]
+                [--servers hb,hb-new,hb-new@loops=2,nio] [--repeats 3] [--warmup 3] [--window 10] [--out FILE.json]
 Prints one line per run and a table of medians; --out writes every run as JSON.
 """
 import argparse, json, os, signal, statistics, subprocess, sys, tempfile, time
@@ -60,17 +61,19 @@ def readline(process, deadline, what):
 
 
 def start_server(kind, paths, workdir):
-    log = open(os.path.join(workdir, f"{kind}.log"), "w")
+    log = open(os.path.join(workdir, "server.log"), "w")
+    binary, _, variant = kind.partition("@")
+    threads = variant.split("=")[1] if variant else "1"
     if kind.startswith("hb"):
-        command = [paths[kind], "serve", "--dialect", "tcp", "--port", "0", "--format", "jsonl", "--interval", "3600",
-                   "--timeout", "3"]
+        command = [paths[binary], "serve", "--dialect", "tcp", "--port", "0", "--format", "jsonl", "--interval", "3600",
+                   "--timeout", "3"] + (["--loops", threads] if variant else [])
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
         first = json.loads(readline(process, time.monotonic() + 20, kind))
         port = int(first["address"].rsplit(":", 1)[1])
         # The rest of hb's jsonl log goes to a file, read once the run ends.
         drain = subprocess.Popen(["cat"], stdin=process.stdout, stdout=log)
     else:
-        process = subprocess.Popen([paths["nio"], "--port", "0", "--threads", "1", "--idle", "3"], stdout=subprocess.PIPE,
+        process = subprocess.Popen([paths["nio"], "--port", "0", "--threads", threads, "--idle", "3"], stdout=subprocess.PIPE,
                                    stderr=log, text=True)
         port = int(readline(process, time.monotonic() + 20, kind).split()[1])
         drain = None
@@ -190,7 +193,7 @@ def main():
     parser.add_argument("--hb-new")
     parser.add_argument("--nio", required=True)
     parser.add_argument("--loadgen", required=True)
-    parser.add_argument("--servers", default=None, help="comma-separated subset of hb,hb-new,nio")
+    parser.add_argument("--servers", default=None, help="comma-separated: hb, hb-new, nio, each optionally @loops=N / @threads=N")
     parser.add_argument("--counts", default="1000,10000,19000")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=float, default=3)
@@ -210,9 +213,9 @@ def main():
                 print(json.dumps({k: v for k, v in run.items() if k != "rtt_histogram_us"}), flush=True)
     table = medians(runs)
     print("\nmedians of", args.repeats, "runs:")
-    print("server  conns  threads  RSS/conn(B)  user/hb(us)  sys/hb(us)  cpu/hb(us)  sched/hb(us)  p50(us)  p99(us)  missed  late  closed  verdicts")
+    print("server          conns  threads  RSS/conn(B)  user/hb(us)  sys/hb(us)  cpu/hb(us)  sched/hb(us)  p50(us)  p99(us)  missed  late  closed  verdicts")
     for row in table:
-        print(f"{row['server']:7} {row['connections']:6} {row['threads']:7} {row['rss_per_connection_bytes']:11.0f} "
+        print(f"{row['server']:15} {row['connections']:6} {row['threads']:7} {row['rss_per_connection_bytes']:11.0f} "
               f"{row['user_us_per_heartbeat']:11.2f} {row['system_us_per_heartbeat']:11.2f} {row['cpu_us_per_heartbeat']:11.2f} "
               f"{row['scheduled_us_per_heartbeat']:12.2f} {row['rtt_p50_us']:8} {row['rtt_p99_us']:8} {row['missed']:7} "
               f"{row['late']:5} {row['closed_by_server']:7} {row['server_verdicts']:9}")
