@@ -20,3 +20,7 @@ public func allocatedBytes(during body: () throws -> Void) rethrows -> UInt64 {
     try body()
     return malloc_counter_thread_allocated_bytes() - before
 }
+
+/// Allocations the calling thread has made since it started (read it twice, on the same thread,
+/// to count a window that is not one closure: callbacks on an event loop's thread, for one).
+public func threadAllocationCount() -> UInt64 { malloc_counter_thread_allocations() }

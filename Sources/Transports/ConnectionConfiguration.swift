@@ -41,6 +41,10 @@ public struct ConnectionConfiguration: Sendable {
     /// answers wait unread in the kernel (see `LocalHealthPolicy`). Used when
     /// `heartbeat.localHealth` is nil; set both to nil to turn local health off.
     public var localHealth: LocalHealthPolicy? = LocalHealthPolicy()
+    /// Makes the loop-thread handler of each connection made with this configuration (the
+    /// zero-hop API, see `ConnectionHandler`); nil (the default): business frames go to
+    /// `HeartbeatConnection.inbound`.
+    public var handler: (@Sendable () -> any ConnectionHandler)?
 
     /// A configuration for `dialect` with the engine's defaults.
     public init(dialect: some StreamDialect = EnvelopeDialect(), heartbeat: HeartbeatConfiguration = .init(), maxFrameSize: Int? = nil,

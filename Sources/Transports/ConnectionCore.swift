@@ -29,7 +29,7 @@ func makeConnectionCore(transport: any Transport, configuration: ConnectionConfi
 /// One connection's machinery on its loop's thread: the transport, the sans-IO `HeartbeatSession`,
 /// the outbound queue, and the hand-off to the application. All of it is confined to the loop
 /// thread; `HeartbeatConnection` reaches it through `eventLoop.execute`.
-final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportSink, EventLoopTimerHandler, @unchecked Sendable {
+final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnectionCore, TransportSink, EventLoopTimerHandler, @unchecked Sendable {
     let eventLoop: EventLoop
     let configuration: ConnectionConfiguration
     let inbound: InboundQueue
@@ -42,11 +42,21 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
     private var session: HeartbeatSession<D>
     private var timerSlot = -1
 
-    /// Business frames encoded and waiting, with the octets of the head already written.
-    private var outbound: [[UInt8]] = []
-    private var outboundHead = 0
-    private var headWritten = 0
+    /// Business frames encoded and waiting, back to back (one write takes as many as fit), from
+    /// `outboundStart`; `frameEnds[frameEndsHead...]` are where the frames not yet fully written
+    /// end, so heartbeats go out only between frames. Sized lazily: an idle connection holds none.
+    private var outbound: [UInt8] = []
+    private var outboundStart = 0
+    private var frameEnds: [Int] = []
+    private var frameEndsHead = 0
     private var outboundBytes = 0
+    /// The loop-thread handler, if the configuration makes one.
+    private var handler: (any ConnectionHandler)?
+    /// Business writes a handler made while a read was being demuxed: the payloads back to back,
+    /// encoded once the read is handled (the session is busy until then).
+    private var stagedPayloads: [UInt8] = []
+    private var stagedWrites: [StagedWrite] = []
+    private var delivering = false
     /// The application asked to close (rather than the peer).
     private var closeRequested = false
     /// Business writes waiting for the opening handshake, not yet encoded.
@@ -91,8 +101,71 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
     /// Starts on the loop thread: registers the transport and the timer, sends the preface.
     func start() {
         timerSlot = eventLoop.makeTimer(self)
+        handler = configuration.handler?()
+        handler?.connectionStarted(context: ConnectionContext(core: self))
         transport.start(self)
         afterInput()
+    }
+
+    // MARK: Loop-thread API (ConnectionContext)
+
+    func writeOnLoop(_ bytes: RawSpan, type: UInt64?) -> Bool {
+        guard closedError == nil, closeDeadline == nil else { return false }
+        if delivering {
+            bytes.withUnsafeBytes { stagedPayloads.append(contentsOf: $0) }
+            stagedWrites.append(StagedWrite(type: type, count: bytes.byteCount))
+            return true
+        }
+        if session.isOpen && heldWrites.isEmpty {
+            let before = outbound.count
+            session.encodeData(bytes, type: type, to: &outbound)
+            noteEncoded(from: before)
+        } else {
+            heldWrites.append((bytes.withUnsafeBytes { Array($0) }, type))
+            outboundBytes += bytes.byteCount
+        }
+        session.sentBusinessData(now: EventLoop.now())
+        flush()
+        return closedError == nil
+    }
+
+    var queuedOutboundBytes: Int { outboundBytes }
+
+    func closeOnLoop() {
+        if closedError != nil { return }
+        closeRequested = true
+        guard closeDeadline == nil else { return }
+        session.appendClose(code: session.closeCodes.noError, reason: "")
+        closeDeadline = EventLoop.now() + configuration.closeTimeout
+        flush()
+        finishCloseIfDrained()
+        scheduleTimer()
+    }
+
+    /// Encodes the writes a handler made during a read, in order, now that the session is free.
+    private func encodeStagedWrites() {
+        guard !stagedWrites.isEmpty else { return }
+        var offset = 0
+        let now = EventLoop.now()
+        // By index: the debug build's generic iterator would allocate for each element.
+        for index in stagedWrites.indices {
+            let write = stagedWrites[index]
+            if session.isOpen && heldWrites.isEmpty {
+                let before = outbound.count
+                stagedPayloads.withUnsafeBytes { payloads in
+                    session.encodeData(UnsafeRawBufferPointer(rebasing: payloads[offset..<offset + write.count]).bytes,
+                                       type: write.type, to: &outbound)
+                }
+                noteEncoded(from: before)
+            } else {
+                heldWrites.append((Array(stagedPayloads[offset..<offset + write.count]), write.type))
+                outboundBytes += write.count
+            }
+            offset += write.count
+        }
+        stagedWrites.removeAll(keepingCapacity: stagedWrites.capacity <= 64)
+        stagedPayloads.removeAll(keepingCapacity: stagedPayloads.capacity <= 16 * 1024)
+        session.sentBusinessData(now: now)
     }
 
     // MARK: Application requests (loop thread)
@@ -120,13 +193,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
     func close(_ waiter: Handoff<Void>) {
         if closedError != nil { return waiter.succeed(()) }
         closeWaiters.append(waiter)
-        closeRequested = true
-        guard closeDeadline == nil else { return }
-        session.appendClose(code: session.closeCodes.noError, reason: "")
-        closeDeadline = EventLoop.now() + configuration.closeTimeout
-        flush()
-        finishCloseIfDrained()
-        scheduleTimer()
+        closeOnLoop()
     }
 
     func setTerminationHandler(_ handler: @escaping () -> Void) {
@@ -152,10 +219,16 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
     }
 
     private func encode(_ bytes: [UInt8], type: UInt64?) {
-        var frames: [UInt8] = []
-        frames.reserveCapacity(bytes.count + 16)
-        bytes.withUnsafeBytes { session.encodeData($0.bytes, type: type, to: &frames) }
-        append(frames)
+        let before = outbound.count
+        bytes.withUnsafeBytes { session.encodeData($0.bytes, type: type, to: &outbound) }
+        noteEncoded(from: before)
+    }
+
+    /// The octets from `before` to the end of `outbound` are one write's frames.
+    private func noteEncoded(from before: Int) {
+        guard outbound.count > before else { return }
+        frameEnds.append(outbound.count)
+        outboundBytes += outbound.count - before
     }
 
     /// Business writes made before the opening handshake completed, encoded once it has.
@@ -169,11 +242,6 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
         }
     }
 
-    private func append(_ frame: [UInt8]) {
-        outbound.append(frame)
-        outboundBytes += frame.count
-    }
-
     // MARK: TransportSink
 
     func transportReceived(_ bytes: RawSpan) {
@@ -182,10 +250,20 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
         reportLoopLag(now: now)
         var overLimit = false
         do {
-            try session.receive(bytes, now: now) { header, payload in
-                let frame = InboundFrame(header: header, payload: payload.withUnsafeBytes { Array($0) })
-                if !inbound.push(frame) { overLimit = true }
+            if let handler {
+                delivering = true
+                defer { delivering = false }
+                let context = ConnectionContext(core: self)
+                try session.receive(bytes, now: now) { header, payload in
+                    handler.frameReceived(header, payload: payload, context: context)
+                }
+            } else {
+                try session.receive(bytes, now: now) { header, payload in
+                    let frame = InboundFrame(header: header, payload: payload.withUnsafeBytes { Array($0) })
+                    if !inbound.push(frame) { overLimit = true }
+                }
             }
+            encodeStagedWrites()
         } catch {
             eventSink.yield(.closed(.framing(error)))
             session.appendClose(code: error.code, reason: error.reason.identifier)
@@ -282,14 +360,15 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
         eventLoop.setDeadline(timerSlot, deadline)
     }
 
-    /// Writes heartbeats at frame boundaries ahead of business frames, then business frames,
-    /// until the transport takes no more.
+    /// Writes heartbeats at frame boundaries ahead of business frames, then business frames —
+    /// as many as fit in one write — until the transport takes no more.
     private func flush() {
         guard closedError == nil else { return }
         encodeHeldWrites()
         do {
             while true {
-                if headWritten == 0 && (writingControl || session.hasControlBytes) {
+                let atBoundary = outboundStart == 0 || (frameEndsHead > 0 && frameEnds[frameEndsHead - 1] == outboundStart)
+                if atBoundary && (writingControl || session.hasControlBytes) {
                     writingControl = true
                     let written = try session.withPendingControlBytes { control in
                         try control.withUnsafeBytes { try transport.write($0) }
@@ -299,19 +378,23 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
                     writingControl = false
                     continue
                 }
-                guard outboundHead < outbound.count, session.isOpen else { break }
-                let written = try outbound[outboundHead].withUnsafeBytes { frame in
-                    try transport.write(UnsafeRawBufferPointer(rebasing: frame[headWritten...]))
+                guard outboundStart < outbound.count, session.isOpen else { break }
+                // Up to the end of the current frame only while a heartbeat waits for a boundary.
+                let end = session.hasControlBytes ? frameEnds[frameEndsHead] : outbound.count
+                let requested = end - outboundStart
+                let written = try outbound.withUnsafeBytes { queued in
+                    try transport.write(UnsafeRawBufferPointer(rebasing: queued[outboundStart..<end]))
                 }
-                headWritten += written
+                outboundStart += written
                 outboundBytes -= written
-                guard headWritten == outbound[outboundHead].count else { return }
-                outboundHead += 1
-                headWritten = 0
-                if outboundHead == outbound.count {
-                    outbound.removeAll(keepingCapacity: outbound.capacity <= 64)
-                    outboundHead = 0
+                while frameEndsHead < frameEnds.count && frameEnds[frameEndsHead] <= outboundStart { frameEndsHead += 1 }
+                if outboundStart == outbound.count {
+                    outbound.removeAll(keepingCapacity: outbound.capacity <= 16 * 1024)
+                    frameEnds.removeAll(keepingCapacity: frameEnds.capacity <= 64)
+                    outboundStart = 0
+                    frameEndsHead = 0
                 }
+                if written < requested { return }
             }
         } catch let error as TransportError {
             return terminate(error)
@@ -327,7 +410,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
 
     private func finishCloseIfDrained() {
         guard closeDeadline != nil, closedError == nil else { return }
-        if outboundHead == outbound.count && heldWrites.isEmpty && !session.hasControlBytes {
+        if outboundStart == outbound.count && heldWrites.isEmpty && !session.hasControlBytes {
             terminate(closeRequested || !peerSaidGoodbye ? .closed : .endOfStream)
         }
     }
@@ -341,8 +424,13 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
             eventLoop.releaseTimer(timerSlot)
             timerSlot = -1
         }
-        outbound.removeAll()
+        outbound = []
+        frameEnds = []
+        outboundStart = 0
+        frameEndsHead = 0
         outboundBytes = 0
+        stagedPayloads = []
+        stagedWrites = []
         status.withLock { [engine = session.engine] in
             $0.closed = error
             $0.state = engine.state
@@ -356,9 +444,16 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, TransportS
         writers.removeAll()
         for waiter in closeWaiters { waiter.succeed(()) }
         closeWaiters.removeAll()
+        handler.take()?.connectionClosed(error)
         terminationHandler.take()?()
     }
 
+}
+
+/// A business write a handler made during a read: its type and payload length.
+struct StagedWrite {
+    var type: UInt64?
+    var count: Int
 }
 
 /// What other threads may read about a connection.

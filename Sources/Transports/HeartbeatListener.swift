@@ -33,6 +33,21 @@ public final class HeartbeatListener: Sendable {
     /// `configuration.handshakeTimeout` closes peers that never complete their preface.
     public static func bind(to address: SocketAddress, configuration: ConnectionConfiguration = .init(),
                             backlog: CInt = 1024, maxConnections: Int? = nil, on loop: EventLoop) async throws -> HeartbeatListener {
+        try await bind(to: address, configuration: configuration, backlog: backlog, maxConnections: maxConnections,
+                       acceptingOn: loop, connectionLoops: [loop])
+    }
+
+    /// Binds and listens on `address` like `bind(to:configuration:backlog:maxConnections:on:)`,
+    /// accepting on the group's first loop and running each accepted connection on the group's
+    /// loops in turn (accept hand-off): the connections are spread evenly across the cores.
+    public static func bind(to address: SocketAddress, configuration: ConnectionConfiguration = .init(),
+                            backlog: CInt = 1024, maxConnections: Int? = nil, on group: EventLoopGroup) async throws -> HeartbeatListener {
+        try await bind(to: address, configuration: configuration, backlog: backlog, maxConnections: maxConnections,
+                       acceptingOn: group.loops[0], connectionLoops: group.loops)
+    }
+
+    private static func bind(to address: SocketAddress, configuration: ConnectionConfiguration, backlog: CInt,
+                             maxConnections: Int?, acceptingOn loop: EventLoop, connectionLoops: [EventLoop]) async throws -> HeartbeatListener {
         if let maxConnections { precondition(maxConnections >= 0, "maxConnections must be >= 0") }
         if case .unix(let path) = address { unlink(path) }
         let socket = try Connector.makeSocket(for: address, configuration)
@@ -47,7 +62,7 @@ public final class HeartbeatListener: Sendable {
         }
         let (stream, continuation) = AsyncStream.makeStream(of: HeartbeatConnection.self, bufferingPolicy: .unbounded)
         let (events, eventSink) = AsyncStream.makeStream(of: ListenerEvent.self, bufferingPolicy: .bufferingNewest(1024))
-        let acceptor = Acceptor(socket: socket, loop: loop, configuration: configuration, family: address.family,
+        let acceptor = Acceptor(socket: socket, loop: loop, connectionLoops: connectionLoops, configuration: configuration, family: address.family,
                                 output: continuation, maxConnections: maxConnections, events: eventSink)
         try await Handoff<Void>.run(on: loop) { started in
             do {
@@ -72,6 +87,9 @@ public final class HeartbeatListener: Sendable {
 /// The listening socket's handler on the loop.
 final class Acceptor: EventLoopHandler, @unchecked Sendable {
     let loop: EventLoop
+    /// Where accepted connections run, in turn (the accepting loop alone, or a group's loops).
+    private let connectionLoops: [EventLoop]
+    private var nextLoop = 0
     private var socket: Socket?
     private let descriptor: CInt
     private let configuration: ConnectionConfiguration
@@ -83,7 +101,7 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
     /// Accepted connections not yet ended.
     private var openConnections = 0
 
-    init(socket: consuming Socket, loop: EventLoop, configuration: ConnectionConfiguration, family: CInt,
+    init(socket: consuming Socket, loop: EventLoop, connectionLoops: [EventLoop], configuration: ConnectionConfiguration, family: CInt,
          output: AsyncStream<HeartbeatConnection>.Continuation, maxConnections: Int?,
          events: AsyncStream<ListenerEvent>.Continuation) {
         self.maxConnections = maxConnections
@@ -91,6 +109,7 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
         descriptor = socket.descriptor
         self.socket = consume socket
         self.loop = loop
+        self.connectionLoops = connectionLoops
         self.configuration = configuration
         self.family = family
         self.output = output
@@ -128,14 +147,35 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
                 continue
             }
             try? Connector.configure(client, family: family, configuration)
-            let transport = SocketTransport(socket: client, eventLoop: loop)
-            let core = makeConnectionCore(transport: transport, configuration: configuration, role: .server, connectionID: nextConnectionID)
+            let target = connectionLoops[nextLoop]
+            nextLoop = nextLoop + 1 == connectionLoops.count ? 0 : nextLoop + 1
+            let connectionID = nextConnectionID
             nextConnectionID += 1
             openConnections += 1
-            core.setTerminationHandler { [weak self] in self?.openConnections -= 1 }
-            core.start()
-            output.yield(HeartbeatConnection(core: core))
+            if target === loop {
+                run(SocketTransport(socket: client, eventLoop: loop), connectionID: connectionID)
+            } else {
+                // Hand-off: the connection is made and registered on its own loop's thread.
+                let transport = UncheckedBox(SocketTransport(socket: client, eventLoop: target))
+                target.execute { self.run(transport.value, connectionID: connectionID) }
+            }
         }
+    }
+
+    /// Starts an accepted connection on its transport's loop thread.
+    private func run(_ transport: SocketTransport, connectionID: UInt64) {
+        let core = makeConnectionCore(transport: transport, configuration: configuration, role: .server, connectionID: connectionID)
+        let acceptingLoop = loop
+        core.setTerminationHandler { [weak self] in
+            guard let acceptor = self else { return }
+            if transport.eventLoop === acceptingLoop {
+                acceptor.openConnections -= 1
+            } else {
+                acceptingLoop.execute { acceptor.openConnections -= 1 }
+            }
+        }
+        core.start()
+        output.yield(HeartbeatConnection(core: core))
     }
 
     func writable() {}

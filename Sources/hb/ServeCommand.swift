@@ -8,7 +8,7 @@ import Transports
 enum ServeCommand {
     static let usage = """
         usage: hb serve --dialect tcp|http2|ws|tls|mqtt|amqp|resp|lines [--host H] --port N [--interval S] [--timeout S] [--format text|jsonl]
-                        [--max-connections N] [--handshake-timeout S]
+                        [--max-connections N] [--handshake-timeout S] [--loops N]
 
         Listens on H:N (default host 127.0.0.1; port 0 picks a free one), answers heartbeats, echoes
         business data (tcp: DATA payloads; http2: DATA frames back on their stream; ws: text and binary
@@ -21,6 +21,7 @@ enum ServeCommand {
         --max-connections N   close connections beyond N open ones at once, logging each refusal (default: no limit)
         --handshake-timeout S close a connection that has not sent its preface, handshake or first frame within S
                               seconds (default 10; 0 disables)
+        --loops N             event loops (threads) serving the connections, spread in turn (default 1; 0: one per core)
         resp: answers PING with +PONG and PING <message> with its echo, every other command with
         -ERR unknown command, in order; never pings (RESP servers do not). lines: echoes every line.
         --dialect tls speaks plaintext TLS records with RFC 6520 heartbeats, the extension assumed negotiated
@@ -43,7 +44,7 @@ enum ServeCommand {
 
     static func run(_ arguments: [String]) async -> Int32 {
         let parsed = parseCommand("serve", arguments, usage: usage, valueOptions: ["--dialect", "--host", "--port", "--interval", "--timeout", "--format",
-                                                                                      "--max-connections", "--handshake-timeout"]) {
+                                                                                      "--max-connections", "--handshake-timeout", "--loops"]) {
             (parsed) throws(UsageError) in
             guard parsed.positionals.isEmpty else { throw UsageError("unexpected argument \(parsed.positionals[0])") }
             let dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
@@ -57,13 +58,17 @@ enum ServeCommand {
                         guard let limit = Int(text), limit >= 0 else { return nil }
                         return .some(limit)
                     },
-                    try parsed.value("--handshake-timeout", default: Duration.seconds(10)) { $0 == "0" ? .zero : parseSeconds($0) })
+                    try parsed.value("--handshake-timeout", default: Duration.seconds(10)) { $0 == "0" ? .zero : parseSeconds($0) },
+                    try parsed.value("--loops", default: 1) { text -> Int? in
+                        guard let count = Int(text), (0...1024).contains(count) else { return nil }
+                        return count == 0 ? EventLoopGroup.coreCount : count
+                    })
         }
-        guard case .run(let (dialect, host, port, interval, ackTimeout, format, maxConnections, handshakeTimeout)) = parsed else {
+        guard case .run(let (dialect, host, port, interval, ackTimeout, format, maxConnections, handshakeTimeout, loops)) = parsed else {
             return parsed.exitStatus
         }
         do {
-            let loop = try EventLoop()
+            let group = try EventLoopGroup(loopCount: loops)
             var heartbeat = HeartbeatConfiguration()
             heartbeat.pingInterval = interval
             heartbeat.ackTimeout = ackTimeout
@@ -75,7 +80,7 @@ enum ServeCommand {
             var configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
             configuration.handshakeTimeout = handshakeTimeout > .zero ? handshakeTimeout : nil
             let listener = try await HeartbeatListener.bind(to: try SocketAddress(host: host, port: port), configuration: configuration,
-                                                            maxConnections: maxConnections, on: loop)
+                                                            maxConnections: maxConnections, on: group)
             let refusals = Task {
                 for await case .refused(let open, let limit) in listener.events {
                     if format == .jsonl {

@@ -1,0 +1,60 @@
+public import Framing
+
+/// A connection's application logic run on its loop's thread, with no task hop, lock or
+/// allocation per message: the zero-hop alternative to `HeartbeatConnection.inbound` and
+/// `write`, in the manner of a SwiftNIO `ChannelHandler`. Set `ConnectionConfiguration.handler`
+/// and every connection made with the configuration calls a fresh handler; its business frames
+/// then go to the handler (not to `inbound`).
+///
+/// ```swift
+/// final class Echo: ConnectionHandler {
+///     func frameReceived(_ header: BusinessFrame, payload: RawSpan, context: ConnectionContext) {
+///         context.write(payload, type: header.type)
+///     }
+/// }
+/// configuration.handler = { Echo() }
+/// ```
+public protocol ConnectionHandler: AnyObject {
+    /// The connection is running (called once, first).
+    func connectionStarted(context: ConnectionContext)
+    /// A business frame arrived; `payload` is borrowed for the call (it lies in the loop's read
+    /// buffer). Writes made here go out after the whole read is handled, coalesced.
+    func frameReceived(_ header: BusinessFrame, payload: RawSpan, context: ConnectionContext)
+    /// The connection ended: `.closed` when we closed it, else why. Called once, last.
+    func connectionClosed(_ error: TransportError)
+}
+
+extension ConnectionHandler {
+    /// Does nothing.
+    public func connectionStarted(context: ConnectionContext) {}
+    /// Does nothing.
+    public func connectionClosed(_ error: TransportError) {}
+}
+
+/// What a `ConnectionHandler` may do with its connection, on the loop's thread only.
+public struct ConnectionContext {
+    unowned let core: any LoopConnectionCore
+
+    /// The loop the connection runs on (the current thread's).
+    public var eventLoop: EventLoop { core.eventLoop }
+
+    /// Writes business data framed by the dialect (as `HeartbeatConnection.write` does), without
+    /// waiting: it is queued whatever the queue's size. Returns false when the connection has
+    /// ended (the data is dropped). Check `queuedBytes` against your own limit for back-pressure.
+    @discardableResult
+    public func write(_ bytes: RawSpan, type: UInt64? = nil) -> Bool { core.writeOnLoop(bytes, type: type) }
+
+    /// Business octets queued and not yet taken by the kernel.
+    public var queuedBytes: Int { core.queuedOutboundBytes }
+
+    /// Closes gracefully, as `HeartbeatConnection.close()` does, without waiting.
+    public func close() { core.closeOnLoop() }
+}
+
+/// The loop-thread side of a connection that `ConnectionContext` reaches.
+protocol LoopConnectionCore: AnyObject {
+    var eventLoop: EventLoop { get }
+    func writeOnLoop(_ bytes: RawSpan, type: UInt64?) -> Bool
+    var queuedOutboundBytes: Int { get }
+    func closeOnLoop()
+}

@@ -1,0 +1,107 @@
+import AllocationCounting
+import Framing
+import Heartbeat
+import Synchronization
+import Testing
+import Transports
+
+/// Echoes every business frame back, on the loop thread.
+final class LoopEcho: ConnectionHandler {
+    func frameReceived(_ header: BusinessFrame, payload: RawSpan, context: ConnectionContext) {
+        context.write(payload, type: header.type)
+    }
+}
+
+/// Plays ping-pong with an echo server: writes 8 octets, and again on each echo, `total` times;
+/// reads the loop thread's allocation count after `warmUp` round trips and at the end.
+final class LoopPingPong: ConnectionHandler, @unchecked Sendable {
+    let warmUp: Int
+    let total: Int
+    private var roundTrips = 0
+    private var countAtWarmUp: UInt64 = 0
+    private let message: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
+    /// Allocations in the measured round trips, once they are done.
+    let result = Mutex<(allocations: UInt64?, waiter: CheckedContinuation<UInt64, Never>?)>((nil, nil))
+
+    init(warmUp: Int, total: Int) {
+        self.warmUp = warmUp
+        self.total = total
+    }
+
+    func connectionStarted(context: ConnectionContext) {
+        message.withUnsafeBytes { _ = context.write($0.bytes) }
+    }
+
+    func frameReceived(_ header: BusinessFrame, payload: RawSpan, context: ConnectionContext) {
+        roundTrips += 1
+        if roundTrips == warmUp { countAtWarmUp = threadAllocationCount() }
+        if roundTrips == total {
+            let allocations = threadAllocationCount() - countAtWarmUp
+            let waiter = result.withLock { state -> CheckedContinuation<UInt64, Never>? in
+                state.allocations = allocations
+                return state.waiter.take()
+            }
+            waiter?.resume(returning: allocations)
+            return
+        }
+        message.withUnsafeBytes { _ = context.write($0.bytes) }
+    }
+
+    /// Waits for the measured allocations.
+    func allocations() async -> UInt64 {
+        await withCheckedContinuation { continuation in
+            let ready = result.withLock { state -> UInt64? in
+                if let allocations = state.allocations { return allocations }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+extension TransportSuites {
+    @Suite(.timeLimit(.minutes(1))) struct LoopHandlerTests {
+        /// The loop-thread API over loopback: an 8-octet business round trip (client write, server
+        /// read and echo, client read) costs no allocation in steady state — reads land in the
+        /// loop's buffer and are demuxed in place, writes are encoded into a kept buffer.
+        @Test(.enabled(if: allocationCountingIsAvailable)) func businessRoundTripAllocatesNothing() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            var heartbeat = HeartbeatConfiguration()
+            heartbeat.pingInterval = .seconds(3600)  // business traffic only in the measured window
+            var serverConfiguration = ConnectionConfiguration(heartbeat: heartbeat)
+            serverConfiguration.handler = { LoopEcho() }
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"),
+                                                            configuration: serverConfiguration, on: loop)
+            let pingPong = LoopPingPong(warmUp: 1_000, total: 11_000)
+            var clientConfiguration = ConnectionConfiguration(heartbeat: heartbeat)
+            clientConfiguration.handler = { pingPong }
+            let client = try await HeartbeatConnection.connect(to: listener.localAddress, configuration: clientConfiguration, on: loop)
+            let allocations = await pingPong.allocations()
+            print("loop-thread API: \(allocations) allocations in 10,000 business round trips")
+            #expect(allocations == 0)
+            await client.close()
+            await listener.close()
+        }
+
+        /// Frames go to the handler in order, and writes made from it are framed like `write`'s;
+        /// a handler's connection is closed from the loop with `context.close()`.
+        @Test func handlerEchoesInOrder() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            var serverConfiguration = ConnectionConfiguration(heartbeat: fastHeartbeats())
+            serverConfiguration.handler = { LoopEcho() }
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"),
+                                                            configuration: serverConfiguration, on: loop)
+            let client = try await HeartbeatConnection.connect(to: listener.localAddress,
+                                                               configuration: ConnectionConfiguration(heartbeat: fastHeartbeats()), on: loop)
+            for index in 0..<100 { try await client.write([UInt8(index), 0xAB]) }
+            var frames = client.inbound.makeAsyncIterator()
+            for index in 0..<100 { #expect(try await frames.next()?.payload == [UInt8(index), 0xAB]) }
+            #expect(await awaitRTTSamples(client.events, 2))
+            await client.close()
+            await listener.close()
+        }
+    }
+}
