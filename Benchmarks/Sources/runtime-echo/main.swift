@@ -2,12 +2,13 @@
 // two event loops (as the C baseline uses two threads), for:
 //   ours   the async API: HeartbeatConnection.write, then the client awaits connection.inbound;
 //          the server task echoes each inbound frame (an envelope DATA frame of 8 octets)
+//   loop   the loop-thread API (ConnectionHandler, LoopEcho.swift) at both ends: no task hop
 //   nio    SwiftNIO 2: a client ChannelHandler and an echo ChannelHandler, one event loop each,
 //          8 raw octets each way (SwiftNIO has no envelope)
 // Prints one line of key=value figures, as Benchmarks/Runtime/pingpong.c does:
 //   impl=ours rounds=N p50_us=.. p99_us=.. mean_us=.. csw_per_rt=.. mallocs_per_rt=..
 // Context switches and allocations are the whole process's (all threads) over the timed rounds.
-// Usage: runtime-echo ours|nio [ROUNDS] [SAMPLES_FILE]   (pin it with taskset -c 0 for "pinned")
+// Usage: runtime-echo ours|loop|nio [ROUNDS] [SAMPLES_FILE]   (pin it with taskset -c 0 for "pinned")
 import Glibc
 import Heartbeat
 import NIOCore
@@ -181,13 +182,14 @@ func runNIO(rounds: Int) async throws -> Measurement {
 // MARK: main
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 2, ["ours", "nio"].contains(arguments[1]) else {
-    print("usage: runtime-echo ours|nio [ROUNDS] [SAMPLES_FILE]")
+guard arguments.count >= 2, ["ours", "loop", "nio"].contains(arguments[1]) else {
+    print("usage: runtime-echo ours|loop|nio [ROUNDS] [SAMPLES_FILE]")
     exit(2)
 }
 let rounds = max(100, arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000)
 let samplesFile = arguments.count > 3 ? arguments[3] : nil
 switch arguments[1] {
 case "ours": report("ours", try await runOurs(rounds: rounds), samplesFile: samplesFile)
+case "loop": report("loop", try await runLoop(rounds: rounds), samplesFile: samplesFile)
 default: report("nio", try await runNIO(rounds: rounds), samplesFile: samplesFile)
 }
