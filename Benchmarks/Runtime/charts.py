@@ -12,11 +12,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-LABELS = {"c": "C blocking sockets", "ours": "ours, async API (main)", "nio": "SwiftNIO",
+LABELS = {"c": "C blocking sockets", "ours": "ours, async API (main)", "nio": "SwiftNIO", "loop": "ours, loop-thread API",
           "ours-new": "ours, async API (runtime branch)", "loop-new": "ours, loop-thread API (runtime branch)",
           "hb": "hb serve (main)", "hb-new": "hb serve (runtime branch)",
           "hb-new@loops=1": "hb serve --loops 1 (runtime branch)", "hb-new@loops=2": "hb serve --loops 2 (runtime branch)", "nio@threads=2": "SwiftNIO, 2 loops"}
-COLORS = {"c": "black", "ours": "tab:red", "nio": "tab:blue", "ours-new": "tab:orange", "loop-new": "tab:green",
+COLORS = {"c": "black", "ours": "tab:red", "nio": "tab:blue", "loop": "tab:green", "ours-new": "tab:orange", "loop-new": "tab:green",
           "hb": "tab:red", "hb-new": "tab:orange", "hb-new@loops=1": "tab:orange", "hb-new@loops=2": "tab:green", "nio@threads=2": "tab:cyan"}
 
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """The echo round trip of issue 10, side by side in one run: the C blocking ping-pong
-(pingpong.c), ours (runtime-echo ours: the async API; runtime-echo loop: the loop-thread API where
-the build has it) and SwiftNIO (runtime-echo nio), each unpinned and pinned to one CPU
+(pingpong.c), ours (runtime-echo ours: the async API; runtime-echo loop: the loop-thread API) and SwiftNIO (runtime-echo nio), each unpinned and pinned to one CPU
 (taskset -c 0), the implementations interleaved round by round so they share the machine's load.
 
 Usage: echo.py --pingpong PATH --echo PATH [--echo-new PATH] [--impls c,ours,nio] [--rounds 20000]
@@ -48,6 +47,8 @@ def main():
     if args.echo_new:
         commands["ours-new"] = [args.echo_new, "ours"]
         commands["loop-new"] = [args.echo_new, "loop"]
+    else:
+        commands["loop"] = [args.echo, "loop"]
     impls = args.impls.split(",") if args.impls else list(commands)
     runs = []
     for repeat in range(args.repeats):
