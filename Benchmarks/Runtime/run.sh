@@ -63,10 +63,11 @@ if [ "$smoke" = 1 ]; then
         --counts 200 --repeats 1 --warmup 1 --window 2 --out "$scratch/scale.json"
     # Thresholds: allocations per round trip (counts, not timings) and no live connection lost.
     # The loop-thread API (loop) and SwiftNIO allocate nothing per round trip; the async API (ours)
-    # ~30 (measured 29.9): its ceiling keeps that from growing until it too reaches 0.
+    # ~30 (measured 29.7-29.9; ceiling 34 leaves room for scheduling-dependent suspensions) until it
+    # too reaches 0.
     python3 - "$scratch/echo.json" "$scratch/scale.json" <<'PY'
 import json, sys
-ceilings = {"c": 0, "nio": 0.05, "loop": 0.05, "loop-new": 0.05, "ours": 31, "ours-new": 31}
+ceilings = {"c": 0, "nio": 0.05, "loop": 0.05, "loop-new": 0.05, "ours": 34, "ours-new": 34}
 failures = []
 for row in json.load(open(sys.argv[1]))["medians"]:
     ceiling = ceilings.get(row["impl"])
