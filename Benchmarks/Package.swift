@@ -40,6 +40,27 @@ let package = Package(
                 .product(name: "Heartbeat", package: "swift-heartbeat"),
             ]
         ),
+        // Runtime (issue 10 items 6-7): the echo round trip, ours vs SwiftNIO (C: Runtime/pingpong.c),
+        // and the SwiftNIO server of the scale run (Runtime/scale.py).
+        .target(name: "RuntimeBenchCounters"),
+        .executableTarget(
+            name: "runtime-echo",
+            dependencies: [
+                "RuntimeBenchCounters",
+                .product(name: "Transports", package: "swift-heartbeat"),
+                .product(name: "Heartbeat", package: "swift-heartbeat"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "nio-heartbeat-server",
+            dependencies: [
+                .product(name: "Framing", package: "swift-heartbeat"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
