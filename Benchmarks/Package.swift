@@ -33,6 +33,27 @@ let package = Package(
             name: "ping-ack",
             dependencies: [.product(name: "Framing", package: "swift-heartbeat")]
         ),
+        .target(
+            name: "CodecPingCases",
+            dependencies: [.product(name: "Framing", package: "swift-heartbeat")]
+        ),
+        .executableTarget(
+            name: "codec-ping",
+            dependencies: ["CodecPingCases"]
+        ),
+        .executableTarget(
+            name: "Codec",
+            dependencies: [
+                "CodecPingCases",
+                .product(name: "Framing", package: "swift-heartbeat"),
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            ],
+            path: "Benchmarks/Codec",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .executableTarget(
             name: "cancellation-latency",
             dependencies: [

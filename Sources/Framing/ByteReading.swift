@@ -13,19 +13,28 @@ extension RawSpan {
     }
 
     /// `width` octets (1...8) at `cursor` read as a big-endian unsigned integer; nil when fewer remain.
-    @inlinable
+    /// With 8 octets in hand it is one unaligned load, a byte swap and a shift.
+    @inlinable @inline(__always)
     func readBigEndian(width: Int, at cursor: inout Int) -> UInt64? {
-        guard width <= byteCount &- cursor else { return nil }
-        var value: UInt64 = 0
-        for index in cursor..<(cursor + width) {
-            value = value << 8 | UInt64(unsafeLoad(fromByteOffset: index, as: UInt8.self))
+        let available = byteCount &- cursor
+        guard width <= available else { return nil }
+        let value: UInt64
+        if available >= 8 {
+            let word = UInt64(bigEndian: unsafeLoadUnaligned(fromByteOffset: cursor, as: UInt64.self))
+            value = word >> UInt64(truncatingIfNeeded: 64 &- 8 &* width)
+        } else {
+            var octets: UInt64 = 0
+            for index in cursor..<(cursor &+ width) {
+                octets = octets << 8 | UInt64(unsafeLoad(fromByteOffset: index, as: UInt8.self))
+            }
+            value = octets
         }
-        cursor += width
+        cursor &+= width
         return value
     }
 
     /// A QUIC variable-length integer at `cursor` (RFC 9000 §16); nil when it is cut short.
-    @inlinable
+    @inlinable @inline(__always)
     func readVarint(at cursor: inout Int) -> Varint? {
         guard cursor < byteCount else { return nil }
         let width = Varint.encodedLength(firstByte: unsafeLoad(fromByteOffset: cursor, as: UInt8.self))
@@ -55,13 +64,26 @@ extension RawSpan {
 }
 
 extension Array where Element == UInt8 {
-    /// Appends `value` as `width` big-endian octets (the low `width` octets of `value`).
-    @inlinable
+    /// Appends `value` as `width` (1...8) big-endian octets (the low `width` octets of `value`),
+    /// with one store.
+    @inlinable @inline(__always)
     mutating func appendBigEndian(_ value: UInt64, width: Int) {
-        var shift = (width - 1) * 8
-        while shift >= 0 {
-            append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-            shift -= 8
+        appendOctets(count: width) { out in
+            out.storeBytes(of: (value << UInt64(truncatingIfNeeded: 64 &- 8 &* width)).bigEndian, as: UInt64.self)
+        }
+    }
+
+    /// Appends `count` octets that `body` writes at the pointer it gets, which has room for
+    /// `max(count, 8)` octets (so that a narrower value can be written with one 8-octet store): one
+    /// capacity and uniqueness check for the lot, with geometric growth, no per-octet append.
+    @inlinable @inline(__always)
+    mutating func appendOctets(count: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
+        let room = Swift.max(count, 8)
+        append(addingCapacity: room) { span in
+            span.withUnsafeMutableBufferPointer { buffer, initialized in
+                body(UnsafeMutableRawPointer(buffer.baseAddress.unsafelyUnwrapped))
+                initialized = count
+            }
         }
     }
 

@@ -15,25 +15,29 @@
 /// }
 /// try demuxer.finish()                // throws .truncated if the stream stopped inside a frame
 /// ```
-public struct Demuxer: Sendable {
-    private enum Storage: Sendable {
-        case builtIn(BuiltInDemuxer)
-        case other(any DemuxerBase)
-    }
-    private var storage: Storage
+public struct Demuxer: @unchecked Sendable {
+    // The demuxer lives in a box of its own, copied on write (so `Demuxer` keeps value
+    // semantics and is Sendable: a box is only mutated while uniquely referenced). `feed`
+    // mutates it in place: nothing is moved out and back. A built-in dialect's box is read by its
+    // concrete type (`kind`), so each `feed` costs one branch and runs that dialect's
+    // specialised per-frame code; any other dialect's costs one dynamic call per `feed`.
+    private var kind: DemuxerKind
+    private var box: DemuxerBox
 
     /// The dialect being demultiplexed.
     public let dialect: Dialect
 
     /// A demuxer over a stream dialect's decoder.
     public init<Decoder: StreamFrameDecoder>(_ decoder: Decoder) {
-        storage = BuiltInDemuxer(decoder).map(Storage.builtIn) ?? .other(StreamDemuxer(decoder))
+        kind = DemuxerKind(Decoder.self)
+        box = TypedDemuxerBox(StreamDemuxer(decoder))
         dialect = Decoder.dialect
     }
 
     /// A demuxer for QUIC packet payloads.
     public init(_ demuxer: QUICPacketDemuxer) {
-        storage = .builtIn(.quic(demuxer))
+        kind = .quic
+        box = TypedDemuxerBox(demuxer)
         dialect = .quic
     }
 
@@ -53,50 +57,37 @@ public struct Demuxer: Sendable {
     }
 
     /// Octets held for a frame that has not ended yet (always 0 for QUIC).
-    public var bufferedByteCount: Int {
-        switch storage {
-        case .builtIn(let demuxer): return demuxer.bufferedByteCount
-        case .other(let demuxer): return demuxer.bufferedByteCount
-        }
-    }
+    public var bufferedByteCount: Int { box.bufferedByteCount }
 
     /// Offset of the next frame's first octet since the first octet fed.
-    public var offset: Int {
-        switch storage {
-        case .builtIn(let demuxer): return demuxer.offset
-        case .other(let demuxer): return demuxer.offset
-        }
-    }
+    public var offset: Int { box.offset }
 
     /// The error that stopped the demuxer, if any.
-    public var failure: FramingError? {
-        switch storage {
-        case .builtIn(let demuxer): return demuxer.failure
-        case .other(let demuxer): return demuxer.failure
-        }
-    }
+    public var failure: FramingError? { box.failure }
 
     /// Whether the input is a stream (chunks) rather than packets.
-    public var isStream: Bool {
-        switch storage {
-        case .builtIn(let demuxer): return demuxer.isStream
-        case .other(let demuxer): return demuxer.isStream
-        }
+    public var isStream: Bool { kind != .quic }
+
+    /// The box, by its concrete type, for a built-in `kind`.
+    @inline(__always)
+    private func stream<Decoder: StreamFrameDecoder>(_: Decoder.Type) -> TypedDemuxerBox<StreamDemuxer<Decoder>> {
+        unsafeDowncast(box, to: TypedDemuxerBox<StreamDemuxer<Decoder>>.self)
     }
 
     /// Feeds a chunk of the stream, or one QUIC packet payload; see `StreamDemuxer.feed(_:_:)`.
     public mutating func feed(_ bytes: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
-        // The demuxer is moved out of `storage` while it is fed, so that its buffer stays uniquely
-        // referenced and is never copied.
-        switch storage {
-        case .builtIn(var demuxer):
-            storage = .builtIn(.placeholder)
-            defer { storage = .builtIn(demuxer) }
-            try demuxer.feed(bytes, body)
-        case .other(var demuxer):
-            storage = .builtIn(.placeholder)
-            defer { storage = .other(demuxer) }
-            try demuxer.feedAny(bytes, body)
+        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
+        switch kind {
+        case .envelope: try stream(EnvelopeFrameDecoder.self).demuxer.feed(bytes, body)
+        case .http2: try stream(HTTP2FrameDecoder.self).demuxer.feed(bytes, body)
+        case .webSocket: try stream(WebSocketFrameDecoder.self).demuxer.feed(bytes, body)
+        case .tls: try stream(TLSRecordDecoder.self).demuxer.feed(bytes, body)
+        case .mqtt: try stream(MQTTPacketDecoder.self).demuxer.feed(bytes, body)
+        case .amqp: try stream(AMQPFrameDecoder.self).demuxer.feed(bytes, body)
+        case .resp: try stream(RESPFrameDecoder.self).demuxer.feed(bytes, body)
+        case .lines: try stream(LinesFrameDecoder.self).demuxer.feed(bytes, body)
+        case .quic: try unsafeDowncast(box, to: TypedDemuxerBox<QUICPacketDemuxer>.self).demuxer.feed(packet: bytes, body)
+        case .other: try box.feedAny(bytes, body)
         }
     }
 
@@ -108,17 +99,56 @@ public struct Demuxer: Sendable {
     /// Declares the end of the input.
     /// - Throws: `.truncated` if a stream ended inside a frame, or the earlier failure.
     public mutating func finish() throws(FramingError) {
-        switch storage {
-        case .builtIn(var demuxer):
-            storage = .builtIn(.placeholder)
-            defer { storage = .builtIn(demuxer) }
-            try demuxer.finish()
-        case .other(var demuxer):
-            storage = .builtIn(.placeholder)
-            defer { storage = .other(demuxer) }
-            try demuxer.finishAny()
+        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
+        try box.finishAny()
+    }
+}
+
+/// Which concrete demuxer a `Demuxer`'s box holds.
+enum DemuxerKind: UInt8, Sendable {
+    case envelope, http2, webSocket, tls, mqtt, amqp, resp, lines, quic, other
+
+    /// The kind of `StreamDemuxer<Decoder>`: a built-in decoder's, or `.other`.
+    init<Decoder: StreamFrameDecoder>(_: Decoder.Type) {
+        switch Decoder.self {
+        case is EnvelopeFrameDecoder.Type: self = .envelope
+        case is HTTP2FrameDecoder.Type: self = .http2
+        case is WebSocketFrameDecoder.Type: self = .webSocket
+        case is TLSRecordDecoder.Type: self = .tls
+        case is MQTTPacketDecoder.Type: self = .mqtt
+        case is AMQPFrameDecoder.Type: self = .amqp
+        case is RESPFrameDecoder.Type: self = .resp
+        case is LinesFrameDecoder.Type: self = .lines
+        default: self = .other
         }
     }
+}
+
+/// A `Demuxer`'s demuxer, boxed so that it is fed in place. The base class answers through the
+/// typed subclass's overrides (dynamic calls, for anything but the hot path).
+class DemuxerBox {
+    var bufferedByteCount: Int { preconditionFailure("abstract") }
+    var offset: Int { preconditionFailure("abstract") }
+    var failure: FramingError? { preconditionFailure("abstract") }
+    func copy() -> DemuxerBox { preconditionFailure("abstract") }
+    func feedAny(_ bytes: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) { preconditionFailure("abstract") }
+    func finishAny() throws(FramingError) { preconditionFailure("abstract") }
+}
+
+final class TypedDemuxerBox<Wrapped: DemuxerBase>: DemuxerBox {
+    // Only mutated through a uniquely referenced box, by one caller at a time (`Demuxer` is a value).
+    @exclusivity(unchecked) var demuxer: Wrapped
+
+    init(_ demuxer: Wrapped) { self.demuxer = demuxer }
+
+    override var bufferedByteCount: Int { demuxer.bufferedByteCount }
+    override var offset: Int { demuxer.offset }
+    override var failure: FramingError? { demuxer.failure }
+    override func copy() -> DemuxerBox { TypedDemuxerBox(demuxer) }
+    override func feedAny(_ bytes: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
+        try demuxer.feedAny(bytes, body)
+    }
+    override func finishAny() throws(FramingError) { try demuxer.finishAny() }
 }
 
 /// What `Demuxer` needs of the demuxer it wraps.

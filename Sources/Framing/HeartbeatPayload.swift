@@ -29,8 +29,12 @@ public struct HeartbeatPayload: Hashable, Sendable, CustomStringConvertible {
     @inlinable
     public init(prefixOf octets: RawSpan) {
         var value: UInt64 = 0
-        for index in 0..<Swift.min(octets.byteCount, HeartbeatPayload.byteCount) {
-            value |= UInt64(octets.unsafeLoad(fromByteOffset: index, as: UInt8.self)) << UInt64(56 - 8 * index)
+        if octets.byteCount >= HeartbeatPayload.byteCount {
+            value = UInt64(bigEndian: octets.unsafeLoadUnaligned(as: UInt64.self))
+        } else {
+            for index in 0..<octets.byteCount {
+                value |= UInt64(octets.unsafeLoad(fromByteOffset: index, as: UInt8.self)) << UInt64(56 - 8 * index)
+            }
         }
         self.rawValue = value
         self.byteCount = octets.byteCount

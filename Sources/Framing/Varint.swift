@@ -23,7 +23,7 @@ public struct Varint: Hashable, Sendable {
     public var isMinimal: Bool { encodedLength == Varint.minimalLength(of: value) }
 
     /// The encoded length, in octets, announced by a first octet.
-    @inlinable
+    @inlinable @inline(__always)
     public static func encodedLength(firstByte: UInt8) -> Int { 1 << Int(firstByte >> 6) }
 
     /// The shortest encoding of `value` in octets; `value` must be at most `Varint.max`.
@@ -39,14 +39,14 @@ public struct Varint: Hashable, Sendable {
 
     /// Reads a variable-length integer at `cursor` in `bytes`, advancing the cursor past it;
     /// nil (cursor unchanged) when the bytes end inside it.
-    @inlinable
+    @inlinable @inline(__always)
     public static func read(_ bytes: RawSpan, at cursor: inout Int) -> Varint? {
         bytes.readVarint(at: &cursor)
     }
 
-    @usableFromInline
+    @inlinable @inline(__always)
     static func valueMask(width: Int) -> UInt64 {
-        width == 8 ? (1 << 62) - 1 : (UInt64(1) << UInt64(width * 8 - 2)) - 1
+        UInt64.max >> UInt64(truncatingIfNeeded: 66 &- 8 &* width)
     }
 
     /// Appends `value` in `length` octets (the shortest when `length` is nil).

@@ -49,6 +49,10 @@ public struct EnvelopeFrameEncoder: StreamFrameEncoder {
         EnvelopeFrame.appendPing(payload, to: &buffer)
     }
     public mutating func appendPong(echoing payload: RawSpan, to buffer: inout [UInt8]) {
+        // A PING's payload is always 8 octets (the decoder enforces it): one 10-octet write.
+        if payload.byteCount == HeartbeatPayload.byteCount {
+            return EnvelopeFrame.appendPong(HeartbeatPayload(prefixOf: payload), to: &buffer)
+        }
         EnvelopeFrame.appendFrame(type: EnvelopeFrame.FrameType.pong, payload: payload, to: &buffer)
     }
     public mutating func appendClose(code: WireErrorCode, reason: String, to buffer: inout [UInt8]) {

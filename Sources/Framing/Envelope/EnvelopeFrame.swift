@@ -53,9 +53,13 @@ public enum EnvelopeFrame {
         appendHeartbeat(type: FrameType.pong, payload, to: &buffer)
     }
 
+    /// PING and PONG: a one-octet type, a one-octet length (8) and the payload, in one write.
     static func appendHeartbeat(type: UInt64, _ payload: HeartbeatPayload, to buffer: inout [UInt8]) {
-        appendHeader(type: type, length: HeartbeatPayload.byteCount, to: &buffer)
-        payload.append(to: &buffer)
+        buffer.appendOctets(count: 2 + HeartbeatPayload.byteCount) { out in
+            out.storeBytes(of: UInt8(truncatingIfNeeded: type), as: UInt8.self)
+            out.storeBytes(of: UInt8(HeartbeatPayload.byteCount), toByteOffset: 1, as: UInt8.self)
+            out.storeBytes(of: payload.rawValue.bigEndian, toByteOffset: 2, as: UInt64.self)
+        }
     }
 
     /// Appends a frame of `type` with `payload`: DATA for business bytes, or any extension type.

@@ -62,11 +62,14 @@ public struct EnvelopeFrameDecoder: StreamFrameDecoder {
             awaitingPreface = false
             return DecodedFrame(item: nil, bytes: 0..<0)
         }
+        // `boundary(of:)` checked both varints: the type is read again, the length only skipped
+        // (the payload runs to the frame's end).
         var cursor = 0
-        guard let type = frame.readVarint(at: &cursor), let length = frame.readVarint(at: &cursor) else {
+        guard let type = frame.readVarint(at: &cursor), cursor < frame.byteCount else {
             preconditionFailure("decode(frame:) called on octets that boundary(of:) did not delimit")
         }
-        let payload = cursor..<(cursor + Int(length.value))
+        cursor += Varint.encodedLength(firstByte: frame.unsafeLoad(fromByteOffset: cursor, as: UInt8.self))
+        let payload = cursor..<frame.byteCount
         switch type.value {
         case EnvelopeFrame.FrameType.ping:
             return DecodedFrame(item: .ping(HeartbeatPayload(frame, at: cursor)), bytes: payload)

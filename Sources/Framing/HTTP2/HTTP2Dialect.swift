@@ -77,6 +77,10 @@ public struct HTTP2FrameEncoder: StreamFrameEncoder {
         HTTP2Frame.appendPing(payload, ack: false, to: &buffer)
     }
     public mutating func appendPong(echoing payload: RawSpan, to buffer: inout [UInt8]) {
+        // A PING's payload is always 8 octets (the decoder enforces it): one 17-octet write.
+        if payload.byteCount == HeartbeatPayload.byteCount {
+            return HTTP2Frame.appendPing(HeartbeatPayload(prefixOf: payload), ack: true, to: &buffer)
+        }
         HTTP2Frame.appendFrame(type: HTTP2Frame.FrameType.ping, flags: HTTP2Frame.Flags.ack, streamID: 0, payload: payload, to: &buffer)
     }
     public mutating func appendClose(code: WireErrorCode, reason: String, to buffer: inout [UInt8]) {

@@ -58,16 +58,27 @@ public enum HTTP2Frame {
     /// `writev` without copying.
     public static func appendHeader(length: Int, type: UInt8, flags: UInt8, streamID: UInt32, to buffer: inout [UInt8]) {
         precondition(length >= 0 && length <= maxFrameSizeRange.upperBound, "HTTP/2 frame length \(length) does not fit 24 bits")
-        buffer.appendBigEndian(UInt64(length), width: 3)
-        buffer.append(type)
-        buffer.append(flags)
-        buffer.appendBigEndian(UInt64(streamID & 0x7fff_ffff), width: 4)
+        buffer.appendOctets(count: headerLength) { out in
+            storeHeader(length: length, type: type, flags: flags, streamID: streamID, at: out)
+        }
+    }
+
+    /// Writes a 9-octet frame header at `out` with two stores.
+    @inline(__always)
+    static func storeHeader(length: Int, type: UInt8, flags: UInt8, streamID: UInt32, at out: UnsafeMutableRawPointer) {
+        let stream = streamID & 0x7fff_ffff
+        let first = UInt64(truncatingIfNeeded: length) << 40 | UInt64(type) << 32 | UInt64(flags) << 24 | UInt64(stream >> 8)
+        out.storeBytes(of: first.bigEndian, as: UInt64.self)
+        out.storeBytes(of: UInt8(truncatingIfNeeded: stream), toByteOffset: 8, as: UInt8.self)
     }
 
     /// Appends a PING frame (RFC 9113 §6.7): stream 0, 8-octet payload; `ack` marks the answer.
+    /// The 17 octets are written with three stores after one capacity check.
     public static func appendPing(_ payload: HeartbeatPayload, ack: Bool, to buffer: inout [UInt8]) {
-        appendHeader(length: HeartbeatPayload.byteCount, type: FrameType.ping, flags: ack ? Flags.ack : 0, streamID: 0, to: &buffer)
-        payload.append(to: &buffer)
+        buffer.appendOctets(count: headerLength + HeartbeatPayload.byteCount) { out in
+            storeHeader(length: HeartbeatPayload.byteCount, type: FrameType.ping, flags: ack ? Flags.ack : 0, streamID: 0, at: out)
+            out.storeBytes(of: payload.rawValue.bigEndian, toByteOffset: headerLength, as: UInt64.self)
+        }
     }
 
     /// Appends a whole frame of any type: DATA, SETTINGS, an extension type, ...
@@ -102,15 +113,18 @@ public struct HTTP2FrameHeader: Hashable, Sendable {
 
     /// Reads a header from the first 9 octets of `bytes`; nil when fewer are present.
     public init?(parsing bytes: RawSpan) {
-        var cursor = 0
-        guard let length = bytes.readBigEndian(width: 3, at: &cursor),
-              let type = bytes.readUInt8(at: &cursor),
-              let flags = bytes.readUInt8(at: &cursor),
-              let stream = bytes.readBigEndian(width: 4, at: &cursor) else { return nil }
-        self.length = Int(length)
-        self.type = type
-        self.flags = flags
-        self.streamID = UInt32(truncatingIfNeeded: stream) & 0x7fff_ffff
+        guard bytes.byteCount >= HTTP2Frame.headerLength else { return nil }
+        self.init(unchecked: bytes)
+    }
+
+    /// Reads the header of `bytes`, which holds at least 9 octets, with two loads.
+    @inline(__always)
+    init(unchecked bytes: RawSpan) {
+        let first = UInt64(bigEndian: bytes.unsafeLoadUnaligned(as: UInt64.self))
+        self.length = Int(truncatingIfNeeded: first >> 40)
+        self.type = UInt8(truncatingIfNeeded: first >> 32)
+        self.flags = UInt8(truncatingIfNeeded: first >> 24)
+        self.streamID = (UInt32(truncatingIfNeeded: first) << 8 | UInt32(bytes.unsafeLoad(fromByteOffset: 8, as: UInt8.self))) & 0x7fff_ffff
     }
 }
 

@@ -37,7 +37,12 @@ public struct HTTP2FrameDecoder: StreamFrameDecoder {
 
     public func boundary(of prefix: RawSpan) throws(FramingError.Reason) -> FrameBoundary {
         if awaitingPreface, let boundary = try prefaceBoundary(prefix) { return boundary }
-        guard let header = HTTP2FrameHeader(parsing: prefix) else { return .needMore(HTTP2Frame.headerLength) }
+        guard prefix.byteCount >= HTTP2Frame.headerLength else { return .needMore(HTTP2Frame.headerLength) }
+        let header = HTTP2FrameHeader(unchecked: prefix)
+        // The heartbeat: a PING of 8 octets on stream 0 outside a header block.
+        if header.type == HTTP2Frame.FrameType.ping, header.length == HeartbeatPayload.byteCount, header.streamID == 0, openHeaderBlock == nil {
+            return .frame(length: HTTP2Frame.headerLength + HeartbeatPayload.byteCount)
+        }
         if let stream = openHeaderBlock {
             guard header.type == HTTP2Frame.FrameType.continuation, header.streamID == stream else {
                 throw .headerBlockInterrupted(stream: stream, frameType: header.type, frameStream: header.streamID)
@@ -82,15 +87,21 @@ public struct HTTP2FrameDecoder: StreamFrameDecoder {
                 return DecodedFrame(item: nil, bytes: 0..<0)
             }
         }
-        guard let header = HTTP2FrameHeader(parsing: frame) else {
+        // `boundary(of:)` checked the header: only the type and flags are read again (one load);
+        // the length is the frame's.
+        guard frame.byteCount >= HTTP2Frame.headerLength else {
             preconditionFailure("decode(frame:) called on octets that boundary(of:) did not delimit")
         }
-        let payload = HTTP2Frame.headerLength..<(HTTP2Frame.headerLength + header.length)
-        switch header.type {
-        case HTTP2Frame.FrameType.ping:
-            let payloadValue = HeartbeatPayload(frame, at: HTTP2Frame.headerLength)
-            let item: DemuxedItem = header.flags & HTTP2Frame.Flags.ack != 0 ? .pong(payloadValue) : .ping(payloadValue)
+        let type = frame.unsafeLoad(fromByteOffset: 3, as: UInt8.self)
+        let flags = frame.unsafeLoad(fromByteOffset: 4, as: UInt8.self)
+        let payload = HTTP2Frame.headerLength..<frame.byteCount
+        if type == HTTP2Frame.FrameType.ping {
+            let payloadValue = HeartbeatPayload(rawValue: UInt64(bigEndian: frame.unsafeLoadUnaligned(fromByteOffset: HTTP2Frame.headerLength, as: UInt64.self)))
+            let item: DemuxedItem = flags & HTTP2Frame.Flags.ack != 0 ? .pong(payloadValue) : .ping(payloadValue)
             return DecodedFrame(item: item, bytes: payload)
+        }
+        let header = HTTP2FrameHeader(unchecked: frame)
+        switch type {
         case HTTP2Frame.FrameType.headers, HTTP2Frame.FrameType.pushPromise, HTTP2Frame.FrameType.continuation:
             openHeaderBlock = header.flags & HTTP2Frame.Flags.endHeaders == 0 ? header.streamID : nil
         default:

@@ -18,6 +18,25 @@ public struct QUICPacketDemuxer: Sendable {
         if let failure { throw failure }
         var cursor = 0
         while cursor < packet.byteCount {
+            // PADDING runs (skipped eight octets at a time) and PING, the heartbeat path, without
+            // the general frame parser; what they report is exactly what it would.
+            switch UInt64(packet.unsafeLoad(fromByteOffset: cursor, as: UInt8.self)) {
+            case QUICFrameParser.FrameType.padding:
+                cursor += 1
+                while cursor &+ 8 <= packet.byteCount, packet.unsafeLoadUnaligned(fromByteOffset: cursor, as: UInt64.self) == 0 {
+                    cursor &+= 8
+                }
+                while cursor < packet.byteCount, packet.unsafeLoad(fromByteOffset: cursor, as: UInt8.self) == 0 {
+                    cursor &+= 1
+                }
+                continue
+            case QUICFrameParser.FrameType.ping:
+                body(.quicPing, packet.extracting(cursor..<(cursor &+ 1)))
+                cursor &+= 1
+                continue
+            default:
+                break
+            }
             do {
                 let (end, item) = try QUICFrameParser.decodeFrame(in: packet, at: cursor)
                 if let item { body(item, packet.extracting(cursor..<end)) }
