@@ -14,7 +14,7 @@ func checkWebSocketWire(_ setup: DemuxerSetup, _ stream: [UInt8], _ outcome: Dem
     for (index, received) in outcome.items.enumerated() {
         if case .business(let frame) = received.item, frame.type == WebSocketFrame.handshakeType {
             check(index == 0, "handshake block as item \(index)")
-            check(received.bytes == Array(stream.prefix(frame.length)), "handshake block is not the first \(frame.length) octets")
+            check(received.bytes.elementsEqual(stream.prefix(frame.length)), "handshake block is not the first \(frame.length) octets")
             check(handedAt[index] == 0, "handshake block not handed over in place")
             cursor = frame.length
             continue
@@ -30,7 +30,7 @@ func checkWebSocketWire(_ setup: DemuxerSetup, _ stream: [UInt8], _ outcome: Dem
         if let key = header.maskingKey {
             for octet in expected.indices { expected[octet] ^= UInt8(truncatingIfNeeded: key >> UInt32(24 - 8 * (octet % 4))) }
         }
-        check(received.bytes == expected, "item \(index) at \(cursor) handed over \(received.bytes.count) octets, not its \(expected.count) payload octets unmasked (masked: \(header.isMasked))")
+        check(received.bytes.elementsEqual(expected), "item \(index) at \(cursor) handed over \(received.bytes.count) octets, not its \(expected.count) payload octets unmasked (masked: \(header.isMasked))")
         if !header.isMasked && !expected.isEmpty {
             check(handedAt[index] == payloadStart, "unmasked item \(index) handed over at \(String(describing: handedAt[index])), not in place at \(payloadStart)")
         }

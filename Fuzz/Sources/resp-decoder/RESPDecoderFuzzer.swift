@@ -25,7 +25,7 @@ public func respDecoderFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
         }
         let value = offset..<(offset + length)
         if case .business = received.item {
-            check(Array(stream[value]) == received.bytes, "business item at \(offset) is not the \(length)-octet value there")
+            check(stream[value] == received.bytes, "business item at \(offset) is not the \(length)-octet value there")
         } else {
             check(received.bytes.isEmpty || stream[value].firstRange(of: received.bytes) != nil, "heartbeat octets not inside the value at \(offset)")
         }
