@@ -1,10 +1,12 @@
 import Framing
 
 /// An item with its handed-over octets, for comparisons: a slice of the input when they were
-/// handed over in place (no copy), copied out otherwise. Equality compares the octets.
+/// handed over in place (no copy), copied out otherwise. Equality compares the item and the octets.
 public struct Received: Equatable, CustomStringConvertible {
     public var item: DemuxedItem
     public var bytes: ArraySlice<UInt8>
+    /// Where in the input the octets were handed over: nil when empty or not in place (a copy).
+    public var handedAt: Int?
 
     /// The item with its octets copied out of `bytes`.
     public init(_ item: DemuxedItem, _ bytes: RawSpan) {
@@ -18,9 +20,14 @@ public struct Received: Equatable, CustomStringConvertible {
     }
 
     /// The item with octets that are a slice of the input (shared, not copied).
-    public init(_ item: DemuxedItem, slice: ArraySlice<UInt8>) {
+    public init(_ item: DemuxedItem, slice: ArraySlice<UInt8>, handedAt: Int? = nil) {
         self.item = item
         self.bytes = slice
+        self.handedAt = handedAt
+    }
+
+    public static func == (left: Received, right: Received) -> Bool {
+        left.item == right.item && left.bytes == right.bytes
     }
 
     public var description: String { "\(item) \(bytes)" }
@@ -71,7 +78,7 @@ public func demux(_ setup: DemuxerSetup, _ stream: [UInt8], ranges: [Range<Int>]
                         previousEnd = first + UInt(count)
                     }
                     let start = Int(first - base)
-                    outcome.items.append(Received(item, slice: stream[start..<(start + count)]))
+                    outcome.items.append(Received(item, slice: stream[start..<(start + count)], handedAt: start))
                 } else {
                     check(!inPlace || count == 0, "item \(outcome.items.count) (\(count) octets) not handed over in place")
                     outcome.items.append(Received(item, bytes))
