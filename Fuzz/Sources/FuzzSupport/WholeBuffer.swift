@@ -53,39 +53,46 @@ func checkHeaderBlocks(_ items: [Received]) {
     }
 }
 
-/// QUIC packets from the input: the whole input as one packet, or packets each prefixed by its
-/// length as a QUIC varint (the last one takes what is left when the length says more).
-public func quicPackets(_ input: inout FuzzInput, lengthPrefixed: Bool) -> [[UInt8]] {
-    guard lengthPrefixed else { return [input.rest()] }
-    var packets: [[UInt8]] = []
-    while !input.isAtEnd {
-        let length = input.varintValue()
-        packets.append(input.take(Int(min(length, UInt64(input.remaining)))))
+/// QUIC packets from the input, in one array with the range of each packet: the whole input as
+/// one packet, or packets each prefixed by its length as a QUIC varint (the last one takes what is
+/// left when the length says more).
+public func quicPackets(_ input: inout FuzzInput, lengthPrefixed: Bool) -> (stream: [UInt8], packets: [Range<Int>]) {
+    guard lengthPrefixed else {
+        let stream = input.rest()
+        return (stream, [0..<stream.count])
     }
-    return packets
+    var stream: [UInt8] = []
+    stream.reserveCapacity(input.remaining)
+    var packets: [Range<Int>] = []
+    while !input.isAtEnd {
+        let length = Int(min(input.varintValue(), UInt64(input.remaining)))
+        let start = stream.count
+        for _ in 0..<length { stream.append(input.byte()) }
+        packets.append(start..<stream.count)
+    }
+    return (stream, packets)
 }
 
-/// The whole-packet QUIC check: demux the packets and check the outcome (see `demux`), and that
-/// the items before an error are those of the packets cut at the error.
-public func checkQUICPackets(_ packets: [[UInt8]]) {
+/// The whole-packet QUIC check: demux the packets (ranges of `stream`, fed one by one) and check
+/// the outcome (see `demux`), and that the items before an error are those of the packets cut at
+/// the error.
+public func checkQUICPackets(_ stream: [UInt8], _ packets: [Range<Int>]) {
     let setup = DemuxerSetup(dialect: .quic, options: 0)
-    let outcome = demux(setup, packets: packets)
+    let outcome = demux(setup, stream, ranges: packets)
     check(outcome.bufferedByteCount == 0, "QUIC demuxer buffered \(outcome.bufferedByteCount) octets")
     guard let error = outcome.error else {
-        check(outcome.offset == packets.reduce(0) { $0 + $1.count }, "QUIC offset \(outcome.offset) is not the octets fed")
+        check(outcome.offset == stream.count, "QUIC offset \(outcome.offset) is not the octets fed")
         return
     }
-    var cutPackets: [[UInt8]] = []
-    var start = 0
+    var cutPackets: [Range<Int>] = []
     for packet in packets {
-        if error.offset < start + packet.count {
-            cutPackets.append(Array(packet[..<(error.offset - start)]))
+        if error.offset < packet.upperBound {
+            cutPackets.append(packet.lowerBound..<error.offset)
             break
         }
         cutPackets.append(packet)
-        start += packet.count
     }
-    let prefix = demux(setup, packets: cutPackets)
+    let prefix = demux(setup, stream, ranges: cutPackets)
     check(prefix.error == nil, "the packets cut at \(error.offset) fail: \(String(describing: prefix.error))")
     check(prefix.items == outcome.items, "the packets cut at \(error.offset) give other items")
 }
