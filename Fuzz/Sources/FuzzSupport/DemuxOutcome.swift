@@ -11,7 +11,7 @@ public struct Received: Equatable, CustomStringConvertible {
     /// The item with its octets copied out of `bytes`.
     public init(_ item: DemuxedItem, _ bytes: RawSpan) {
         self.item = item
-        self.bytes = bytes.withUnsafeBytes { ArraySlice($0) }
+        self.bytes = bytes.withUnsafeBytes { Array($0)[...] }  // Array(_:) copies with memcpy
     }
 
     public init(_ item: DemuxedItem, bytes: [UInt8]) {

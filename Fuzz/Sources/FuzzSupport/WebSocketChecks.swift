@@ -26,7 +26,7 @@ func checkWebSocketWire(_ setup: DemuxerSetup, _ stream: [UInt8], _ outcome: Dem
         let payloadEnd = payloadStart + Int(header.payloadLength)
         var expected = stream[payloadStart..<payloadEnd]
         if let key = header.maskingKey {
-            expected = ArraySlice(expected)  // a copy, unmasked here
+            expected = Array(expected)[...]  // a copy, unmasked here
             for (position, octet) in expected.indices.enumerated() { expected[octet] ^= UInt8(truncatingIfNeeded: key >> UInt32(24 - 8 * (position % 4))) }
         }
         check(received.bytes.elementsEqual(expected), "item \(index) at \(cursor) handed over \(received.bytes.count) octets, not its \(expected.count) payload octets unmasked (masked: \(header.isMasked))")
