@@ -30,6 +30,11 @@ let package = Package(
         // Frames written by our encoders for independent implementations to read (Interop/run.sh).
         .executableTarget(name: "interop-frames", dependencies: ["Framing"], swiftSettings: strict),
 
+        // Network fault tests (Interop/faults.sh): a TCP forwarder with seeded delay, jitter, stalls and
+        // cuts (Glibc sockets; Framing for SplitMix64 only), and the client side of the tests.
+        .executableTarget(name: "chaos-proxy", dependencies: ["Framing"], swiftSettings: strict),
+        .executableTarget(name: "fault-client", dependencies: ["Framing", "Heartbeat", "Transports"], swiftSettings: strict),
+
         // Deterministic network simulation used by tests and by the `heartbeat-sim` report.
         .target(name: "Simulation", dependencies: ["Framing", "Heartbeat"], swiftSettings: strict),
         .executableTarget(name: "heartbeat-sim", dependencies: ["Simulation", "Heartbeat"], swiftSettings: strict),

@@ -8,7 +8,7 @@ import Transports
 enum ServeCommand {
     static let usage = """
         usage: hb serve --dialect tcp|http2|ws|tls|mqtt|amqp|resp|lines [--host H] --port N [--interval S] [--timeout S] [--format text|jsonl]
-                        [--max-connections N] [--handshake-timeout S]
+                        [--max-connections N] [--handshake-timeout S] [--log-data]
 
         Listens on H:N (default host 127.0.0.1; port 0 picks a free one), answers heartbeats, echoes
         business data (tcp: DATA payloads; http2: DATA frames back on their stream; ws: text and binary
@@ -21,6 +21,7 @@ enum ServeCommand {
         --max-connections N   close connections beyond N open ones at once, logging each refusal (default: no limit)
         --handshake-timeout S close a connection that has not sent its preface, handshake or first frame within S
                               seconds (default 10; 0 disables)
+        --log-data            log every business frame received (jsonl: a "data" line; the fault tests read it)
         resp: answers PING with +PONG and PING <message> with its echo, every other command with
         -ERR unknown command, in order; never pings (RESP servers do not). lines: echoes every line.
         --dialect tls speaks plaintext TLS records with RFC 6520 heartbeats, the extension assumed negotiated
@@ -37,13 +38,15 @@ enum ServeCommand {
             {"event":"closing","conn":N,"reason":S}                  we close the connection
             {"event":"goaway","conn":N,"code":N,"reason":S}          the client is closing
             {"event":"closed","conn":N,"error":S,"pings_received":N,"pongs_sent":N}
+            {"event":"data","conn":N,"type":N,"hex":S}                 a business frame (--log-data)
             {"event":"refused","open":N,"limit":N}                   over --max-connections, closed at once
             {"event":"stopping"}                                     on SIGINT or SIGTERM
         """
 
     static func run(_ arguments: [String]) async -> Int32 {
         let parsed = parseCommand("serve", arguments, usage: usage, valueOptions: ["--dialect", "--host", "--port", "--interval", "--timeout", "--format",
-                                                                                      "--max-connections", "--handshake-timeout"]) {
+                                                                                      "--max-connections", "--handshake-timeout"],
+                                 flagOptions: ["--log-data"]) {
             (parsed) throws(UsageError) in
             guard parsed.positionals.isEmpty else { throw UsageError("unexpected argument \(parsed.positionals[0])") }
             let dialect = try parseDialect(parsed.value("--dialect"), allowQUIC: false)
@@ -57,9 +60,10 @@ enum ServeCommand {
                         guard let limit = Int(text), limit >= 0 else { return nil }
                         return .some(limit)
                     },
-                    try parsed.value("--handshake-timeout", default: Duration.seconds(10)) { $0 == "0" ? .zero : parseSeconds($0) })
+                    try parsed.value("--handshake-timeout", default: Duration.seconds(10)) { $0 == "0" ? .zero : parseSeconds($0) },
+                    parsed.flag("--log-data"))
         }
-        guard case .run(let (dialect, host, port, interval, ackTimeout, format, maxConnections, handshakeTimeout)) = parsed else {
+        guard case .run(let (dialect, host, port, interval, ackTimeout, format, maxConnections, handshakeTimeout, logData)) = parsed else {
             return parsed.exitStatus
         }
         do {
@@ -105,7 +109,7 @@ enum ServeCommand {
             var number = 0
             for await connection in listener.connections {
                 number += 1
-                let log = ConnectionLog(number: number, format: format)
+                let log = ConnectionLog(number: number, format: format, logData: logData)
                 Task { await serve(connection, log: log, dialect: dialect) }
             }
             return ExitStatus.success
@@ -121,6 +125,7 @@ enum ServeCommand {
             do {
                 var state = EchoState()
                 for try await frame in connection.inbound {
+                    log.received(frame)
                     if let reply = dialect.echo(&state, frame) { try await connection.write(reply.bytes, type: reply.type) }
                 }
             } catch {}
@@ -137,6 +142,8 @@ struct ConnectionLog: Sendable {
     /// The connection's number, from 1 in order of arrival.
     let number: Int
     let format: OutputFormat
+    /// Whether each business frame received is logged (`--log-data`).
+    var logData = false
 
     private var name: String { "conn \(number)" }
 
@@ -148,6 +155,17 @@ struct ConnectionLog: Sendable {
 
     func connected() {
         say(format == .jsonl ? object("connected").line : "\(name): connected")
+    }
+
+    /// Logs a business frame received, with `--log-data`.
+    func received(_ frame: InboundFrame) {
+        guard logData else { return }
+        let hex = frame.payload.span.bytes.hexDescription
+        guard format == .jsonl else { return say("\(name): data type \(frame.header.type): \(hex)") }
+        var line = object("data")
+        line.add("type", Int(truncatingIfNeeded: frame.header.type))
+        line.add("hex", hex)
+        say(line.line)
     }
 
     /// Prints `event` (nothing for the engine events nobody operating a server asks about).

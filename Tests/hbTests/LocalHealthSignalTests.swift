@@ -42,7 +42,7 @@ import Testing
         let first = try #require(verdicts.first)
         let continued = try #require(run.continuedAt)
         #expect(first.seconds >= continued)
-        print("first verdict \(Int(((first.seconds - continued) * 1000).rounded())) ms after SIGCONT (interval 500 ms)")
+        print("first verdict \(Int(((first.seconds - continued) * 1000).rounded())) ms after SIGCONT (interval 1 s)")
     }
 }
 
@@ -87,7 +87,7 @@ private struct StoppedProbeRun {
         let listener = try LoopbackSocket.listen()
         defer { close(listener.descriptor) }
         var arguments = ["probe", "--dialect", "tcp", "127.0.0.1:\(listener.port)", "--count", "8",
-                         "--interval", "0.5", "--timeout", "0.4"]
+                         "--interval", "1", "--timeout", "0.9"]
         if !localHealth { arguments.append("--no-local-health") }
         var probe = try Child(arguments)
         defer { probe.stop() }
