@@ -15,7 +15,10 @@
 #
 # Environment: FUZZ_CONFIGURATION=release|debug (default release: 2–4× the executions of debug;
 # preconditions and the targets' own checks stay on in both), FUZZ_NEW_INPUTS=DIR,
-# FUZZ_MALLOC_LIMIT_MB (default 8: no input of a few KiB may make the library allocate more).
+# FUZZ_MALLOC_LIMIT_MB (default 8: no input of a few KiB may make the library allocate more),
+# FUZZ_BUILD=asan|volume (default asan: AddressSanitizer and comparison tracing, what CI runs;
+# volume: neither, for long campaigns — 3–10× the executions; Swift's bounds, overflow and
+# precondition checks and the targets' invariants still trap — built in .build-volume).
 set -euo pipefail
 cd "$(dirname "$0")"
 FUZZ_DIR=$(pwd)
@@ -32,12 +35,21 @@ targets() {
 }
 
 build() {
-    echo "=== building fuzz targets ($CONFIGURATION, -sanitize=fuzzer,address)" >&2
+    local flags
+    case "${FUZZ_BUILD:-asan}" in
+        asan) flags=(-Xswiftc -sanitize=fuzzer,address) ;;
+        # Edge counters only: -sanitize=fuzzer alone also traces every comparison (each bounds
+        # check included), which costs about half the time of a run.
+        volume) flags=(--scratch-path .build-volume -Xswiftc -sanitize=fuzzer
+                       -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table) ;;
+        *) echo "FUZZ_BUILD is asan or volume" >&2; exit 2 ;;
+    esac
+    echo "=== building fuzz targets ($CONFIGURATION, ${FUZZ_BUILD:-asan}: ${flags[*]})" >&2
     # ld.gold warns "Cannot export local symbol '__asan_*'" by the hundred; they are harmless.
-    { swift build -c "$CONFIGURATION" -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 \
+    { swift build -c "$CONFIGURATION" "${flags[@]}" -Xswiftc -parse-as-library 2>&1 \
         || echo "FUZZ BUILD FAILED"; } | { grep -v "Cannot export local symbol" || true; } | tee "${TMPDIR:-/tmp}/fuzz-build.log" >&2
     ! grep -q "FUZZ BUILD FAILED" "${TMPDIR:-/tmp}/fuzz-build.log"
-    BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
+    BIN=$(swift build -c "$CONFIGURATION" "${flags[@]}" --show-bin-path)
 }
 
 run_one() {

@@ -403,11 +403,28 @@ def seed_mqtt():
     write("roundtrip", "seed-mqtt-limit-2m", bytes([DIALECTS["mqtt"], 6 << 4, 251, 0, 4, 4, 0, 4, 5, 9]))
 
 
+# dissector octet 0 with bit 3 set: bits 0-1 and 4 index these (see DissectorFuzzer.swift).
+DISSECTOR_LATER_DIALECTS = ["mqtt", "tls", "amqp", "resp", "lines"]
+
+
+def seed_dissector():
+    """The dissector's TLS, AMQP, RESP and text-lines seeds: every vector of theirs (the dissector
+    reads each with its dialect's capture defaults), JSON lines, 7-octet chunks."""
+    for dialect in ("tls", "amqp", "resp", "lines"):
+        index = DISSECTOR_LATER_DIALECTS.index(dialect)
+        selector = 8 | 4 | (index & 3) | (index & 4) << 2
+        for vector in vectors(dialect):
+            stream = bytes.fromhex(vector["input"])
+            if len(stream) <= MAX_SEED_LENGTH:
+                write("dissector", "vector-" + vector["name"], bytes([selector, 7]) + stream)
+
+
 if __name__ == "__main__":
     seed_from_vectors()
     seed_text_vectors()
     seed_edges()
     seed_tls()
     seed_mqtt()
+    seed_dissector()
     for target in sorted(os.listdir(CORPUS)):
         print(target, len(os.listdir(os.path.join(CORPUS, target))), "files")

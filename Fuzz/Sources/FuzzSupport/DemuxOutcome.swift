@@ -1,18 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Framing
 
-/// An item with its handed-over octets copied out, for comparisons.
+/// An item with its handed-over octets, for comparisons: a slice of the input when they were
+/// handed over in place (no copy), copied out otherwise. Equality compares the item and the octets.
 public struct Received: Equatable, CustomStringConvertible {
     public var item: DemuxedItem
-    public var bytes: [UInt8]
+    public var bytes: ArraySlice<UInt8>
+    /// Where in the input the octets were handed over: nil when empty or not in place (a copy).
+    public var handedAt: Int?
 
+    /// The item with its octets copied out of `bytes`.
     public init(_ item: DemuxedItem, _ bytes: RawSpan) {
         self.item = item
-        self.bytes = bytes.withUnsafeBytes { Array($0) }
+        self.bytes = bytes.withUnsafeBytes { Array($0)[...] }  // Array(_:) copies with memcpy
     }
 
     public init(_ item: DemuxedItem, bytes: [UInt8]) {
         self.item = item
-        self.bytes = bytes
+        self.bytes = bytes[...]
+    }
+
+    /// The item with octets that are a slice of the input (shared, not copied).
+    public init(_ item: DemuxedItem, slice: ArraySlice<UInt8>, handedAt: Int? = nil) {
+        self.item = item
+        self.bytes = slice
+        self.handedAt = handedAt
+    }
+
+    public static func == (left: Received, right: Received) -> Bool {
+        left.item == right.item && sameOctets(left.bytes, right.bytes)
     }
 
     public var description: String { "\(item) \(bytes)" }
@@ -40,18 +60,34 @@ public struct DemuxOutcome: Equatable, CustomStringConvertible {
 /// chunks, or QUIC packets), then ends the input. Checks after every feed what must hold at any
 /// time: the buffer never exceeds one maximum-size frame, a failure is sticky and repeated
 /// unchanged, errors belong to the dialect and point inside the input, every item is well formed
-/// (`checkItem`). The pieces are borrowed slices of one array, so feeding allocates nothing.
-public func demux(_ setup: DemuxerSetup, _ stream: [UInt8], ranges: [Range<Int>]) -> DemuxOutcome {
+/// (`checkItem`). The pieces are borrowed slices of one array, so feeding allocates nothing; an
+/// item handed over inside `stream` is kept as a slice of it (no copy). With `inPlace`, every
+/// item's octets must be handed over inside `stream`, after the previous item's (in a single feed,
+/// complete frames are never copied).
+public func demux(_ setup: DemuxerSetup, _ stream: [UInt8], ranges: [Range<Int>], inPlace: Bool = false) -> DemuxOutcome {
     var demuxer = setup.makeDemuxer()
     var outcome = DemuxOutcome()
     let bytes = stream.span.bytes
+    let (base, end) = stream.withUnsafeBytes { (UInt(bitPattern: $0.baseAddress), UInt(bitPattern: $0.baseAddress) + UInt($0.count)) }
+    var previousEnd = base
     var fed = 0
     for range in ranges {
         let offsetBefore = demuxer.offset
         do {
             try demuxer.feed(bytes.extracting(range)) { item, bytes in
                 checkItem(item, bytes, setup)
-                outcome.items.append(Received(item, bytes))
+                let (first, count) = bytes.withUnsafeBytes { (UInt(bitPattern: $0.baseAddress), $0.count) }
+                if count > 0, first >= base, first + UInt(count) <= end {
+                    if inPlace {
+                        check(first >= previousEnd, "item \(outcome.items.count) handed over at \(first - base), before the previous item's end")
+                        previousEnd = first + UInt(count)
+                    }
+                    let start = Int(first - base)
+                    outcome.items.append(Received(item, slice: stream[start..<(start + count)], handedAt: start))
+                } else {
+                    check(!inPlace || count == 0, "item \(outcome.items.count) (\(count) octets) not handed over in place")
+                    outcome.items.append(Received(item, bytes))
+                }
             }
         } catch {
             checkError(error, setup, inputLength: fed + range.count)
@@ -150,4 +186,13 @@ public func ranges(cutting count: Int, sizes: [Int]) -> [Range<Int>] {
         turn += 1
     }
     return ranges
+}
+
+/// Whether two runs of octets are equal, compared with one `memcmp`: an element-wise `==` is
+/// instrumented octet by octet in a fuzz build, which made comparing long frames dominate a run.
+public func sameOctets(_ left: ArraySlice<UInt8>, _ right: ArraySlice<UInt8>) -> Bool {
+    guard left.count == right.count else { return false }
+    return left.withUnsafeBytes { a in
+        right.withUnsafeBytes { b in a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+    }
 }

@@ -54,11 +54,13 @@ public struct DemuxerSetup: CustomStringConvertible {
     public let role: ConnectionRole?
     /// WebSocket: how the stream begins (`.none` for other dialects).
     public let webSocketHandshake: WebSocketFrameDecoder.HandshakePolicy
-    private let make: () -> Demuxer
+    /// A fresh demuxer of this configuration, built and checked once; `makeDemuxer` copies it.
+    private let prototype: Demuxer
 
     public init(dialect: Dialect, options: UInt8) {
         self.dialect = dialect
         self.options = options
+        let make: () -> Demuxer
         switch dialect {
         case .envelope:
             let decoder = EnvelopeFrameDecoder(maxFrameSize: Self.envelopeMaxFrameSizes[Int(options >> 1) & 7],
@@ -160,15 +162,14 @@ public struct DemuxerSetup: CustomStringConvertible {
             webSocketHandshake = .none
             make = { Demuxer(dialect: .quic) }
         }
-    }
-
-    /// A fresh demuxer with this configuration.
-    public func makeDemuxer() -> Demuxer {
         let demuxer = make()
         check(demuxer.dialect == dialect, "demuxer for \(dialect) reports \(demuxer.dialect)")
         check(demuxer.offset == 0 && demuxer.bufferedByteCount == 0 && demuxer.failure == nil, "fresh demuxer is not fresh")
-        return demuxer
+        prototype = demuxer
     }
+
+    /// A fresh demuxer with this configuration (a copy of one built once: demuxers are values).
+    public func makeDemuxer() -> Demuxer { prototype }
 
     public var description: String {
         let webSocket = dialect == .webSocket ? " role \(role.map { "\($0)" } ?? "none") handshake \(webSocketHandshake)"

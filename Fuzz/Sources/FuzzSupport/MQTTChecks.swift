@@ -60,11 +60,11 @@ public func checkMQTTModel(_ setup: DemuxerSetup, _ stream: [UInt8], _ outcome: 
         if length > setup.maxFrameSize { fail("frame-too-large"); break }
         let end = offset + 1 + width + length
         guard end <= stream.count else { break }                                // truncated
-        let body = Array(stream[(offset + 1 + width)..<end])
+        let body = stream[(offset + 1 + width)..<end]
         switch type {
-        case 12: items.append(Received(.ping(.empty), bytes: body))
-        case 13: items.append(Received(.pong(.empty), bytes: body))
-        default: items.append(Received(.business(BusinessFrame(type: UInt64(type), flags: flags, length: length)), bytes: body))
+        case 12: items.append(Received(.ping(.empty), slice: body))
+        case 13: items.append(Received(.pong(.empty), slice: body))
+        default: items.append(Received(.business(BusinessFrame(type: UInt64(type), flags: flags, length: length)), slice: body))
         }
         if type == 1 || type == 2 { opened = true }
         offset = end

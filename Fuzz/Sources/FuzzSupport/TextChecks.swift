@@ -5,7 +5,11 @@ import Framing
 /// value (opening with a type octet and ending with CR LF, or an inline command ending with LF)
 /// within the maximum; a line is type 0, within the maximum, holds no LF, and is no heartbeat word.
 public func checkTextItem(_ item: DemuxedItem, _ bytes: RawSpan, _ setup: DemuxerSetup) {
-    let octets = bytes.withUnsafeBytes { Array($0) }
+    bytes.withUnsafeBytes { octets in checkTextItem(item, octets, bytes, setup) }
+}
+
+/// `checkTextItem` over the octets in place (no copy: this runs for every item of every input).
+private func checkTextItem(_ item: DemuxedItem, _ octets: UnsafeRawBufferPointer, _ bytes: RawSpan, _ setup: DemuxerSetup) {
     switch (setup.dialect, item) {
     case (.resp, .ping(let payload)):
         check(setup.role != .client, "a RESP client read a ping")
@@ -18,11 +22,12 @@ public func checkTextItem(_ item: DemuxedItem, _ bytes: RawSpan, _ setup: Demuxe
         check(octets.count == frame.length && frame.length <= setup.maxFrameSize, "RESP value of \(frame.length) octets handed over \(octets.count), maximum \(setup.maxFrameSize)")
         check(frame.flags == 0 && frame.streamID == 0, "RESP value with HTTP/2 fields \(frame)")
         if frame.type == RESPFrame.inlineCommandType {
-            check(setup.role != .client && octets.last == 0x0A && !RESPFrame.TypeOctet.isTypeOctet(octets[0]), "inline command \(octets.prefix(16))")
+            check(setup.role != .client && octets.last == 0x0A && !RESPFrame.TypeOctet.isTypeOctet(octets[0]), "inline command \(Array(octets.prefix(16)))")
         } else {
             check(RESPFrame.TypeOctet.isTypeOctet(UInt8(truncatingIfNeeded: frame.type)) && frame.type != UInt64(RESPFrame.TypeOctet.attribute),
                   "RESP value of type \(frame.type)")
-            check(RESPFrame.TypeOctet.isTypeOctet(octets[0]) && octets.suffix(2) == [0x0D, 0x0A], "RESP value \(octets.prefix(16)) not whole")
+            check(RESPFrame.TypeOctet.isTypeOctet(octets[0]) && octets.count >= 2 && octets[octets.count - 2] == 0x0D && octets[octets.count - 1] == 0x0A,
+                  "RESP value \(Array(octets.prefix(16))) not whole")
             check(octets[0] == UInt8(frame.type) || octets[0] == RESPFrame.TypeOctet.attribute, "RESP value of type \(frame.type) opens with \(octets[0])")
         }
     case (.lines, .ping(let payload)), (.lines, .pong(let payload)):
@@ -30,7 +35,7 @@ public func checkTextItem(_ item: DemuxedItem, _ bytes: RawSpan, _ setup: Demuxe
     case (.lines, .business(let frame)):
         check(frame.type == 0 && octets.count == frame.length && frame.length <= setup.maxFrameSize,
               "line of type \(frame.type), \(frame.length) octets, handed over \(octets.count), maximum \(setup.maxFrameSize)")
-        check(!octets.contains(0x0A) && octets != Array("PING".utf8) && octets != Array("PONG".utf8), "line \(octets.prefix(16)) passed on")
+        check(!octets.contains(0x0A) && !octets.elementsEqual("PING".utf8) && !octets.elementsEqual("PONG".utf8), "line \(Array(octets.prefix(16))) passed on")
     default:
         fatalError("item \(item) cannot come from a \(setup.dialect) demuxer")
     }

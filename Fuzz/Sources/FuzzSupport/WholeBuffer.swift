@@ -6,48 +6,26 @@ import Framing
 /// exactly those of the input cut there. Returns the outcome.
 @discardableResult
 public func checkWholeStream(_ setup: DemuxerSetup, _ stream: [UInt8]) -> DemuxOutcome {
-    let outcome = demux(setup, whole: stream)
-    if setup.dialect == .webSocket {
-        checkWebSocketWire(setup, stream, outcome)
-    } else {
-        checkInPlace(setup, stream, itemCount: outcome.items.count)
-    }
+    // One demux checks the outcome and (WebSocket aside: masked payloads are unmasked copies) that
+    // complete frames are handed over in place, in order.
+    let outcome = demux(setup, stream, ranges: [0..<stream.count], inPlace: setup.dialect != .webSocket)
+    if setup.dialect == .webSocket { checkWebSocketWire(setup, stream, outcome) }
     if setup.dialect == .http2 { checkHeaderBlocks(outcome.items) }
     if setup.dialect == .envelope, setup.options & 1 == 0, outcome.offset > 0 {
         var preface: [UInt8] = []
         EnvelopeFrame.appendPreface(to: &preface)
         check(Array(stream.prefix(preface.count)) == preface, "envelope frames accepted without the preface")
     }
-    // The outcome up to the cut is the outcome of the input cut there.
+    // The outcome up to the cut is the outcome of the input cut there. (A cut at the end is the
+    // input itself: nothing to demux again.)
     let cut = outcome.error?.offset ?? outcome.offset
-    let prefix = demux(setup, stream, ranges: [0..<cut])
-    check(prefix.error == nil, "the input up to the cut at \(cut) fails: \(String(describing: prefix.error))")
-    check(prefix.items == outcome.items, "the input cut at \(cut) gives \(prefix.items.count) items, not \(outcome.items.count)")
-    check(prefix.offset == cut && prefix.bufferedByteCount == 0, "the input cut at \(cut) stops at \(prefix.offset)")
-    return outcome
-}
-
-/// In a single feed every complete frame is handed over in place (no copy), in input order.
-func checkInPlace(_ setup: DemuxerSetup, _ stream: [UInt8], itemCount: Int) {
-    var demuxer = setup.makeDemuxer()
-    stream.withUnsafeBytes { buffer in
-        let start = UInt(bitPattern: buffer.baseAddress)
-        var previousEnd = start
-        var count = 0
-        do {
-            try demuxer.feed(RawSpan(_unsafeBytes: buffer)) { _, bytes in
-                bytes.withUnsafeBytes { handed in
-                    let first = UInt(bitPattern: handed.baseAddress)
-                    guard handed.count > 0 else { return }
-                    check(first >= previousEnd && first + UInt(handed.count) <= start + UInt(buffer.count),
-                          "item \(count) handed over at \(first - start), outside the input or before the previous item's end")
-                    previousEnd = first + UInt(handed.count)
-                }
-                count += 1
-            }
-        } catch {}
-        check(count == itemCount, "a second whole feed reported \(count) items, the first \(itemCount)")
+    if cut < stream.count {
+        let prefix = demux(setup, stream, ranges: [0..<cut])
+        check(prefix.error == nil, "the input up to the cut at \(cut) fails: \(String(describing: prefix.error))")
+        check(prefix.items == outcome.items, "the input cut at \(cut) gives \(prefix.items.count) items, not \(outcome.items.count)")
+        check(prefix.offset == cut && prefix.bufferedByteCount == 0, "the input cut at \(cut) stops at \(prefix.offset)")
     }
+    return outcome
 }
 
 /// No frame other than a CONTINUATION on the same stream — a PING included — is reported inside
@@ -75,39 +53,46 @@ func checkHeaderBlocks(_ items: [Received]) {
     }
 }
 
-/// QUIC packets from the input: the whole input as one packet, or packets each prefixed by its
-/// length as a QUIC varint (the last one takes what is left when the length says more).
-public func quicPackets(_ input: inout FuzzInput, lengthPrefixed: Bool) -> [[UInt8]] {
-    guard lengthPrefixed else { return [input.rest()] }
-    var packets: [[UInt8]] = []
-    while !input.isAtEnd {
-        let length = input.varintValue()
-        packets.append(input.take(Int(min(length, UInt64(input.remaining)))))
+/// QUIC packets from the input, in one array with the range of each packet: the whole input as
+/// one packet, or packets each prefixed by its length as a QUIC varint (the last one takes what is
+/// left when the length says more).
+public func quicPackets(_ input: inout FuzzInput, lengthPrefixed: Bool) -> (stream: [UInt8], packets: [Range<Int>]) {
+    guard lengthPrefixed else {
+        let stream = input.rest()
+        return (stream, [0..<stream.count])
     }
-    return packets
+    var stream: [UInt8] = []
+    stream.reserveCapacity(input.remaining)
+    var packets: [Range<Int>] = []
+    while !input.isAtEnd {
+        let length = Int(min(input.varintValue(), UInt64(input.remaining)))
+        let start = stream.count
+        for _ in 0..<length { stream.append(input.byte()) }
+        packets.append(start..<stream.count)
+    }
+    return (stream, packets)
 }
 
-/// The whole-packet QUIC check: demux the packets and check the outcome (see `demux`), and that
-/// the items before an error are those of the packets cut at the error.
-public func checkQUICPackets(_ packets: [[UInt8]]) {
+/// The whole-packet QUIC check: demux the packets (ranges of `stream`, fed one by one) and check
+/// the outcome (see `demux`), and that the items before an error are those of the packets cut at
+/// the error.
+public func checkQUICPackets(_ stream: [UInt8], _ packets: [Range<Int>]) {
     let setup = DemuxerSetup(dialect: .quic, options: 0)
-    let outcome = demux(setup, packets: packets)
+    let outcome = demux(setup, stream, ranges: packets)
     check(outcome.bufferedByteCount == 0, "QUIC demuxer buffered \(outcome.bufferedByteCount) octets")
     guard let error = outcome.error else {
-        check(outcome.offset == packets.reduce(0) { $0 + $1.count }, "QUIC offset \(outcome.offset) is not the octets fed")
+        check(outcome.offset == stream.count, "QUIC offset \(outcome.offset) is not the octets fed")
         return
     }
-    var cutPackets: [[UInt8]] = []
-    var start = 0
+    var cutPackets: [Range<Int>] = []
     for packet in packets {
-        if error.offset < start + packet.count {
-            cutPackets.append(Array(packet[..<(error.offset - start)]))
+        if error.offset < packet.upperBound {
+            cutPackets.append(packet.lowerBound..<error.offset)
             break
         }
         cutPackets.append(packet)
-        start += packet.count
     }
-    let prefix = demux(setup, packets: cutPackets)
+    let prefix = demux(setup, stream, ranges: cutPackets)
     check(prefix.error == nil, "the packets cut at \(error.offset) fail: \(String(describing: prefix.error))")
     check(prefix.items == outcome.items, "the packets cut at \(error.offset) give other items")
 }

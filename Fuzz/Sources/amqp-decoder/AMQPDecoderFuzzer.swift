@@ -53,7 +53,7 @@ public func amqpDecoderFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
 
 /// A Connection method's payload: parsed (or refused with a syntax error), re-encoded and parsed
 /// again, it is stable after one normalisation.
-func checkConnectionMethod(_ payload: [UInt8]) {
+func checkConnectionMethod(_ payload: ArraySlice<UInt8>) {
     func roundTrip(_ method: AMQPConnectionMethod) -> AMQPConnectionMethod? {
         var frame: [UInt8] = []
         method.append(to: &frame)

@@ -34,7 +34,7 @@ public func demuxDifferentialFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) 
         let bare = bareQUIC(packets)
         check(bare == outcome, "bare QUICPacketDemuxer \(bare) != Demuxer \(outcome)")
         for received in outcome.items {
-            let again = demux(setup, packets: [received.bytes])
+            let again = demux(setup, packets: [Array(received.bytes)])
             check(again.error == nil && again.items == [received],
                   "frame \(received) fed on its own gives \(again.items), error \(String(describing: again.error))")
         }

@@ -3,9 +3,10 @@
 // documented shapes; an error line comes last and only after a failure; feeding in chunks must
 // print exactly the lines that feeding whole prints.
 //
-// Input: octet 0 the dialect (bits 0–1: envelope, HTTP/2, QUIC, WebSocket; bit 3 set: MQTT) and
-// format (bit 2: JSON lines), octet 1 the chunk size of the chunked run (0 = one octet at a time; QUIC is always one
-// packet), the rest is the capture.
+// Input: octet 0 the dialect and format: bit 2 set = JSON lines; bit 3 clear = bits 0–1 choose
+// envelope, HTTP/2, QUIC, WebSocket; bit 3 set = bits 0–1 and 4 choose (mod 5) MQTT, TLS, AMQP, RESP,
+// text lines. Octet 1 the chunk size of the chunked run (0 = one octet at a time; QUIC is always
+// one packet), the rest is the capture.
 import FuzzSupport
 import Framing
 
@@ -13,7 +14,8 @@ import Framing
 public func dissectorFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let selector = input.byte()
-    let dialect: Dialect = selector & 8 != 0 ? .mqtt : [.envelope, .http2, .quic, .webSocket][Int(selector & 3)]
+    let dialect: Dialect = selector & 8 == 0 ? [.envelope, .http2, .quic, .webSocket][Int(selector & 3)]
+        : [.mqtt, .tls, .amqp, .resp, .lines][Int(selector & 3 | selector >> 2 & 4) % 5]
     let format: Dissector.Format = selector & 4 != 0 ? .jsonl : .text
     let chunk = dialect == .quic ? Int.max : max(1, Int(input.byte()))
     let capture = input.rest()
@@ -22,16 +24,28 @@ public func dissectorFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     let chunked = dissect(capture, dialect: dialect, format: format, chunk: chunk)
     check(whole.lines == chunked.lines && whole.ok == chunked.ok, "chunked output differs from whole")
     if format == .jsonl {
+        let vocabulary = DialectRegistry.vocabulary(dialect)
         for (index, line) in whole.lines.enumerated() {
             let isError = line.hasPrefix("{\"item\":\"error\"")
             check(!isError || (index == whole.lines.count - 1 && !whole.ok), "error line not last: \(line)")
-            check(isWellFormed(line, heartbeatOctets: dialect == .webSocket ? 0...WebSocketFrame.maxControlPayload : 8...8,
-                               vocabulary: DialectRegistry.vocabulary(dialect)),
+            check(isWellFormed(line, heartbeatOctets: heartbeatOctets(dialect), vocabulary: vocabulary),
                   "malformed JSON line: \(line)")
         }
         check(whole.ok || whole.lines.last?.hasPrefix("{\"item\":\"error\"") == true, "failure without an error line")
     }
     return 0
+}
+
+/// How many octets a heartbeat's JSON payload may show: 0 to 125 for WebSocket, up to 2^14 − 19
+/// for a TLS heartbeat message, any for a RESP echo (at least one: an empty one prints no payload),
+/// 8 for the others that carry one.
+func heartbeatOctets(_ dialect: Dialect) -> ClosedRange<Int> {
+    switch dialect {
+    case .webSocket: return 0...WebSocketFrame.maxControlPayload
+    case .tls: return 0...TLSRecord.maxHeartbeatPayload
+    case .resp: return 1...Int.max
+    default: return 8...8
+    }
 }
 
 func dissect(_ capture: [UInt8], dialect: Dialect, format: Dissector.Format, chunk: Int) -> (lines: [String], ok: Bool) {
@@ -67,7 +81,7 @@ func isWellFormed(_ line: String, heartbeatOctets: ClosedRange<Int>, vocabulary:
     }
     if line == #"{"item":"ping"}"# { return true }
     // Payload-less heartbeats (MQTT PINGREQ and PINGRESP) show no payload, and only those.
-    if line == #"{"item":"pong"}"# { return !vocabulary.heartbeatsCarryPayload }
+    if line == #"{"item":"pong"}"# { return !vocabulary.heartbeatsCarryPayload || vocabulary.omitsEmptyPayload }
     if !vocabulary.heartbeatsCarryPayload && !line.hasPrefix(#"{"item":"business""#) && !line.hasPrefix(#"{"item":"error""#) { return false }
     let showsAck = vocabulary.pongIsAcknowledgedPing || vocabulary.pingShowsAck
     if let payload = value(#"{"item":"ping","ack":false,"payload":"#) ?? (vocabulary.pongIsAcknowledgedPing ? value(#"{"item":"ping","ack":true,"payload":"#) : nil) {

@@ -19,10 +19,10 @@ public func linesDecoderFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
     for received in outcome.items {
         guard let lf = stream[offset...].firstIndex(of: 0x0A) else { fatalError("item \(received) at \(offset) with no LF after it") }
         let end = lf > offset && stream[lf - 1] == 0x0D ? lf - 1 : lf
-        let content = Array(stream[offset..<end])
-        let expected: DemuxedItem = content == Array("PING".utf8) ? .ping(.empty) : content == Array("PONG".utf8) ? .pong(.empty)
+        let content = stream[offset..<end]
+        let expected: DemuxedItem = content.elementsEqual("PING".utf8) ? .ping(.empty) : content.elementsEqual("PONG".utf8) ? .pong(.empty)
             : .business(BusinessFrame(type: 0, length: content.count))
-        check(received == Received(expected, bytes: expected.isHeartbeat ? [] : content), "line at \(offset): \(received), expected \(expected)")
+        check(received == Received(expected, slice: expected.isHeartbeat ? [] : content), "line at \(offset): \(received), expected \(expected)")
         offset = lf + 1
     }
     check(offset == outcome.offset, "lines cover \(offset) octets, the demuxer stopped at \(outcome.offset)")

@@ -8,6 +8,7 @@ import Framing
 public func quicDecoderFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let lengthPrefixed = input.byte() & 1 == 1
-    checkQUICPackets(quicPackets(&input, lengthPrefixed: lengthPrefixed))
+    let (stream, packets) = quicPackets(&input, lengthPrefixed: lengthPrefixed)
+    checkQUICPackets(stream, packets)
     return 0
 }

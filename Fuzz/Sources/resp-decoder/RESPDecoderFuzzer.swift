@@ -5,8 +5,9 @@
 //
 // Checks what every whole-buffer target checks, and: the values reported are, one after the
 // other, exactly the values an independent recursive walk (`referenceRESPLength`) finds there,
-// each business item the whole value and each heartbeat's octets inside its value; every value
-// fed again on its own gives the same item; a capture (no role) delimits a client's or server's
+// each business item the whole value and each heartbeat's octets inside its value; a value fed
+// again on its own gives the same item (every value of an input of at most four, otherwise the
+// first, the last and two the input's length picks); a capture (no role) delimits a client's or server's
 // stream the same way, and reads at least as far when that fails.
 import FuzzSupport
 import Framing
@@ -18,20 +19,21 @@ public func respDecoderFuzzer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
     let stream = input.rest()
     let outcome = checkWholeStream(setup, stream)
     var offset = 0
-    var values: [Range<Int>] = []
-    for received in outcome.items {
+    let count = outcome.items.count
+    for (index, received) in outcome.items.enumerated() {
         guard let length = referenceRESPLength(stream, at: offset, inline: setup.role != .client) else {
             fatalError("item \(received) at \(offset): the reference walk finds no whole value there")
         }
         let value = offset..<(offset + length)
         if case .business = received.item {
-            check(Array(stream[value]) == received.bytes, "business item at \(offset) is not the \(length)-octet value there")
+            check(stream[value] == received.bytes, "business item at \(offset) is not the \(length)-octet value there")
         } else {
             check(received.bytes.isEmpty || stream[value].firstRange(of: received.bytes) != nil, "heartbeat octets not inside the value at \(offset)")
         }
-        let alone = demux(setup, whole: Array(stream[value]))
-        check(alone.error == nil && alone.items == [received], "the value at \(offset) fed alone gives \(alone)")
-        values.append(value)
+        if count <= 4 || index == 0 || index == count - 1 || index == stream.count % count || index == stream.count / 7 % count {
+            let alone = demux(setup, whole: Array(stream[value]))
+            check(alone.error == nil && alone.items == [received], "the value at \(offset) fed alone gives \(alone)")
+        }
         offset += length
     }
     check(offset == outcome.offset, "items cover \(offset) octets, the demuxer stopped at \(outcome.offset)")
