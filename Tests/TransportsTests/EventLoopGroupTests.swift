@@ -13,7 +13,9 @@ extension TransportSuites {
             defer { group.shutdown() }
             let clientLoop = try EventLoop()
             defer { clientLoop.shutdown() }
-            var heartbeat = fastHeartbeats()
+            // 50 ms pings, but a 2 s ack timeout: under ThreadSanitizer with other suites running, a
+            // 200 ms timeout declared the client dead and the server closed it (EPIPE in CI).
+            var heartbeat = fastHeartbeats(ackTimeout: .seconds(2))
             heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)  // 50 ms pings are no abuse here
             let configuration = ConnectionConfiguration(heartbeat: heartbeat)
             let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"), configuration: configuration,

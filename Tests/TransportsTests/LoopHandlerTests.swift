@@ -94,7 +94,7 @@ extension TransportSuites {
         @Test func handlerEchoesInOrder() async throws {
             let loop = try EventLoop()
             defer { loop.shutdown() }
-            var heartbeat = fastHeartbeats()
+            var heartbeat = fastHeartbeats(ackTimeout: .seconds(2))  // 200 ms is too tight under a sanitizer
             heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)  // 50 ms pings are no abuse here
             var serverConfiguration = ConnectionConfiguration(heartbeat: heartbeat)
             serverConfiguration.handler = { LoopEcho() }
