@@ -57,6 +57,9 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     private var stagedPayloads: [UInt8] = []
     private var stagedWrites: [StagedWrite] = []
     private var delivering = false
+    /// The handler closed the connection while a read was being demuxed: closed once the read is
+    /// handled and its staged writes encoded (the session is busy until then).
+    private var closeAfterDelivery = false
     /// The application asked to close (rather than the peer).
     private var closeRequested = false
     /// Business writes waiting for the opening handshake, not yet encoded.
@@ -110,7 +113,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     // MARK: Loop-thread API (ConnectionContext)
 
     func writeOnLoop(_ bytes: RawSpan, type: UInt64?) -> Bool {
-        guard closedError == nil, closeDeadline == nil else { return false }
+        guard closedError == nil, closeDeadline == nil, !closeAfterDelivery else { return false }
         if delivering {
             bytes.withUnsafeBytes { stagedPayloads.append(contentsOf: $0) }
             stagedWrites.append(StagedWrite(type: type, count: bytes.byteCount))
@@ -133,6 +136,10 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
 
     func closeOnLoop() {
         if closedError != nil { return }
+        if delivering {
+            closeAfterDelivery = true
+            return
+        }
         closeRequested = true
         guard closeDeadline == nil else { return }
         session.appendClose(code: session.closeCodes.noError, reason: "")
@@ -264,6 +271,11 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
                 }
             }
             encodeStagedWrites()
+            if closeAfterDelivery {
+                closeAfterDelivery = false
+                flush()  // the echoes first: the close's frame goes ahead of queued business frames
+                closeOnLoop()
+            }
         } catch {
             eventSink.yield(.closed(.framing(error)))
             session.appendClose(code: error.code, reason: error.reason.identifier)

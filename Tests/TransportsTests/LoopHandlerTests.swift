@@ -12,6 +12,14 @@ final class LoopEcho: ConnectionHandler {
     }
 }
 
+/// Echoes the first business frame, then closes the connection from inside `frameReceived`.
+final class EchoOnceThenClose: ConnectionHandler {
+    func frameReceived(_ header: BusinessFrame, payload: RawSpan, context: ConnectionContext) {
+        context.write(payload, type: header.type)
+        context.close()
+    }
+}
+
 /// Plays ping-pong with an echo server: writes 8 octets, and again on each echo, `total` times;
 /// reads the loop thread's allocation count after `warmUp` round trips and at the end.
 final class LoopPingPong: ConnectionHandler, @unchecked Sendable {
@@ -106,6 +114,28 @@ extension TransportSuites {
             var frames = client.inbound.makeAsyncIterator()
             for index in 0..<100 { #expect(try await frames.next()?.payload == [UInt8(index), 0xAB]) }
             #expect(await awaitRTTSamples(client.events, 2))
+            await client.close()
+            await listener.close()
+        }
+
+        /// Regression: `context.close()` from `frameReceived` ran the close while the session was
+        /// still demuxing the read (an exclusivity trap, or the close lost). The close now waits for
+        /// the read: the peer gets the echo, then the end of the stream.
+        @Test func handlerClosesFromFrameReceived() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            let heartbeat = fastHeartbeats(interval: .seconds(10), ackTimeout: .seconds(10))
+            var serverConfiguration = ConnectionConfiguration(heartbeat: heartbeat)
+            serverConfiguration.handler = { EchoOnceThenClose() }
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"),
+                                                            configuration: serverConfiguration, on: loop)
+            let client = try await HeartbeatConnection.connect(to: listener.localAddress,
+                                                               configuration: ConnectionConfiguration(heartbeat: heartbeat), on: loop)
+            try await client.write([7, 8, 9])
+            var frames = client.inbound.makeAsyncIterator()
+            #expect(try await frames.next()?.payload == [7, 8, 9])
+            let after = try? await frames.next()
+            #expect(after == nil, "the server's close should end the stream after the echo")
             await client.close()
             await listener.close()
         }
