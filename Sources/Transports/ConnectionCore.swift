@@ -277,6 +277,9 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
                 closeOnLoop()
             }
         } catch {
+            // What the handler wrote for the frames before the bad one goes out before the close.
+            encodeStagedWrites()
+            flush()
             eventSink.yield(.closed(.framing(error)))
             session.appendClose(code: error.code, reason: error.reason.identifier)
             flush()

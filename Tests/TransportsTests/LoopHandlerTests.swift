@@ -139,5 +139,34 @@ extension TransportSuites {
             await client.close()
             await listener.close()
         }
+
+        /// Regression: a handler's writes for the good frames of a read were dropped when a later
+        /// frame of the same read failed to decode. They now go out before the close.
+        @Test func handlerWritesSurviveALaterMalformedFrame() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            let peer = try RawPeer()
+            var configuration = ConnectionConfiguration(dialect: .envelope, heartbeat: fastHeartbeats(interval: .seconds(10), ackTimeout: .seconds(10)))
+            configuration.handler = { LoopEcho() }
+            async let accepted: Void = Task.detached { try peer.accept() }.value
+            let connection = try await HeartbeatConnection.connect(to: peer.address, configuration: configuration, on: loop)
+            try await accepted
+            var bytes = envelopePreface
+            let payload: [UInt8] = [0xC0, 0xFF, 0xEE]
+            payload.withUnsafeBytes { EnvelopeFrame.appendFrame(payload: $0.bytes, to: &bytes) }
+            EnvelopeFrame.appendHeader(type: EnvelopeFrame.FrameType.ping, length: 3, to: &bytes)  // a PING is 8 octets
+            bytes += [0, 0, 0]
+            try peer.send(bytes)
+            let received = try await Task.detached { try peer.receive(timeout: .seconds(5)) }.value
+            var demuxer = Demuxer(dialect: .envelope)
+            var order: [String] = []
+            try demuxer.feed(received) { item, frame in
+                guard case .business(let header) = item else { return }
+                if header.type == EnvelopeFrame.FrameType.data { order.append(frame.withUnsafeBytes { Array($0) } == payload ? "echo" : "data") }
+                if header.type == EnvelopeFrame.FrameType.goAway { order.append("goAway") }
+            }
+            #expect(order == ["echo", "goAway"])
+            await #expect(throws: TransportError.self) { for try await _ in connection.inbound {} }
+        }
     }
 }
