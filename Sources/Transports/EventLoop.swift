@@ -307,9 +307,17 @@ public final class EventLoop: @unchecked Sendable {
     /// `deadline` rounded up to the next multiple of the timer tick (the deadline itself when it
     /// has passed: due timers run at once).
     private func roundedUpToTick(_ deadline: Int64) -> Int64 {
+        guard deadline > Self.now().nanoseconds else { return deadline }
+        return tickCeiling(deadline)
+    }
+
+    /// `deadline` rounded up to a multiple of the timer tick; a deadline within a tick of
+    /// `Int64.max` (a timeout of "forever") stays as it is rather than overflow.
+    private func tickCeiling(_ deadline: Int64) -> Int64 {
         let remainder = deadline % tickNanoseconds
-        guard remainder != 0, deadline > Self.now().nanoseconds else { return deadline }
-        return deadline - remainder + tickNanoseconds
+        guard remainder > 0 else { return deadline }
+        let (rounded, overflow) = (deadline - remainder).addingReportingOverflow(tickNanoseconds)
+        return overflow ? deadline : rounded
     }
 
     /// Records the loop's lateness in this iteration when it exceeds a millisecond.
