@@ -46,6 +46,8 @@ public final class EventLoop: @unchecked Sendable {
     /// The timerfd of the fallback wait (kernels without epoll_pwait2), or -1.
     private var timerDescriptor: CInt = -1
     private var armedDeadline: Int64?
+    /// epoll_pwait2 failed and so did timerfd_create: waits are epoll_wait's milliseconds.
+    private var millisecondWaits = false
     private var iteration: UInt64 = 0
     private var lagIteration: UInt64 = 0
     private var currentLag: Int64 = 0
@@ -337,21 +339,42 @@ public final class EventLoop: @unchecked Sendable {
     /// timer), counted from the deadline to the nanosecond: epoll_pwait2 where the kernel has it,
     /// else a timerfd armed at the deadline.
     private func wait(_ events: UnsafeMutablePointer<epoll_event>, capacity: Int, until deadline: Int64?) -> CInt {
-        if timerDescriptor < 0 {
+        if timerDescriptor < 0 && !millisecondWaits {
             let timeout = deadline.map { max(0, $0 - Self.now().nanoseconds) } ?? -1
             let count = heartbeat_epoll_wait_nanoseconds(epoll, events, CInt(capacity), timeout)
-            if count >= 0 || errno != ENOSYS { return count }
+            if count >= 0 || errno == EINTR { return count }
+            // Missing (ENOSYS), or refused by a seccomp filter (EPERM, ...): retrying would spin.
             timerDescriptor = heartbeat_timerfd_create()
-            var event = epoll_event()
-            event.events = EPOLLIN.rawValue
-            event.data.fd = timerDescriptor
-            _ = epoll_ctl(epoll, EPOLL_CTL_ADD, timerDescriptor, &event)
+            if timerDescriptor >= 0 {
+                var event = epoll_event()
+                event.events = EPOLLIN.rawValue
+                event.data.fd = timerDescriptor
+                _ = epoll_ctl(epoll, EPOLL_CTL_ADD, timerDescriptor, &event)
+            } else {
+                millisecondWaits = true
+            }
         }
         if deadline == 0 { return epoll_wait(epoll, events, CInt(capacity), 0) }
-        if deadline != armedDeadline {
-            _ = heartbeat_timerfd_arm(timerDescriptor, deadline ?? -1)
-            armedDeadline = deadline
+        if !millisecondWaits {
+            if deadline != armedDeadline {
+                if heartbeat_timerfd_arm(timerDescriptor, deadline ?? -1) == 0 {
+                    armedDeadline = deadline
+                } else {
+                    armedDeadline = nil
+                    return waitMilliseconds(events, capacity: capacity, until: deadline)
+                }
+            }
+            return epoll_wait(epoll, events, CInt(capacity), -1)
         }
-        return epoll_wait(epoll, events, CInt(capacity), -1)
+        return waitMilliseconds(events, capacity: capacity, until: deadline)
+    }
+
+    /// The last resort: epoll_wait with the time to `deadline` rounded up to whole milliseconds
+    /// (never early; nil: no timer, wait forever).
+    private func waitMilliseconds(_ events: UnsafeMutablePointer<epoll_event>, capacity: Int, until deadline: Int64?) -> CInt {
+        guard let deadline else { return epoll_wait(epoll, events, CInt(capacity), -1) }
+        let remaining = max(0, deadline - Self.now().nanoseconds)
+        let milliseconds = remaining / 1_000_000 + (remaining % 1_000_000 == 0 ? 0 : 1)
+        return epoll_wait(epoll, events, CInt(capacity), CInt(min(milliseconds, Int64(CInt.max))))
     }
 }
