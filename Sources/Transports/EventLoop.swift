@@ -248,6 +248,8 @@ public final class EventLoop: @unchecked Sendable {
                 if descriptor == wakeDescriptor || descriptor == timerDescriptor {
                     var value: UInt64 = 0
                     _ = Glibc.read(descriptor, &value, MemoryLayout<UInt64>.size)
+                    // Expired and read: disarmed, so the same deadline set again must re-arm it.
+                    if descriptor == timerDescriptor { armedDeadline = nil }
                     continue
                 }
                 let flags = event.events
