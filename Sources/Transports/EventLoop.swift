@@ -297,8 +297,12 @@ public final class EventLoop: @unchecked Sendable {
     /// delivery, a deadline set to "now" by a handler), for a few passes before the next wait.
     private func fireTimers() {
         var now = Self.now()
-        // Handlers and tasks of this iteration that ran long delay every timer behind them.
-        if let first = timers.nextDeadline, now > first { noteLag(now.nanoseconds - first.nanoseconds) }
+        // Handlers and tasks of this iteration that ran long delay every timer behind them. Counted
+        // from the deadline rounded up to the tick: the grain's own delay is by design, not lag.
+        if let first = timers.nextDeadline {
+            let due = tickCeiling(first.nanoseconds)
+            if now.nanoseconds > due { noteLag(now.nanoseconds - due) }
+        }
         for _ in 0..<4 {
             while let slot = timers.popExpired(now: now) {
                 timerHandlers[slot]?.timerFired(now: now)
