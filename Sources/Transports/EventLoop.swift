@@ -63,11 +63,12 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Starts a loop on a new thread; `readBufferSize` is the size of the one read buffer all its
-    /// connections share (the most one `recv` takes). `timerTick` is the loop's timer grain: a
+    /// connections share (the most one `recv` takes; > 0). `timerTick` is the loop's timer grain: a
     /// wait for a future deadline ends at the next multiple of it on the monotonic clock, so that
     /// the heartbeats of many connections due within one tick share one wake-up; no timer fires
     /// more than one tick late, none early. `.zero`: every deadline to the nanosecond.
     public init(readBufferSize: Int = 64 * 1024, timerTick: Duration = .microseconds(500)) throws(TransportError) {
+        precondition(readBufferSize > 0, "readBufferSize must be > 0")
         precondition(timerTick >= .zero, "timerTick must be >= 0")
         tickNanoseconds = max(1, timerTick.nanosecondCount)
         do {
