@@ -408,6 +408,8 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
                     frameEnds.removeAll(keepingCapacity: frameEnds.capacity <= 64)
                     outboundStart = 0
                     frameEndsHead = 0
+                } else {
+                    compactOutbound()
                 }
                 if written < requested { return }
             }
@@ -421,6 +423,20 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
             writers.removeAll()
             for writer in ready { writer.succeed(()) }
         }
+    }
+
+    /// Drops the written frames from the front of `outbound` once they are most of it (and more
+    /// than 16 KiB), so that a queue that never drains fully does not grow without end. Cut at
+    /// the last frame written whole: `outboundStart == 0` keeps meaning "at a frame boundary".
+    private func compactOutbound() {
+        guard frameEndsHead > 0 else { return }
+        let cut = frameEnds[frameEndsHead - 1]
+        guard cut > 16 * 1024, cut > outbound.count / 2 else { return }
+        outbound.removeSubrange(0..<cut)
+        frameEnds.removeSubrange(0..<frameEndsHead)
+        for index in frameEnds.indices { frameEnds[index] -= cut }
+        outboundStart -= cut
+        frameEndsHead = 0
     }
 
     private func finishCloseIfDrained() {
