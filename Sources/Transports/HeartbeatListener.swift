@@ -13,7 +13,9 @@ public final class HeartbeatListener: Sendable {
     private let acceptor: Acceptor
     /// The address bound, with the port the system chose for port 0.
     public let localAddress: SocketAddress
-    /// Accepted connections, already running. Ends when the listener closes.
+    /// Accepted connections, already running. Ends when the listener closes. With
+    /// `ConnectionConfiguration.handler` set, connections run their handlers and do not come
+    /// here (a server that never reads this stream would keep every one of them).
     public let connections: AsyncStream<HeartbeatConnection>
     /// What the listener itself reports (refused connections); the newest 1,024 are kept if
     /// nobody reads them. Ends when the listener closes.
@@ -175,7 +177,7 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
             }
         }
         core.start()
-        output.yield(HeartbeatConnection(core: core))
+        if configuration.handler == nil { output.yield(HeartbeatConnection(core: core)) }
     }
 
     func writable() {}
