@@ -20,6 +20,34 @@ final class EchoOnceThenClose: ConnectionHandler {
     }
 }
 
+/// Keeps its context past the end of its connection, and says when that end came.
+final class ContextKeeper: ConnectionHandler, @unchecked Sendable {
+    var context: ConnectionContext?
+    let ended = Mutex<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func connectionStarted(context: ConnectionContext) { self.context = context }
+
+    func frameReceived(_ header: BusinessFrame, payload: RawSpan, context: ConnectionContext) {}
+
+    func connectionClosed(_ error: TransportError) {
+        ended.withLock { state in
+            state.done = true
+            return state.waiter.take()
+        }?.resume()
+    }
+
+    /// Waits for `connectionClosed`.
+    func waitForEnd() async {
+        await withCheckedContinuation { continuation in
+            let done = ended.withLock { state -> Bool in
+                if !state.done { state.waiter = continuation }
+                return state.done
+            }
+            if done { continuation.resume() }
+        }
+    }
+}
+
 /// Plays ping-pong with an echo server: writes 8 octets, and again on each echo, `total` times;
 /// reads the loop thread's allocation count after `warmUp` round trips and at the end.
 final class LoopPingPong: ConnectionHandler, @unchecked Sendable {
@@ -167,6 +195,31 @@ extension TransportSuites {
             }
             #expect(order == ["echo", "goAway"])
             await #expect(throws: TransportError.self) { for try await _ in connection.inbound {} }
+        }
+
+        /// A context kept after its connection ended (and its machinery was freed) is harmless:
+        /// writes return false, close does nothing.
+        @Test func keptContextOutlivesItsConnection() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            let keeper = ContextKeeper()
+            var serverConfiguration = ConnectionConfiguration(heartbeat: fastHeartbeats(interval: .seconds(10), ackTimeout: .seconds(10)))
+            serverConfiguration.handler = { keeper }
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"),
+                                                            configuration: serverConfiguration, on: loop)
+            let client = try await HeartbeatConnection.connect(to: listener.localAddress,
+                                                               configuration: ConnectionConfiguration(heartbeat: fastHeartbeats()), on: loop)
+            try await client.write([1])
+            await client.close()
+            await keeper.waitForEnd()
+            let written = Mutex<Bool?>(nil)
+            await onLoop(loop) {
+                let result = [UInt8(2)].withUnsafeBytes { keeper.context?.write($0.bytes) }
+                keeper.context?.close()
+                written.withLock { $0 = result }
+            }
+            #expect(written.withLock { $0 } == false)
+            await listener.close()
         }
     }
 }
