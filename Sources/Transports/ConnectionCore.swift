@@ -57,6 +57,9 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     private var stagedPayloads: [UInt8] = []
     private var stagedWrites: [StagedWrite] = []
     private var delivering = false
+    /// The handler closed the connection while a read was being demuxed: closed once the read is
+    /// handled and its staged writes encoded (the session is busy until then).
+    private var closeAfterDelivery = false
     /// The application asked to close (rather than the peer).
     private var closeRequested = false
     /// Business writes waiting for the opening handshake, not yet encoded.
@@ -110,7 +113,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     // MARK: Loop-thread API (ConnectionContext)
 
     func writeOnLoop(_ bytes: RawSpan, type: UInt64?) -> Bool {
-        guard closedError == nil, closeDeadline == nil else { return false }
+        guard closedError == nil, closeDeadline == nil, !closeAfterDelivery else { return false }
         if delivering {
             bytes.withUnsafeBytes { stagedPayloads.append(contentsOf: $0) }
             stagedWrites.append(StagedWrite(type: type, count: bytes.byteCount))
@@ -133,6 +136,10 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
 
     func closeOnLoop() {
         if closedError != nil { return }
+        if delivering {
+            closeAfterDelivery = true
+            return
+        }
         closeRequested = true
         guard closeDeadline == nil else { return }
         session.appendClose(code: session.closeCodes.noError, reason: "")
@@ -264,7 +271,15 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
                 }
             }
             encodeStagedWrites()
+            if closeAfterDelivery {
+                closeAfterDelivery = false
+                flush()  // the echoes first: the close's frame goes ahead of queued business frames
+                closeOnLoop()
+            }
         } catch {
+            // What the handler wrote for the frames before the bad one goes out before the close.
+            encodeStagedWrites()
+            flush()
             eventSink.yield(.closed(.framing(error)))
             session.appendClose(code: error.code, reason: error.reason.identifier)
             flush()
@@ -393,6 +408,8 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
                     frameEnds.removeAll(keepingCapacity: frameEnds.capacity <= 64)
                     outboundStart = 0
                     frameEndsHead = 0
+                } else {
+                    compactOutbound()
                 }
                 if written < requested { return }
             }
@@ -406,6 +423,20 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
             writers.removeAll()
             for writer in ready { writer.succeed(()) }
         }
+    }
+
+    /// Drops the written frames from the front of `outbound` once they are most of it (and more
+    /// than 16 KiB), so that a queue that never drains fully does not grow without end. Cut at
+    /// the last frame written whole: `outboundStart == 0` keeps meaning "at a frame boundary".
+    private func compactOutbound() {
+        guard frameEndsHead > 0 else { return }
+        let cut = frameEnds[frameEndsHead - 1]
+        guard cut > 16 * 1024, cut > outbound.count / 2 else { return }
+        outbound.removeSubrange(0..<cut)
+        frameEnds.removeSubrange(0..<frameEndsHead)
+        for index in frameEnds.indices { frameEnds[index] -= cut }
+        outboundStart -= cut
+        frameEndsHead = 0
     }
 
     private func finishCloseIfDrained() {

@@ -31,24 +31,38 @@ extension ConnectionHandler {
     public func connectionClosed(_ error: TransportError) {}
 }
 
-/// What a `ConnectionHandler` may do with its connection, on the loop's thread only.
+/// What a `ConnectionHandler` may do with its connection, on the loop's thread only. A context
+/// kept past `connectionClosed` is harmless: its writes return false and its close does nothing.
 public struct ConnectionContext {
-    unowned let core: any LoopConnectionCore
+    /// Weak: a handler may keep the context after its connection has ended and gone.
+    private weak var core: (any LoopConnectionCore)?
 
     /// The loop the connection runs on (the current thread's).
-    public var eventLoop: EventLoop { core.eventLoop }
+    public let eventLoop: EventLoop
+
+    init(core: any LoopConnectionCore) {
+        self.core = core
+        eventLoop = core.eventLoop
+    }
 
     /// Writes business data framed by the dialect (as `HeartbeatConnection.write` does), without
     /// waiting: it is queued whatever the queue's size. Returns false when the connection has
     /// ended (the data is dropped). Check `queuedBytes` against your own limit for back-pressure.
+    /// Loop thread only.
     @discardableResult
-    public func write(_ bytes: RawSpan, type: UInt64? = nil) -> Bool { core.writeOnLoop(bytes, type: type) }
+    public func write(_ bytes: RawSpan, type: UInt64? = nil) -> Bool {
+        precondition(eventLoop.inEventLoop, "ConnectionContext.write called off its loop's thread")
+        return core?.writeOnLoop(bytes, type: type) ?? false
+    }
 
-    /// Business octets queued and not yet taken by the kernel.
-    public var queuedBytes: Int { core.queuedOutboundBytes }
+    /// Business octets queued and not yet taken by the kernel (0 once the connection is gone).
+    public var queuedBytes: Int { core?.queuedOutboundBytes ?? 0 }
 
-    /// Closes gracefully, as `HeartbeatConnection.close()` does, without waiting.
-    public func close() { core.closeOnLoop() }
+    /// Closes gracefully, as `HeartbeatConnection.close()` does, without waiting. Loop thread only.
+    public func close() {
+        precondition(eventLoop.inEventLoop, "ConnectionContext.close called off its loop's thread")
+        core?.closeOnLoop()
+    }
 }
 
 /// The loop-thread side of a connection that `ConnectionContext` reaches.

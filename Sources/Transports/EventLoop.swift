@@ -46,6 +46,8 @@ public final class EventLoop: @unchecked Sendable {
     /// The timerfd of the fallback wait (kernels without epoll_pwait2), or -1.
     private var timerDescriptor: CInt = -1
     private var armedDeadline: Int64?
+    /// epoll_pwait2 failed and so did timerfd_create: waits are epoll_wait's milliseconds.
+    private var millisecondWaits = false
     private var iteration: UInt64 = 0
     private var lagIteration: UInt64 = 0
     private var currentLag: Int64 = 0
@@ -61,11 +63,12 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     /// Starts a loop on a new thread; `readBufferSize` is the size of the one read buffer all its
-    /// connections share (the most one `recv` takes). `timerTick` is the loop's timer grain: a
+    /// connections share (the most one `recv` takes; > 0). `timerTick` is the loop's timer grain: a
     /// wait for a future deadline ends at the next multiple of it on the monotonic clock, so that
     /// the heartbeats of many connections due within one tick share one wake-up; no timer fires
     /// more than one tick late, none early. `.zero`: every deadline to the nanosecond.
     public init(readBufferSize: Int = 64 * 1024, timerTick: Duration = .microseconds(500)) throws(TransportError) {
+        precondition(readBufferSize > 0, "readBufferSize must be > 0")
         precondition(timerTick >= .zero, "timerTick must be >= 0")
         tickNanoseconds = max(1, timerTick.nanosecondCount)
         do {
@@ -246,6 +249,8 @@ public final class EventLoop: @unchecked Sendable {
                 if descriptor == wakeDescriptor || descriptor == timerDescriptor {
                     var value: UInt64 = 0
                     _ = Glibc.read(descriptor, &value, MemoryLayout<UInt64>.size)
+                    // Expired and read: disarmed, so the same deadline set again must re-arm it.
+                    if descriptor == timerDescriptor { armedDeadline = nil }
                     continue
                 }
                 let flags = event.events
@@ -293,8 +298,12 @@ public final class EventLoop: @unchecked Sendable {
     /// delivery, a deadline set to "now" by a handler), for a few passes before the next wait.
     private func fireTimers() {
         var now = Self.now()
-        // Handlers and tasks of this iteration that ran long delay every timer behind them.
-        if let first = timers.nextDeadline, now > first { noteLag(now.nanoseconds - first.nanoseconds) }
+        // Handlers and tasks of this iteration that ran long delay every timer behind them. Counted
+        // from the deadline rounded up to the tick: the grain's own delay is by design, not lag.
+        if let first = timers.nextDeadline {
+            let due = tickCeiling(first.nanoseconds)
+            if now.nanoseconds > due { noteLag(now.nanoseconds - due) }
+        }
         for _ in 0..<4 {
             while let slot = timers.popExpired(now: now) {
                 timerHandlers[slot]?.timerFired(now: now)
@@ -307,9 +316,17 @@ public final class EventLoop: @unchecked Sendable {
     /// `deadline` rounded up to the next multiple of the timer tick (the deadline itself when it
     /// has passed: due timers run at once).
     private func roundedUpToTick(_ deadline: Int64) -> Int64 {
+        guard deadline > Self.now().nanoseconds else { return deadline }
+        return tickCeiling(deadline)
+    }
+
+    /// `deadline` rounded up to a multiple of the timer tick; a deadline within a tick of
+    /// `Int64.max` (a timeout of "forever") stays as it is rather than overflow.
+    private func tickCeiling(_ deadline: Int64) -> Int64 {
         let remainder = deadline % tickNanoseconds
-        guard remainder != 0, deadline > Self.now().nanoseconds else { return deadline }
-        return deadline - remainder + tickNanoseconds
+        guard remainder > 0 else { return deadline }
+        let (rounded, overflow) = (deadline - remainder).addingReportingOverflow(tickNanoseconds)
+        return overflow ? deadline : rounded
     }
 
     /// Records the loop's lateness in this iteration when it exceeds a millisecond.
@@ -329,21 +346,42 @@ public final class EventLoop: @unchecked Sendable {
     /// timer), counted from the deadline to the nanosecond: epoll_pwait2 where the kernel has it,
     /// else a timerfd armed at the deadline.
     private func wait(_ events: UnsafeMutablePointer<epoll_event>, capacity: Int, until deadline: Int64?) -> CInt {
-        if timerDescriptor < 0 {
+        if timerDescriptor < 0 && !millisecondWaits {
             let timeout = deadline.map { max(0, $0 - Self.now().nanoseconds) } ?? -1
             let count = heartbeat_epoll_wait_nanoseconds(epoll, events, CInt(capacity), timeout)
-            if count >= 0 || errno != ENOSYS { return count }
+            if count >= 0 || errno == EINTR { return count }
+            // Missing (ENOSYS), or refused by a seccomp filter (EPERM, ...): retrying would spin.
             timerDescriptor = heartbeat_timerfd_create()
-            var event = epoll_event()
-            event.events = EPOLLIN.rawValue
-            event.data.fd = timerDescriptor
-            _ = epoll_ctl(epoll, EPOLL_CTL_ADD, timerDescriptor, &event)
+            if timerDescriptor >= 0 {
+                var event = epoll_event()
+                event.events = EPOLLIN.rawValue
+                event.data.fd = timerDescriptor
+                _ = epoll_ctl(epoll, EPOLL_CTL_ADD, timerDescriptor, &event)
+            } else {
+                millisecondWaits = true
+            }
         }
         if deadline == 0 { return epoll_wait(epoll, events, CInt(capacity), 0) }
-        if deadline != armedDeadline {
-            _ = heartbeat_timerfd_arm(timerDescriptor, deadline ?? -1)
-            armedDeadline = deadline
+        if !millisecondWaits {
+            if deadline != armedDeadline {
+                if heartbeat_timerfd_arm(timerDescriptor, deadline ?? -1) == 0 {
+                    armedDeadline = deadline
+                } else {
+                    armedDeadline = nil
+                    return waitMilliseconds(events, capacity: capacity, until: deadline)
+                }
+            }
+            return epoll_wait(epoll, events, CInt(capacity), -1)
         }
-        return epoll_wait(epoll, events, CInt(capacity), -1)
+        return waitMilliseconds(events, capacity: capacity, until: deadline)
+    }
+
+    /// The last resort: epoll_wait with the time to `deadline` rounded up to whole milliseconds
+    /// (never early; nil: no timer, wait forever).
+    private func waitMilliseconds(_ events: UnsafeMutablePointer<epoll_event>, capacity: Int, until deadline: Int64?) -> CInt {
+        guard let deadline else { return epoll_wait(epoll, events, CInt(capacity), -1) }
+        let remaining = max(0, deadline - Self.now().nanoseconds)
+        let milliseconds = remaining / 1_000_000 + (remaining % 1_000_000 == 0 ? 0 : 1)
+        return epoll_wait(epoll, events, CInt(capacity), CInt(min(milliseconds, Int64(CInt.max))))
     }
 }

@@ -1,5 +1,6 @@
 import Heartbeat
 import Glibc
+import Synchronization
 
 /// Accepts connections on a TCP or Unix-domain address and runs heartbeats on each.
 ///
@@ -13,7 +14,9 @@ public final class HeartbeatListener: Sendable {
     private let acceptor: Acceptor
     /// The address bound, with the port the system chose for port 0.
     public let localAddress: SocketAddress
-    /// Accepted connections, already running. Ends when the listener closes.
+    /// Accepted connections, already running. Ends when the listener closes. With
+    /// `ConnectionConfiguration.handler` set, connections run their handlers and do not come
+    /// here (a server that never reads this stream would keep every one of them).
     public let connections: AsyncStream<HeartbeatConnection>
     /// What the listener itself reports (refused connections); the newest 1,024 are kept if
     /// nobody reads them. Ends when the listener closes.
@@ -98,8 +101,10 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
     private var nextConnectionID: UInt64 = 1
     private let maxConnections: Int?
     private let events: AsyncStream<ListenerEvent>.Continuation
-    /// Accepted connections not yet ended.
+    /// Accepted connections not yet ended (accepting loop only).
     private var openConnections = 0
+    /// `stop()` has run: connections accepted before it but not yet handed off are closed.
+    private let stopped = Atomic(false)
 
     init(socket: consuming Socket, loop: EventLoop, connectionLoops: [EventLoop], configuration: ConnectionConfiguration, family: CInt,
          output: AsyncStream<HeartbeatConnection>.Continuation, maxConnections: Int?,
@@ -123,6 +128,7 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
         guard socket != nil else { return }
         loop.deregister(descriptor)
         _ = socket.take()
+        stopped.store(true, ordering: .releasing)
         output.finish()
         events.finish()
     }
@@ -155,9 +161,18 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
             if target === loop {
                 run(SocketTransport(socket: client, eventLoop: loop), connectionID: connectionID)
             } else {
-                // Hand-off: the connection is made and registered on its own loop's thread.
-                let transport = UncheckedBox(SocketTransport(socket: client, eventLoop: target))
-                target.execute { self.run(transport.value, connectionID: connectionID) }
+                // Hand-off: the connection is made and registered on its own loop's thread —
+                // unless that loop has shut down (the task then runs here) or the listener has
+                // closed meanwhile: then the socket is closed (the peer sees EOF).
+                let pending = PendingSocket(client)
+                target.execute {
+                    if target.inEventLoop && !self.stopped.load(ordering: .acquiring), let socket = pending.socket.take() {
+                        self.run(SocketTransport(socket: socket, eventLoop: target), connectionID: connectionID)
+                    } else {
+                        _ = pending.socket.take()
+                        self.connectionEnded()
+                    }
+                }
             }
         }
     }
@@ -165,22 +180,29 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
     /// Starts an accepted connection on its transport's loop thread.
     private func run(_ transport: SocketTransport, connectionID: UInt64) {
         let core = makeConnectionCore(transport: transport, configuration: configuration, role: .server, connectionID: connectionID)
-        let acceptingLoop = loop
-        core.setTerminationHandler { [weak self] in
-            guard let acceptor = self else { return }
-            if transport.eventLoop === acceptingLoop {
-                acceptor.openConnections -= 1
-            } else {
-                acceptingLoop.execute { acceptor.openConnections -= 1 }
-            }
-        }
+        core.setTerminationHandler { [weak self] in self?.connectionEnded() }
         core.start()
-        output.yield(HeartbeatConnection(core: core))
+        if configuration.handler == nil { output.yield(HeartbeatConnection(core: core)) }
+    }
+
+    /// One accepted connection has ended: counted down on the accepting loop.
+    private func connectionEnded() {
+        if loop.inEventLoop {
+            openConnections -= 1
+        } else {
+            loop.execute { self.openConnections -= 1 }
+        }
     }
 
     func writable() {}
 
     func eventLoopShutdown() { stop() }
+}
+
+/// An accepted socket on its way to another loop's thread.
+private final class PendingSocket: @unchecked Sendable {
+    var socket: Socket?
+    init(_ socket: consuming Socket) { self.socket = consume socket }
 }
 
 /// What a listener reports about itself.

@@ -12,6 +12,42 @@ final class LoopEcho: ConnectionHandler {
     }
 }
 
+/// Echoes the first business frame, then closes the connection from inside `frameReceived`.
+final class EchoOnceThenClose: ConnectionHandler {
+    func frameReceived(_ header: BusinessFrame, payload: RawSpan, context: ConnectionContext) {
+        context.write(payload, type: header.type)
+        context.close()
+    }
+}
+
+/// Keeps its context past the end of its connection, and says when that end came.
+final class ContextKeeper: ConnectionHandler, @unchecked Sendable {
+    var context: ConnectionContext?
+    let ended = Mutex<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func connectionStarted(context: ConnectionContext) { self.context = context }
+
+    func frameReceived(_ header: BusinessFrame, payload: RawSpan, context: ConnectionContext) {}
+
+    func connectionClosed(_ error: TransportError) {
+        ended.withLock { state in
+            state.done = true
+            return state.waiter.take()
+        }?.resume()
+    }
+
+    /// Waits for `connectionClosed`.
+    func waitForEnd() async {
+        await withCheckedContinuation { continuation in
+            let done = ended.withLock { state -> Bool in
+                if !state.done { state.waiter = continuation }
+                return state.done
+            }
+            if done { continuation.resume() }
+        }
+    }
+}
+
 /// Plays ping-pong with an echo server: writes 8 octets, and again on each echo, `total` times;
 /// reads the loop thread's allocation count after `warmUp` round trips and at the end.
 final class LoopPingPong: ConnectionHandler, @unchecked Sendable {
@@ -107,6 +143,82 @@ extension TransportSuites {
             for index in 0..<100 { #expect(try await frames.next()?.payload == [UInt8(index), 0xAB]) }
             #expect(await awaitRTTSamples(client.events, 2))
             await client.close()
+            await listener.close()
+        }
+
+        /// Regression: `context.close()` from `frameReceived` ran the close while the session was
+        /// still demuxing the read (an exclusivity trap, or the close lost). The close now waits for
+        /// the read: the peer gets the echo, then the end of the stream.
+        @Test func handlerClosesFromFrameReceived() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            let heartbeat = fastHeartbeats(interval: .seconds(10), ackTimeout: .seconds(10))
+            var serverConfiguration = ConnectionConfiguration(heartbeat: heartbeat)
+            serverConfiguration.handler = { EchoOnceThenClose() }
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"),
+                                                            configuration: serverConfiguration, on: loop)
+            let client = try await HeartbeatConnection.connect(to: listener.localAddress,
+                                                               configuration: ConnectionConfiguration(heartbeat: heartbeat), on: loop)
+            try await client.write([7, 8, 9])
+            var frames = client.inbound.makeAsyncIterator()
+            #expect(try await frames.next()?.payload == [7, 8, 9])
+            let after = try? await frames.next()
+            #expect(after == nil, "the server's close should end the stream after the echo")
+            await client.close()
+            await listener.close()
+        }
+
+        /// Regression: a handler's writes for the good frames of a read were dropped when a later
+        /// frame of the same read failed to decode. They now go out before the close.
+        @Test func handlerWritesSurviveALaterMalformedFrame() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            let peer = try RawPeer()
+            var configuration = ConnectionConfiguration(dialect: .envelope, heartbeat: fastHeartbeats(interval: .seconds(10), ackTimeout: .seconds(10)))
+            configuration.handler = { LoopEcho() }
+            async let accepted: Void = Task.detached { try peer.accept() }.value
+            let connection = try await HeartbeatConnection.connect(to: peer.address, configuration: configuration, on: loop)
+            try await accepted
+            var bytes = envelopePreface
+            let payload: [UInt8] = [0xC0, 0xFF, 0xEE]
+            payload.withUnsafeBytes { EnvelopeFrame.appendFrame(payload: $0.bytes, to: &bytes) }
+            EnvelopeFrame.appendHeader(type: EnvelopeFrame.FrameType.ping, length: 3, to: &bytes)  // a PING is 8 octets
+            bytes += [0, 0, 0]
+            try peer.send(bytes)
+            let received = try await Task.detached { try peer.receive(timeout: .seconds(5)) }.value
+            var demuxer = Demuxer(dialect: .envelope)
+            var order: [String] = []
+            try demuxer.feed(received) { item, frame in
+                guard case .business(let header) = item else { return }
+                if header.type == EnvelopeFrame.FrameType.data { order.append(frame.withUnsafeBytes { Array($0) } == payload ? "echo" : "data") }
+                if header.type == EnvelopeFrame.FrameType.goAway { order.append("goAway") }
+            }
+            #expect(order == ["echo", "goAway"])
+            await #expect(throws: TransportError.self) { for try await _ in connection.inbound {} }
+        }
+
+        /// A context kept after its connection ended (and its machinery was freed) is harmless:
+        /// writes return false, close does nothing.
+        @Test func keptContextOutlivesItsConnection() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            let keeper = ContextKeeper()
+            var serverConfiguration = ConnectionConfiguration(heartbeat: fastHeartbeats(interval: .seconds(10), ackTimeout: .seconds(10)))
+            serverConfiguration.handler = { keeper }
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"),
+                                                            configuration: serverConfiguration, on: loop)
+            let client = try await HeartbeatConnection.connect(to: listener.localAddress,
+                                                               configuration: ConnectionConfiguration(heartbeat: fastHeartbeats()), on: loop)
+            try await client.write([1])
+            await client.close()
+            await keeper.waitForEnd()
+            let written = Mutex<Bool?>(nil)
+            await onLoop(loop) {
+                let result = [UInt8(2)].withUnsafeBytes { keeper.context?.write($0.bytes) }
+                keeper.context?.close()
+                written.withLock { $0 = result }
+            }
+            #expect(written.withLock { $0 } == false)
             await listener.close()
         }
     }

@@ -1,6 +1,7 @@
 import Framing
 import Glibc
 import Heartbeat
+import Synchronization
 import Testing
 import Transports
 
@@ -115,6 +116,39 @@ extension TransportSuites {
             #expect(client.closeReason == nil)
             await client.close()
             await server.close()
+        }
+    }
+}
+
+extension TransportSuites {
+    /// Deadlines at the far end of the clock.
+    @Suite(.timeLimit(.minutes(1))) struct FarDeadlineTests {
+        /// Does nothing when its timer fires.
+        final class IdleTimer: EventLoopTimerHandler {
+            func timerFired(now: Timestamp) {}
+        }
+
+        /// Regression: rounding a deadline near `Int64.max` (`closeTimeout = .seconds(Int64.max)`
+        /// saturates to it) up to the timer tick overflowed and trapped the loop thread.
+        @Test func deadlineAtTheEndOfTimeDoesNotTrap() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            let slot = Mutex(-1)
+            await onLoop(loop) {
+                let timer = loop.makeTimer(IdleTimer())
+                loop.setDeadline(timer, Timestamp(nanoseconds: .max))
+                slot.withLock { $0 = timer }
+            }
+            // The loop has waited for that deadline at least once by the time this runs.
+            await onLoop(loop) {}
+            let count = await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
+                loop.execute {
+                    let count = loop.scheduledTimerCount
+                    loop.releaseTimer(slot.withLock { $0 })
+                    continuation.resume(returning: count)
+                }
+            }
+            #expect(count == 1)
         }
     }
 }

@@ -18,7 +18,8 @@ static inline int heartbeat_fionread(int fd, int *count) { return ioctl(fd, FION
 int heartbeat_accept_nonblocking(int fd);
 
 /// epoll_pwait2 with a relative timeout in nanoseconds (negative: wait forever), no signal mask.
-/// Returns -1 with errno ENOSYS where the kernel lacks it (before Linux 5.11).
+/// Returns -1 with errno ENOSYS where the kernel (before Linux 5.11) or the build lacks it, or
+/// with EPERM where a seccomp filter refuses it.
 int heartbeat_epoll_wait_nanoseconds(int epfd, struct epoll_event *events, int maxevents, long long timeout);
 
 /// A non-blocking, close-on-exec timerfd on CLOCK_MONOTONIC (the fallback when epoll_pwait2 is missing).
