@@ -57,7 +57,7 @@ from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 from wsproto.frame_protocol import FrameProtocol, Opcode, ParseFailed
 
-from interop_support import check, failures, free_port
+from interop_support import check, failures, free_port, wait_for_port
 
 PINNED = {"websockets": "17.4", "wsproto": "1.3.2"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -641,17 +641,6 @@ def reverse_check(frames_path, expected_path, sender_role):
 
 
 # ============================================================ live peers
-
-
-def wait_for_port(port, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 class WebsocketsServer:
