@@ -115,7 +115,7 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
         var engine = self.engine
         var encoder = self.encoder
         var pending = self.pending
-        self.pending = Pending(reserving: false)
+        self.pending = Pending()
         defer {
             self.engine = engine
             self.encoder = encoder
@@ -381,11 +381,8 @@ struct Pending: Sendable {
         return HeartbeatPayload(rawValue: longPingSerial, byteCount: Swift.max(payload.byteCount, HeartbeatPayload.byteCount + 1))
     }
 
-    init(reserving: Bool = true) {
-        guard reserving else { return }
-        control.reserveCapacity(256)
-        outputs.reserveCapacity(32)
-        heldPings.reserveCapacity(4)
-    }
+    /// Reserves nothing: the arrays grow on first use and keep their capacity (a connection that
+    /// only answers pings holds a few dozen octets, not kilobytes, of them).
+    init() {}
 }
 

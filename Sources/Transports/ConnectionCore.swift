@@ -5,9 +5,9 @@ import Heartbeat
 protocol ConnectionCoreProtocol: AnyObject, Sendable {
     var eventLoop: EventLoop { get }
     var configuration: ConnectionConfiguration { get }
-    var inbound: InboundQueue { get }
-    var events: AsyncStream<ConnectionEvent> { get }
-    var status: Lock<ConnectionStatus> { get }
+    /// What `HeartbeatConnection` reads from other threads; nil for a connection made without one
+    /// (a listener's connections when a `ConnectionHandler` is configured).
+    var asyncSide: ConnectionAsyncSide? { get }
     func start()
     func enqueue(_ bytes: [UInt8], type: UInt64?, _ writer: Handoff<Void>)
     func close(_ waiter: Handoff<Void>)
@@ -18,12 +18,15 @@ protocol ConnectionCoreProtocol: AnyObject, Sendable {
 
 /// Makes the machinery for `configuration`'s dialect: the one place where the dialect, chosen at
 /// run time, becomes a type, so that everything per frame below runs specialised for it.
-func makeConnectionCore(transport: any Transport, configuration: ConnectionConfiguration, role: ConnectionRole,
-                        connectionID: UInt64) -> any ConnectionCoreProtocol {
+/// `asyncSide`: build the events stream, inbound queue and status snapshot that a
+/// `HeartbeatConnection` reads (not needed when only a `ConnectionHandler` consumes the connection).
+func makeConnectionCore(transport: any Transport, configuration: SharedConfiguration, role: ConnectionRole,
+                        connectionID: UInt64, asyncSide: Bool) -> any ConnectionCoreProtocol {
     func make<D: StreamDialect>(_ dialect: D) -> any ConnectionCoreProtocol {
-        ConnectionCore(dialect: dialect, transport: transport, configuration: configuration, role: role, connectionID: connectionID)
+        ConnectionCore(dialect: dialect, transport: transport, configuration: configuration, role: role, connectionID: connectionID,
+                       asyncSide: asyncSide)
     }
-    return make(configuration.dialect)
+    return make(configuration.value.dialect)
 }
 
 /// One connection's machinery on its loop's thread: the transport, the sans-IO `HeartbeatSession`,
@@ -31,12 +34,12 @@ func makeConnectionCore(transport: any Transport, configuration: ConnectionConfi
 /// thread; `HeartbeatConnection` reaches it through `eventLoop.execute`.
 final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnectionCore, TransportSink, EventLoopTimerHandler, @unchecked Sendable {
     let eventLoop: EventLoop
-    let configuration: ConnectionConfiguration
-    let inbound: InboundQueue
-    let events: AsyncStream<ConnectionEvent>
-    private let eventSink: AsyncStream<ConnectionEvent>.Continuation
-    /// Snapshot of the engine for other threads.
-    let status = Lock(ConnectionStatus())
+    /// The settings, shared by every connection a listener accepts (one copy, not one each).
+    private let shared: SharedConfiguration
+    var configuration: ConnectionConfiguration { shared.value }
+    /// The hand-off to a `HeartbeatConnection`'s tasks; nil when only a handler consumes the
+    /// connection (it then costs nothing: no stream, queue or lock).
+    let asyncSide: ConnectionAsyncSide?
 
     private let transport: any Transport
     private var session: HeartbeatSession<D>
@@ -71,6 +74,8 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     private var closeDeadline: Timestamp?
     private var readingPaused = false
     private var applicationPaused = false
+    /// Reading stopped because a handler's writes queued more than `writeBufferLimit` octets.
+    private var handlerWritesBlocked = false
     /// The peer sent GOAWAY: its EOF that follows is a graceful end.
     private var peerSaidGoodbye = false
     private(set) var closedError: TransportError?
@@ -80,20 +85,26 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     /// The loop iteration whose lateness the engine last heard of.
     private var lagReportedIteration: UInt64 = 0
 
-    init(dialect: D, transport: any Transport, configuration: ConnectionConfiguration, role: ConnectionRole, connectionID: UInt64) {
+    init(dialect: D, transport: any Transport, configuration shared: SharedConfiguration, role: ConnectionRole, connectionID: UInt64,
+         asyncSide: Bool) {
+        let configuration = shared.value
         self.transport = transport
         self.eventLoop = transport.eventLoop
-        self.configuration = configuration
+        self.shared = shared
         var heartbeat = configuration.heartbeat
         if heartbeat.localHealth == nil { heartbeat.localHealth = configuration.localHealth }
         session = HeartbeatSession(dialect: dialect, role: role, configuration: heartbeat,
                                    connectionID: connectionID, maxFrameSize: configuration.maxFrameSize,
                                    encoderSeed: secureRandomSeed(), now: EventLoop.now())
         if role == .server, let timeout = configuration.handshakeTimeout { handshakeDeadline = EventLoop.now() + timeout }
-        (events, eventSink) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .bufferingNewest(1024))
-        inbound = InboundQueue(limit: configuration.inboundBufferLimit)
+        guard asyncSide else {
+            self.asyncSide = nil
+            return
+        }
+        let side = ConnectionAsyncSide(inboundBufferLimit: configuration.inboundBufferLimit)
+        self.asyncSide = side
         let loop = transport.eventLoop
-        inbound.onDrained.withLock { onDrained in
+        side.inbound.onDrained.withLock { onDrained in
             onDrained = { [weak self] in
                 guard let core = self else { return }
                 loop.execute { core.resumeReadingIfPaused() }
@@ -104,7 +115,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     /// Starts on the loop thread: registers the transport and the timer, sends the preface.
     func start() {
         timerSlot = eventLoop.makeTimer(self)
-        handler = configuration.handler?()
+        handler = shared.value.handler?()
         handler?.connectionStarted(context: ConnectionContext(core: self))
         transport.start(self)
         afterInput()
@@ -129,10 +140,15 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         }
         session.sentBusinessData(now: EventLoop.now())
         flush()
+        limitHandlerWrites()
         return closedError == nil
     }
 
     var queuedOutboundBytes: Int { outboundBytes }
+
+    var counters: HeartbeatCounters { session.engine.counters }
+
+    var connectionID: UInt64 { session.engine.connectionID }
 
     func closeOnLoop() {
         if closedError != nil { return }
@@ -143,7 +159,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         closeRequested = true
         guard closeDeadline == nil else { return }
         session.appendClose(code: session.closeCodes.noError, reason: "")
-        closeDeadline = EventLoop.now() + configuration.closeTimeout
+        closeDeadline = EventLoop.now() + shared.value.closeTimeout
         flush()
         finishCloseIfDrained()
         scheduleTimer()
@@ -190,7 +206,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         session.sentBusinessData(now: EventLoop.now())
         flush()
         if let closedError { return writer.fail(closedError) }
-        if outboundBytes <= configuration.writeBufferLimit {
+        if outboundBytes <= shared.value.writeBufferLimit {
             writer.succeed(())
         } else {
             writers.append(writer)
@@ -265,9 +281,10 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
                     handler.frameReceived(header, payload: payload, context: context)
                 }
             } else {
+                let inbound = asyncSide?.inbound
                 try session.receive(bytes, now: now) { header, payload in
                     let frame = InboundFrame(header: header, payload: payload.withUnsafeBytes { Array($0) })
-                    if !inbound.push(frame) { overLimit = true }
+                    if inbound?.push(frame) == false { overLimit = true }
                 }
             }
             encodeStagedWrites()
@@ -280,21 +297,40 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
             // What the handler wrote for the frames before the bad one goes out before the close.
             encodeStagedWrites()
             flush()
-            eventSink.yield(.closed(.framing(error)))
+            emit(.closed(.framing(error)))
             session.appendClose(code: error.code, reason: error.reason.identifier)
             flush()
             return terminate(.framing(error))
         }
-        if overLimit && !readingPaused && inbound.queuedBytes >= configuration.inboundBufferLimit {
+        if overLimit && !readingPaused, let side = asyncSide, side.inbound.queuedBytes >= shared.value.inboundBufferLimit {
             readingPaused = true
             transport.setReading(false)
         }
         afterInput()
+        limitHandlerWrites()
     }
 
     func transportWritable() {
         flush()
         finishCloseIfDrained()
+        limitHandlerWrites()
+    }
+
+    /// A handler's writes are queued whatever their size (they cannot wait): while more than
+    /// `writeBufferLimit` octets wait, the connection stops reading — so a peer that sends but
+    /// does not read backs up in the kernel, not here — and reads again once half have gone.
+    private func limitHandlerWrites() {
+        guard handler != nil, closedError == nil else { return }
+        if outboundBytes > shared.value.writeBufferLimit {
+            handlerWritesBlocked = true
+            if !readingPaused {
+                readingPaused = true
+                transport.setReading(false)
+            }
+        } else if handlerWritesBlocked && outboundBytes <= shared.value.writeBufferLimit / 2 {
+            handlerWritesBlocked = false
+            resumeReadingIfPaused()
+        }
     }
 
     func transportClosed(_ error: TransportError) {
@@ -321,6 +357,12 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
 
     // MARK: Internals
 
+    /// Hands a liveness event to the `events` stream and to the handler (on this thread).
+    private func emit(_ event: ConnectionEvent) {
+        asyncSide?.eventSink.yield(event)
+        handler?.connectionEvent(event, context: ConnectionContext(core: self))
+    }
+
     /// Tells the engine how late this wake-up of the loop is (local health), once per iteration,
     /// before the input that waited: a stalled process then holds its verdicts instead of
     /// accusing peers whose answers wait unread in the kernel.
@@ -339,10 +381,10 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         while let output = session.pollOutput() {
             switch output {
             case .event(let event):
-                status.withLock { $0.update(from: session.engine, event: event) }
-                eventSink.yield(.heartbeat(event))
+                asyncSide?.status.withLock { $0.update(from: session.engine, event: event) }
+                emit(.heartbeat(event))
             case .peerDead(let reason):
-                guard configuration.closeOnPeerDead, ending == nil else { break }
+                guard shared.value.closeOnPeerDead, ending == nil else { break }
                 session.appendClose(code: session.closeCodes.livenessTimeout, reason: "\(reason)")
                 ending = .peerDead(reason: "\(reason)")
             case .peerRecovered:
@@ -351,10 +393,10 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
                 if ending == nil { ending = .closedByPolicy(reason: reason.debugData) }
             case .peerGoAway(let code, let reason):
                 peerSaidGoodbye = true
-                eventSink.yield(.peerGoAway(code: code, reason: reason))
+                emit(.peerGoAway(code: code, reason: reason))
                 // The peer is closing: end gracefully once what we queued (a WebSocket Close
                 // echo among it) is written, or after `closeTimeout`.
-                if closeDeadline == nil { closeDeadline = EventLoop.now() + configuration.closeTimeout }
+                if closeDeadline == nil { closeDeadline = EventLoop.now() + shared.value.closeTimeout }
             }
         }
         if let ending {
@@ -418,7 +460,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         } catch {
             return terminate(.closed)
         }
-        if outboundBytes <= configuration.writeBufferLimit && !writers.isEmpty {
+        if outboundBytes <= shared.value.writeBufferLimit && !writers.isEmpty {
             let ready = writers
             writers.removeAll()
             for writer in ready { writer.succeed(()) }
@@ -462,15 +504,17 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         outboundBytes = 0
         stagedPayloads = []
         stagedWrites = []
-        status.withLock { [engine = session.engine] in
-            $0.closed = error
-            $0.state = engine.state
-            $0.counters = engine.counters
-        }
         let graceful = error == .closed || error == .endOfStream && peerSaidGoodbye
-        inbound.finish(graceful ? nil : error)
-        eventSink.yield(.closed(error))
-        eventSink.finish()
+        if let asyncSide {
+            asyncSide.status.withLock { [state = session.engine.state, counters = session.engine.counters] in
+                $0.closed = error
+                $0.state = state
+                $0.counters = counters
+            }
+            asyncSide.inbound.finish(graceful ? nil : error)
+        }
+        emit(.closed(error))
+        asyncSide?.eventSink.finish()
         for writer in writers { writer.fail(error) }
         writers.removeAll()
         for waiter in closeWaiters { waiter.succeed(()) }
@@ -479,6 +523,28 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         terminationHandler.take()?()
     }
 
+}
+
+/// A connection configuration held once and shared by reference: a listener's connections all
+/// point at the listener's.
+final class SharedConfiguration: Sendable {
+    let value: ConnectionConfiguration
+    init(_ value: ConnectionConfiguration) { self.value = value }
+}
+
+/// What a `HeartbeatConnection` reads from other threads: business frames, liveness events and
+/// a snapshot of the engine. Built only for connections that a `HeartbeatConnection` wraps.
+final class ConnectionAsyncSide: Sendable {
+    let inbound: InboundQueue
+    let events: AsyncStream<ConnectionEvent>
+    let eventSink: AsyncStream<ConnectionEvent>.Continuation
+    /// Snapshot of the engine for other threads.
+    let status = Lock(ConnectionStatus())
+
+    init(inboundBufferLimit: Int) {
+        (events, eventSink) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .bufferingNewest(1024))
+        inbound = InboundQueue(limit: inboundBufferLimit)
+    }
 }
 
 /// A business write a handler made during a read: its type and payload length.

@@ -1,10 +1,13 @@
 public import Framing
+public import Heartbeat
 
 /// A connection's application logic run on its loop's thread, with no task hop, lock or
 /// allocation per message: the zero-hop alternative to `HeartbeatConnection.inbound` and
 /// `write`, in the manner of a SwiftNIO `ChannelHandler`. Set `ConnectionConfiguration.handler`
 /// and every connection made with the configuration calls a fresh handler; its business frames
-/// then go to the handler (not to `inbound`).
+/// then go to the handler (not to `inbound`), and its liveness events to `connectionEvent` as
+/// well. A listener's connections with a handler need no task at all: nothing of
+/// `HeartbeatConnection`'s async side (events stream, inbound queue, locks) is built for them.
 ///
 /// ```swift
 /// final class Echo: ConnectionHandler {
@@ -20,6 +23,10 @@ public protocol ConnectionHandler: AnyObject {
     /// A business frame arrived; `payload` is borrowed for the call (it lies in the loop's read
     /// buffer). Writes made here go out after the whole read is handled, coalesced.
     func frameReceived(_ header: BusinessFrame, payload: RawSpan, context: ConnectionContext)
+    /// A liveness event: the same events, in the same order, as `HeartbeatConnection.events`
+    /// yields (RTT samples, state changes, GOAWAY, and `.closed` at the end, before
+    /// `connectionClosed`). The context may write or close as in `frameReceived`.
+    func connectionEvent(_ event: ConnectionEvent, context: ConnectionContext)
     /// The connection ended: `.closed` when we closed it, else why. Called once, last.
     func connectionClosed(_ error: TransportError)
 }
@@ -27,6 +34,8 @@ public protocol ConnectionHandler: AnyObject {
 extension ConnectionHandler {
     /// Does nothing.
     public func connectionStarted(context: ConnectionContext) {}
+    /// Does nothing.
+    public func connectionEvent(_ event: ConnectionEvent, context: ConnectionContext) {}
     /// Does nothing.
     public func connectionClosed(_ error: TransportError) {}
 }
@@ -47,7 +56,9 @@ public struct ConnectionContext {
 
     /// Writes business data framed by the dialect (as `HeartbeatConnection.write` does), without
     /// waiting: it is queued whatever the queue's size. Returns false when the connection has
-    /// ended (the data is dropped). Check `queuedBytes` against your own limit for back-pressure.
+    /// ended (the data is dropped). While more than `writeBufferLimit` octets wait, the
+    /// connection stops reading from the peer (so an echo cannot grow without bound) and reads
+    /// again once half have been written; check `queuedBytes` for finer back-pressure.
     /// Loop thread only.
     @discardableResult
     public func write(_ bytes: RawSpan, type: UInt64? = nil) -> Bool {
@@ -57,6 +68,13 @@ public struct ConnectionContext {
 
     /// Business octets queued and not yet taken by the kernel (0 once the connection is gone).
     public var queuedBytes: Int { core?.queuedOutboundBytes ?? 0 }
+
+    /// The liveness engine's counters now (zero once the connection is gone). Loop thread only.
+    public var counters: HeartbeatCounters { core?.counters ?? HeartbeatCounters() }
+
+    /// The connection's number: for a listener's connections, from 1 in order of acceptance; for
+    /// one made with `connect`, the `connectionID` given (0 once the connection is gone).
+    public var connectionID: UInt64 { core?.connectionID ?? 0 }
 
     /// Closes gracefully, as `HeartbeatConnection.close()` does, without waiting. Loop thread only.
     public func close() {
@@ -70,5 +88,7 @@ protocol LoopConnectionCore: AnyObject {
     var eventLoop: EventLoop { get }
     func writeOnLoop(_ bytes: RawSpan, type: UInt64?) -> Bool
     var queuedOutboundBytes: Int { get }
+    var counters: HeartbeatCounters { get }
+    var connectionID: UInt64 { get }
     func closeOnLoop()
 }

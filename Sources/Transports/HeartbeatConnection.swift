@@ -22,18 +22,22 @@ public import Heartbeat
 /// connection on it.
 public final class HeartbeatConnection: Sendable {
     let core: any ConnectionCoreProtocol
+    /// The core's hand-off to tasks (always built for a connection this type wraps).
+    private let side: ConnectionAsyncSide
 
     /// The loop that runs this connection.
     public var eventLoop: EventLoop { core.eventLoop }
     /// The settings the connection was made with.
     public var configuration: ConnectionConfiguration { core.configuration }
     /// Business frames from the peer, in order. Iterate it from one task at a time.
-    public var inbound: InboundFrames { InboundFrames(queue: core.inbound) }
+    public var inbound: InboundFrames { InboundFrames(queue: side.inbound) }
     /// Liveness events (the newest 1,024 are kept if nobody reads them), ending after `.closed`.
-    public var events: AsyncStream<ConnectionEvent> { core.events }
+    public var events: AsyncStream<ConnectionEvent> { side.events }
 
     init(core: any ConnectionCoreProtocol) {
+        guard let side = core.asyncSide else { preconditionFailure("a HeartbeatConnection needs its core's async side") }
         self.core = core
+        self.side = side
     }
 
     /// Runs a connection over `transport` (which must be open). Use it for transports other than
@@ -43,7 +47,8 @@ public final class HeartbeatConnection: Sendable {
         let box = UncheckedBox(transport)
         // Cannot fail: the hand-off completes on the loop before anything else can happen.
         return try! await Handoff<HeartbeatConnection>.run(on: transport.eventLoop) { handoff in
-            let core = makeConnectionCore(transport: box.value, configuration: configuration, role: role, connectionID: connectionID)
+            let core = makeConnectionCore(transport: box.value, configuration: SharedConfiguration(configuration), role: role, connectionID: connectionID,
+                                          asyncSide: true)
             core.start()
             handoff.succeed(HeartbeatConnection(core: core))
         }
@@ -86,11 +91,11 @@ public final class HeartbeatConnection: Sendable {
     }
 
     /// The engine's state as of its last event.
-    public var state: HeartbeatState { core.status.withLock { $0.state } }
+    public var state: HeartbeatState { side.status.withLock { $0.state } }
     /// The RTT figures after the last sample, if any.
-    public var rtt: RTTSnapshot? { core.status.withLock { $0.lastRTT } }
+    public var rtt: RTTSnapshot? { side.status.withLock { $0.lastRTT } }
     /// The engine's counters as of its last event.
-    public var counters: HeartbeatCounters { core.status.withLock { $0.counters } }
+    public var counters: HeartbeatCounters { side.status.withLock { $0.counters } }
     /// Why the connection ended, once it has.
-    public var closeReason: TransportError? { core.status.withLock { $0.closed } }
+    public var closeReason: TransportError? { side.status.withLock { $0.closed } }
 }

@@ -96,6 +96,8 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
     private var socket: Socket?
     private let descriptor: CInt
     private let configuration: ConnectionConfiguration
+    /// The configuration every accepted connection shares (one copy for all of them).
+    private let sharedConfiguration: SharedConfiguration
     private let family: CInt
     private let output: AsyncStream<HeartbeatConnection>.Continuation
     private var nextConnectionID: UInt64 = 1
@@ -116,6 +118,7 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
         self.loop = loop
         self.connectionLoops = connectionLoops
         self.configuration = configuration
+        sharedConfiguration = SharedConfiguration(configuration)
         self.family = family
         self.output = output
     }
@@ -179,7 +182,9 @@ final class Acceptor: EventLoopHandler, @unchecked Sendable {
 
     /// Starts an accepted connection on its transport's loop thread.
     private func run(_ transport: SocketTransport, connectionID: UInt64) {
-        let core = makeConnectionCore(transport: transport, configuration: configuration, role: .server, connectionID: connectionID)
+        // A handler consumes the connection on the loop: no stream, queue or task hand-off is built.
+        let core = makeConnectionCore(transport: transport, configuration: sharedConfiguration, role: .server, connectionID: connectionID,
+                                      asyncSide: configuration.handler == nil)
         core.setTerminationHandler { [weak self] in self?.connectionEnded() }
         core.start()
         if configuration.handler == nil { output.yield(HeartbeatConnection(core: core)) }

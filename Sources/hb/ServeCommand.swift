@@ -83,6 +83,8 @@ enum ServeCommand {
             guard let stream = dialect.stream.map({ dialect.atInterval($0, interval) }) else { throw UsageError("hb serve cannot run \(dialect.dialect)") }
             var configuration = ConnectionConfiguration(dialect: stream, heartbeat: heartbeat)
             configuration.handshakeTimeout = handshakeTimeout > .zero ? handshakeTimeout : nil
+            // Each connection is served on its loop's thread by its handler: no task per connection.
+            configuration.handler = { ServeHandler(format: format, logData: logData, echo: dialect.echo) }
             let listener = try await HeartbeatListener.bind(to: try SocketAddress(host: host, port: port), configuration: configuration,
                                                             maxConnections: maxConnections, on: group)
             let refusals = Task {
@@ -111,12 +113,8 @@ enum ServeCommand {
                 exit(ExitStatus.success)
             }
             defer { stop.forEach { $0.cancel() } }
-            var number = 0
-            for await connection in listener.connections {
-                number += 1
-                let log = ConnectionLog(number: number, format: format, logData: logData)
-                Task { await serve(connection, log: log, dialect: dialect) }
-            }
+            // With a handler the listener hands out no connections: this waits until it closes.
+            for await _ in listener.connections {}
             return ExitStatus.success
         } catch {
             complain("hb serve: \(error)")
@@ -124,28 +122,42 @@ enum ServeCommand {
         }
     }
 
-    static func serve(_ connection: HeartbeatConnection, log: ConnectionLog, dialect: CommandLineDialect) async {
+}
+
+/// One connection of `hb serve`, on its loop's thread: logs its events (and, with `--log-data`,
+/// its business frames) and echoes what the dialect echoes. The connection's number is the
+/// listener's `connectionID` (from 1, in order of acceptance).
+final class ServeHandler: ConnectionHandler {
+    private var log: ConnectionLog
+    private let echo: @Sendable (inout EchoState, InboundFrame) -> (bytes: [UInt8], type: UInt64?)?
+    private var state = EchoState()
+
+    init(format: OutputFormat, logData: Bool, echo: @escaping @Sendable (inout EchoState, InboundFrame) -> (bytes: [UInt8], type: UInt64?)?) {
+        log = ConnectionLog(number: 0, format: format, logData: logData)
+        self.echo = echo
+    }
+
+    func connectionStarted(context: ConnectionContext) {
+        log.number = Int(truncatingIfNeeded: context.connectionID)
         log.connected()
-        let echo = Task {
-            do {
-                var state = EchoState()
-                for try await frame in connection.inbound {
-                    log.received(frame)
-                    if let reply = dialect.echo(&state, frame) { try await connection.write(reply.bytes, type: reply.type) }
-                }
-            } catch {}
-        }
-        for await event in connection.events {
-            log.log(event, counters: connection.counters)
-        }
-        echo.cancel()
+    }
+
+    func frameReceived(_ header: BusinessFrame, payload: RawSpan, context: ConnectionContext) {
+        let frame = InboundFrame(header: header, payload: payload.withUnsafeBytes { Array($0) })
+        log.received(frame)
+        guard let reply = echo(&state, frame) else { return }
+        _ = reply.bytes.withUnsafeBytes { context.write($0.bytes, type: reply.type) }
+    }
+
+    func connectionEvent(_ event: ConnectionEvent, context: ConnectionContext) {
+        log.log(event, counters: context.counters)
     }
 }
 
 /// One connection's events as `serve` prints them: text lines prefixed `conn N:`, or JSON lines.
 struct ConnectionLog: Sendable {
     /// The connection's number, from 1 in order of arrival.
-    let number: Int
+    var number: Int
     let format: OutputFormat
     /// Whether each business frame received is logged (`--log-data`).
     var logData = false
