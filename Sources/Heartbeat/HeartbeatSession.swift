@@ -110,26 +110,16 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
     /// - Throws: the framing error; send a close with `error.code` (see `appendClose`).
     public mutating func receive(_ bytes: RawSpan, now: Timestamp, _ deliver: (BusinessFrame, RawSpan) -> Void) throws(FramingError) {
         if let failure { throw failure }
-        // Work on local copies moved out of self so that the closure below may mutate them while
-        // the demuxer is being fed.
-        var engine = self.engine
-        var encoder = self.encoder
-        var pending = self.pending
-        self.pending = Pending()
-        defer {
-            self.engine = engine
-            self.encoder = encoder
-            self.pending = pending
-        }
+        // The closure below mutates the engine, encoder and pending output in place while the
+        // demuxer (a disjoint stored property) is being fed: no copy of the session's values per
+        // read (the engine alone is some 3.5 KB).
         var rejected: FramingError.Reason?
         var failure: FramingError?
         // An in-order dialect's answers must never be dropped: a missing pong would pair every
         // later answer with the wrong request (a RESP server answers each command in order).
-        let answersInOrder = pending.answersInOrder
-        var appliedSchedule = self.appliedSchedule
-        defer { self.appliedSchedule = appliedSchedule }
+        let answersInOrder = self.pending.answersInOrder
         // Any octet counts against a silence rule (AMQP 0-9-1 §4.2.7), even part of a frame.
-        if !bytes.isEmpty { engine.receivedOctets(now: now) }
+        if !bytes.isEmpty { self.engine.receivedOctets(now: now) }
         do throws(FramingError) {
             try demuxer.feed(bytes) { item, payload in
                 guard rejected == nil else { return }
@@ -139,37 +129,37 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
                     // around it. A payload longer than 8 octets (WebSocket up to 125, TLS up to
                     // 16,365) goes to the engine under a stand-in and its pong is encoded from the
                     // octets in hand: nothing is kept past this call, and nothing is cut short.
-                    let ping = heartbeat.isWhole ? heartbeat : pending.standIn(forLongPing: payload)
-                    engine.receivedPing(ping, now: now)
-                    while let action = engine.pollAction() {
+                    let ping = heartbeat.isWhole ? heartbeat : self.pending.standIn(forLongPing: payload)
+                    self.engine.receivedPing(ping, now: now)
+                    while let action = self.engine.pollAction() {
                         if case .sendPong(let answered) = action, !answered.isWhole {
-                            guard answered == ping else { pending.pongsDiscarded += 1; continue }
-                            Self.queuePong(inOrder: answersInOrder, &pending) { encoder.appendPong(echoing: payload, to: &$0) }
+                            guard answered == ping else { self.pending.pongsDiscarded += 1; continue }
+                            Self.queuePong(inOrder: answersInOrder, &self.pending) { self.encoder.appendPong(echoing: payload, to: &$0) }
                         } else {
-                            Self.perform(action, inOrder: answersInOrder, &encoder, &pending)
+                            Self.perform(action, inOrder: answersInOrder, &self.encoder, &self.pending)
                         }
                     }
                 case .pong(let heartbeat):
-                    engine.receivedPong(heartbeat, now: now)
+                    self.engine.receivedPong(heartbeat, now: now)
                 case .business(let frame):
                     let disposition: InboundDisposition
                     do throws(FramingError.Reason) {
-                        disposition = try encoder.inbound(frame, payload: payload, reply: &pending.control)
+                        disposition = try self.encoder.inbound(frame, payload: payload, reply: &self.pending.control)
                     } catch {
                         rejected = error
                         return
                     }
-                    Self.applyNegotiatedSchedule(encoder, &engine, &appliedSchedule, now: now)
+                    Self.applyNegotiatedSchedule(self.encoder, &self.engine, &self.appliedSchedule, now: now)
                     switch disposition {
                     case .deliver:
-                        engine.receivedTraffic(now: now)
+                        self.engine.receivedTraffic(now: now)
                         deliver(frame, payload)
                     case .consumed, .ignored:
                         break
                     case .peerClosing(let code, let reason, let alsoDeliver):
-                        pending.outputs.append(.peerGoAway(code: code, reason: reason))
+                        self.pending.outputs.append(.peerGoAway(code: code, reason: reason))
                         if alsoDeliver {
-                            engine.receivedTraffic(now: now)
+                            self.engine.receivedTraffic(now: now)
                             deliver(frame, payload)
                         }
                     }
@@ -186,16 +176,16 @@ public struct HeartbeatSession<D: StreamDialect>: Sendable {
             failure = FramingError(rejected, dialect: dialect.dialect,
                                    code: rejected.ruleCode ?? D.Decoder.wireCode(for: rejected), offset: demuxer.offset)
         }
-        if failure == nil && pending.unansweredInOrder {
+        if failure == nil && self.pending.unansweredInOrder {
             // The peer pipelines requests without reading our answers: we cannot drop one (every
             // later answer would be misread), so we stop.
             let violation = RuleViolation("answers-unread", "the peer sent more in-order requests than \(Self.maxPendingInOrderAnswerBytes) octets of answers unread; an answer cannot be dropped",
-                                          code: encoder.closeCodes.enhanceYourCalm)
+                                          code: self.encoder.closeCodes.enhanceYourCalm)
             failure = FramingError(.violation(violation), dialect: dialect.dialect, code: violation.code, offset: demuxer.offset)
         }
         self.failure = failure
-        engine.inboundFrameProgress(hasPartialFrame: demuxer.bufferedByteCount > 0, now: now)
-        Self.drain(&engine, &encoder, &pending)
+        self.engine.inboundFrameProgress(hasPartialFrame: demuxer.bufferedByteCount > 0, now: now)
+        Self.drain(&self.engine, &self.encoder, &self.pending)
         if let failure { throw failure }
     }
 

@@ -130,7 +130,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
             stagedWrites.append(StagedWrite(type: type, count: bytes.byteCount))
             return true
         }
-        if session.isOpen && heldWrites.isEmpty {
+        if sessionIsOpen && heldWrites.isEmpty {
             let before = outbound.count
             session.encodeData(bytes, type: type, to: &outbound)
             noteEncoded(from: before)
@@ -146,9 +146,15 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
 
     var queuedOutboundBytes: Int { outboundBytes }
 
-    var counters: HeartbeatCounters { session.engine.counters }
+    var counters: HeartbeatCounters {
+        precondition(!delivering, "ConnectionContext.counters read inside frameReceived (the session is busy)")
+        return inSession { $0.engine.counters }
+    }
 
-    var connectionID: UInt64 { session.engine.connectionID }
+    var connectionID: UInt64 {
+        precondition(!delivering, "ConnectionContext.connectionID read inside frameReceived (the session is busy)")
+        return inSession { $0.engine.connectionID }
+    }
 
     func closeOnLoop() {
         if closedError != nil { return }
@@ -158,7 +164,8 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         }
         closeRequested = true
         guard closeDeadline == nil else { return }
-        session.appendClose(code: session.closeCodes.noError, reason: "")
+        let code = inSession { $0.closeCodes.noError }
+        session.appendClose(code: code, reason: "")
         closeDeadline = EventLoop.now() + shared.value.closeTimeout
         flush()
         finishCloseIfDrained()
@@ -173,7 +180,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         // By index: the debug build's generic iterator would allocate for each element.
         for index in stagedWrites.indices {
             let write = stagedWrites[index]
-            if session.isOpen && heldWrites.isEmpty {
+            if sessionIsOpen && heldWrites.isEmpty {
                 let before = outbound.count
                 stagedPayloads.withUnsafeBytes { payloads in
                     session.encodeData(UnsafeRawBufferPointer(rebasing: payloads[offset..<offset + write.count]).bytes,
@@ -196,7 +203,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     func enqueue(_ bytes: [UInt8], type: UInt64?, _ writer: Handoff<Void>) {
         if let closedError { return writer.fail(closedError) }
         guard closeDeadline == nil else { return writer.fail(TransportError.closed) }
-        if session.isOpen && heldWrites.isEmpty {
+        if sessionIsOpen && heldWrites.isEmpty {
             encode(bytes, type: type)
         } else {
             // The opening handshake is under way: encoded later, in order, once it completes.
@@ -256,7 +263,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
 
     /// Business writes made before the opening handshake completed, encoded once it has.
     private func encodeHeldWrites() {
-        guard !heldWrites.isEmpty, session.isOpen else { return }
+        guard !heldWrites.isEmpty, sessionIsOpen else { return }
         let held = heldWrites
         heldWrites.removeAll()
         for (bytes, type) in held {
@@ -357,6 +364,19 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
 
     // MARK: Internals
 
+    /// Reads the session in place. A getter called on the stored property itself copies the
+    /// whole session value (some 4 KB, with retains) first, on every call; through `inout` it
+    /// runs on the stored value. Not inside `session.receive` (an exclusivity conflict).
+    @inline(__always)
+    private func inSession<Result>(_ body: (inout HeartbeatSession<D>) -> Result) -> Result {
+        body(&session)
+    }
+
+    private var sessionIsOpen: Bool { inSession { $0.isOpen } }
+    private var sessionHasControlBytes: Bool { inSession { $0.hasControlBytes } }
+    private var sessionNextDeadline: Timestamp? { inSession { $0.nextDeadline } }
+    private var sessionDemuxedOctets: Int { inSession { $0.demuxer.offset } }
+
     /// Hands a liveness event to the `events` stream and to the handler (on this thread).
     private func emit(_ event: ConnectionEvent) {
         asyncSide?.eventSink.yield(event)
@@ -375,17 +395,18 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     /// After every input: write heartbeats, act on the session's outputs, reschedule the timer.
     private func afterInput() {
         guard closedError == nil else { return }
-        if handshakeDeadline != nil && session.isOpen && session.demuxer.offset > 0 { handshakeDeadline = nil }
+        if handshakeDeadline != nil && sessionIsOpen && sessionDemuxedOctets > 0 { handshakeDeadline = nil }
         flush()
         var ending: TransportError?
         while let output = session.pollOutput() {
             switch output {
             case .event(let event):
-                asyncSide?.status.withLock { $0.update(from: session.engine, event: event) }
+                if let asyncSide { inSession { session in asyncSide.status.withLock { $0.update(from: session.engine, event: event) } } }
                 emit(.heartbeat(event))
             case .peerDead(let reason):
                 guard shared.value.closeOnPeerDead, ending == nil else { break }
-                session.appendClose(code: session.closeCodes.livenessTimeout, reason: "\(reason)")
+                let code = inSession { $0.closeCodes.livenessTimeout }
+                session.appendClose(code: code, reason: "\(reason)")
                 ending = .peerDead(reason: "\(reason)")
             case .peerRecovered:
                 break
@@ -411,7 +432,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
 
     private func scheduleTimer() {
         guard timerSlot >= 0 else { return }
-        var deadline = session.nextDeadline
+        var deadline = sessionNextDeadline
         if let closeDeadline { deadline = min(deadline ?? closeDeadline, closeDeadline) }
         if let handshakeDeadline { deadline = min(deadline ?? handshakeDeadline, handshakeDeadline) }
         eventLoop.setDeadline(timerSlot, deadline)
@@ -425,19 +446,19 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         do {
             while true {
                 let atBoundary = outboundStart == 0 || (frameEndsHead > 0 && frameEnds[frameEndsHead - 1] == outboundStart)
-                if atBoundary && (writingControl || session.hasControlBytes) {
+                if atBoundary && (writingControl || sessionHasControlBytes) {
                     writingControl = true
                     let written = try session.withPendingControlBytes { control in
                         try control.withUnsafeBytes { try transport.write($0) }
                     }
                     session.controlBytesWritten(written, now: EventLoop.now())
-                    if session.hasControlBytes { return }  // the transport is full
+                    if sessionHasControlBytes { return }  // the transport is full
                     writingControl = false
                     continue
                 }
-                guard outboundStart < outbound.count, session.isOpen else { break }
+                guard outboundStart < outbound.count, sessionIsOpen else { break }
                 // Up to the end of the current frame only while a heartbeat waits for a boundary.
-                let end = session.hasControlBytes ? frameEnds[frameEndsHead] : outbound.count
+                let end = sessionHasControlBytes ? frameEnds[frameEndsHead] : outbound.count
                 let requested = end - outboundStart
                 let written = try outbound.withUnsafeBytes { queued in
                     try transport.write(UnsafeRawBufferPointer(rebasing: queued[outboundStart..<end]))
@@ -483,7 +504,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
 
     private func finishCloseIfDrained() {
         guard closeDeadline != nil, closedError == nil else { return }
-        if outboundStart == outbound.count && heldWrites.isEmpty && !session.hasControlBytes {
+        if outboundStart == outbound.count && heldWrites.isEmpty && !sessionHasControlBytes {
             terminate(closeRequested || !peerSaidGoodbye ? .closed : .endOfStream)
         }
     }
@@ -506,7 +527,8 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         stagedWrites = []
         let graceful = error == .closed || error == .endOfStream && peerSaidGoodbye
         if let asyncSide {
-            asyncSide.status.withLock { [state = session.engine.state, counters = session.engine.counters] in
+            let (state, counters) = inSession { ($0.engine.state, $0.engine.counters) }
+            asyncSide.status.withLock {
                 $0.closed = error
                 $0.state = state
                 $0.counters = counters

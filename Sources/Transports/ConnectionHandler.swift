@@ -43,8 +43,10 @@ extension ConnectionHandler {
 /// What a `ConnectionHandler` may do with its connection, on the loop's thread only. A context
 /// kept past `connectionClosed` is harmless: its writes return false and its close does nothing.
 public struct ConnectionContext {
-    /// Weak: a handler may keep the context after its connection has ended and gone.
-    private weak var core: (any LoopConnectionCore)?
+    /// Strong: a context kept after its connection ended keeps the ended machinery (which
+    /// refuses writes) rather than pointing at freed memory. The connection lets go of its
+    /// handler when it ends, so a handler that keeps its context makes no lasting cycle.
+    private let core: any LoopConnectionCore
 
     /// The loop the connection runs on (the current thread's).
     public let eventLoop: EventLoop
@@ -63,23 +65,25 @@ public struct ConnectionContext {
     @discardableResult
     public func write(_ bytes: RawSpan, type: UInt64? = nil) -> Bool {
         precondition(eventLoop.inEventLoop, "ConnectionContext.write called off its loop's thread")
-        return core?.writeOnLoop(bytes, type: type) ?? false
+        return core.writeOnLoop(bytes, type: type)
     }
 
-    /// Business octets queued and not yet taken by the kernel (0 once the connection is gone).
-    public var queuedBytes: Int { core?.queuedOutboundBytes ?? 0 }
+    /// Business octets queued and not yet taken by the kernel (0 once the connection has ended).
+    public var queuedBytes: Int { core.queuedOutboundBytes }
 
-    /// The liveness engine's counters now (zero once the connection is gone). Loop thread only.
-    public var counters: HeartbeatCounters { core?.counters ?? HeartbeatCounters() }
+    /// The liveness engine's counters now (their final values once the connection has ended).
+    /// Loop thread only, and not inside `frameReceived` (the engine is busy with the read then:
+    /// a precondition failure).
+    public var counters: HeartbeatCounters { core.counters }
 
     /// The connection's number: for a listener's connections, from 1 in order of acceptance; for
-    /// one made with `connect`, the `connectionID` given (0 once the connection is gone).
-    public var connectionID: UInt64 { core?.connectionID ?? 0 }
+    /// one made with `connect`, the `connectionID` given. Not inside `frameReceived`, as `counters`.
+    public var connectionID: UInt64 { core.connectionID }
 
     /// Closes gracefully, as `HeartbeatConnection.close()` does, without waiting. Loop thread only.
     public func close() {
         precondition(eventLoop.inEventLoop, "ConnectionContext.close called off its loop's thread")
-        core?.closeOnLoop()
+        core.closeOnLoop()
     }
 }
 

@@ -5,7 +5,9 @@ import Glibc
 public final class SocketTransport: Transport, EventLoopHandler, @unchecked Sendable {
     public let eventLoop: EventLoop
     private var socket: Socket?
-    private weak var sink: (any TransportSink)?
+    /// Strong until `close` clears it (a weak reference cost a side table per connection and
+    /// an atomic load per read); the sink closes its transport when it ends.
+    private var sink: (any TransportSink)?
     private var reading = true
     private var wantsWritable = false
 
