@@ -48,6 +48,61 @@ final class ContextKeeper: ConnectionHandler, @unchecked Sendable {
     }
 }
 
+/// Records the liveness events its connection hands it on the loop, and the order of its calls;
+/// says when the connection has ended.
+final class EventRecorder: ConnectionHandler, @unchecked Sendable {
+    struct Log {
+        var calls: [String] = []
+        var rttSamples = 0
+        var pingsReceivedAtClose: Int?
+        var connectionID: UInt64?
+        var waiter: CheckedContinuation<Void, Never>?
+        var ended = false
+    }
+    let log = Mutex(Log())
+
+    func connectionStarted(context: ConnectionContext) {
+        let id = context.connectionID
+        log.withLock { $0.calls.append("started"); $0.connectionID = id }
+    }
+
+    func frameReceived(_ header: BusinessFrame, payload: RawSpan, context: ConnectionContext) {}
+
+    func connectionEvent(_ event: ConnectionEvent, context: ConnectionContext) {
+        let counters = context.counters
+        log.withLock { log in
+            switch event {
+            case .heartbeat(let heartbeat):
+                if case .rttSample = heartbeat.kind { log.rttSamples += 1 }
+            case .peerGoAway:
+                log.calls.append("goaway")
+            case .closed:
+                log.calls.append("closed event")
+                log.pingsReceivedAtClose = counters.pingsReceived
+            }
+        }
+    }
+
+    func connectionClosed(_ error: TransportError) {
+        log.withLock { log in
+            log.calls.append("connectionClosed")
+            log.ended = true
+            return log.waiter.take()
+        }?.resume()
+    }
+
+    /// Waits for `connectionClosed`.
+    func waitForEnd() async {
+        await withCheckedContinuation { continuation in
+            let ended = log.withLock { log -> Bool in
+                if !log.ended { log.waiter = continuation }
+                return log.ended
+            }
+            if ended { continuation.resume() }
+        }
+    }
+}
+
 /// Plays ping-pong with an echo server: writes 8 octets, and again on each echo, `total` times;
 /// reads the loop thread's allocation count after `warmUp` round trips and at the end.
 final class LoopPingPong: ConnectionHandler, @unchecked Sendable {
@@ -195,6 +250,35 @@ extension TransportSuites {
             }
             #expect(order == ["echo", "goAway"])
             await #expect(throws: TransportError.self) { for try await _ in connection.inbound {} }
+        }
+
+        /// A listener's handler gets its connection's liveness events on the loop (the server's own
+        /// RTT samples, the client's GOAWAY, `.closed` before `connectionClosed`), with counters and
+        /// the connection's number readable from the context — the server needs no task.
+        @Test func handlerReceivesLivenessEvents() async throws {
+            let loop = try EventLoop()
+            defer { loop.shutdown() }
+            let recorder = EventRecorder()
+            var heartbeat = fastHeartbeats(ackTimeout: .seconds(2))
+            heartbeat.pingPolicy = PingPolicy(minimumPeerPingInterval: .zero)
+            var serverConfiguration = ConnectionConfiguration(heartbeat: heartbeat)
+            serverConfiguration.handler = { recorder }
+            let listener = try await HeartbeatListener.bind(to: try SocketAddress(parsing: "127.0.0.1:0"),
+                                                            configuration: serverConfiguration, on: loop)
+            let client = try await HeartbeatConnection.connect(to: listener.localAddress,
+                                                               configuration: ConnectionConfiguration(heartbeat: heartbeat), on: loop)
+            // The client's own RTT samples mean the server answered its pings; the server's pings
+            // (every 50 ms) are answered too, and their samples reach the handler.
+            #expect(await awaitRTTSamples(client.events, 3))
+            // Bounded by the suite's time limit; no timing is asserted.
+            while recorder.log.withLock({ $0.rttSamples }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            await client.close()
+            await recorder.waitForEnd()
+            let log = recorder.log.withLock { $0 }
+            #expect(log.calls == ["started", "goaway", "closed event", "connectionClosed"])
+            #expect(log.connectionID == 1, "the listener's first connection")
+            #expect((log.pingsReceivedAtClose ?? 0) >= 3, "the context's counters at the close")
+            await listener.close()
         }
 
         /// A context kept after its connection ended (and its machinery was freed) is harmless:
