@@ -220,6 +220,7 @@ public struct HeartbeatEngine: Sendable {
 
     /// When the engine next needs ``tick(now:)``, or `nil` when it never will (closed). Always
     /// later than every `now` the engine has seen.
+    @inline(__always)  // on `self` in place: a call would copy the engine (3.5 KB) per input
     public var nextDeadline: Timestamp? {
         guard let deadline = nextDeadlineNanoseconds else { return nil }
         return Timestamp(nanoseconds: deadline)
@@ -463,6 +464,7 @@ public struct HeartbeatEngine: Sendable {
 
     // MARK: - Timers
 
+    @inline(__always)  // on `self` in place: a call would copy the engine (3.5 KB) per input
     private var slowFrameDeadline: Int64 {
         partialFrameSince == HeartbeatEngine.never ? HeartbeatEngine.never
             : partialFrameSince.addingSaturating(slowFrameNanoseconds)
@@ -470,6 +472,7 @@ public struct HeartbeatEngine: Sendable {
 
     /// Unilateral model: when the peer is declared dead unless heard from; `never` while it is
     /// dead already, and in the other models.
+    @inline(__always)  // on `self` in place: a call would copy the engine (3.5 KB) per input
     private var silenceDeadline: Int64 {
         guard silenceRuleActive, state != .failed else { return HeartbeatEngine.never }
         return lastHeardAt.addingSaturating(silenceNanoseconds).addingSaturating(silenceAllowance)
@@ -477,6 +480,7 @@ public struct HeartbeatEngine: Sendable {
 
     /// The awaited ping whose deadline comes next: the earliest deadline, or in the in-order
     /// model the oldest awaited ping (it must be answered or missed before any later one).
+    @inline(__always)  // on `self` in place: a call would copy the engine (3.5 KB) per input
     private func nextAwaitedDeadline() -> (index: Int, deadline: Int64)? {
         isInOrder ? pings.oldestAwaiting() : pings.earliestAwaiting()
     }
@@ -487,6 +491,7 @@ public struct HeartbeatEngine: Sendable {
     }
 
     /// The earliest deadline, verdict holds applied; `nil` when closed or when none is set.
+    @inline(__always)  // on `self` in place: a call would copy the engine (3.5 KB) per input
     private var nextDeadlineNanoseconds: Int64? {
         guard state != .closed else { return nil }
         var deadline = Swift.min(Swift.min(nextPingAt, held(slowFrameDeadline)), held(silenceDeadline))
@@ -496,11 +501,13 @@ public struct HeartbeatEngine: Sendable {
 
     /// A verdict deadline after the hold of a lag episode: one inside the hold window waits for
     /// its end. Non-decreasing in `deadline`, so the earliest deadline stays the earliest.
+    @inline(__always)  // on `self` in place: a call would copy the engine (3.5 KB) per input
     private func held(_ deadline: Int64) -> Int64 {
         deadline > heldAfter && deadline < holdUntil ? holdUntil : deadline
     }
 
     /// The allowance a pong deadline set at `now` gets.
+    @inline(__always)  // on `self` in place: a call would copy the engine (3.5 KB) per input
     private func allowance(at now: Int64) -> Int64 {
         localHealth?.allowanceNanoseconds(at: now, cap: maxAllowanceNanoseconds) ?? 0
     }
@@ -549,6 +556,7 @@ public struct HeartbeatEngine: Sendable {
     }
 
     /// Whether a verdict `deadline` was due at `now` and is held instead.
+    @inline(__always)  // on `self` in place: a call would copy the engine (3.5 KB) per input
     private func isDeferred(_ deadline: Int64, now: Int64) -> Bool {
         deadline <= now && held(deadline) > now
     }
@@ -582,6 +590,7 @@ public struct HeartbeatEngine: Sendable {
     }
 
     /// The first regular ping time after `now`: `scheduleAnchor + k·pingInterval`.
+    @inline(__always)  // on `self` in place: a call would copy the engine (3.5 KB) per input
     private func nextScheduledPing(after now: Int64) -> Int64 {
         guard now >= scheduleAnchor else { return scheduleAnchor }
         let periods = (now - scheduleAnchor) / pingIntervalNanoseconds + 1
