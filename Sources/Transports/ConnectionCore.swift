@@ -368,8 +368,8 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     /// whole session value (some 4 KB, with retains) first, on every call; through `inout` it
     /// runs on the stored value. Not inside `session.receive` (an exclusivity conflict).
     @inline(__always)
-    private func inSession<Result>(_ body: (inout HeartbeatSession<D>) -> Result) -> Result {
-        body(&session)
+    private func inSession<Result, Failure: Error>(_ body: (inout HeartbeatSession<D>) throws(Failure) -> Result) throws(Failure) -> Result {
+        try body(&session)
     }
 
     private var sessionIsOpen: Bool { inSession { $0.isOpen } }
@@ -448,8 +448,11 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
                 let atBoundary = outboundStart == 0 || (frameEndsHead > 0 && frameEnds[frameEndsHead - 1] == outboundStart)
                 if atBoundary && (writingControl || sessionHasControlBytes) {
                     writingControl = true
-                    let written = try session.withPendingControlBytes { control in
-                        try control.withUnsafeBytes { try transport.write($0) }
+                    let transport = self.transport
+                    let written = try inSession { session in
+                        try session.withPendingControlBytes { control in
+                            try control.withUnsafeBytes { try transport.write($0) }
+                        }
                     }
                     session.controlBytesWritten(written, now: EventLoop.now())
                     if sessionHasControlBytes { return }  // the transport is full
