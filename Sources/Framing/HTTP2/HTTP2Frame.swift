@@ -76,9 +76,16 @@ public enum HTTP2Frame {
     /// The 17 octets are written with three stores after one capacity check.
     public static func appendPing(_ payload: HeartbeatPayload, ack: Bool, to buffer: inout [UInt8]) {
         buffer.appendOctets(count: headerLength + HeartbeatPayload.byteCount) { out in
-            storeHeader(length: HeartbeatPayload.byteCount, type: FrameType.ping, flags: ack ? Flags.ack : 0, streamID: 0, at: out)
-            out.storeBytes(of: payload.rawValue.bigEndian, toByteOffset: headerLength, as: UInt64.self)
+            storePing(payloadOctets: payload.rawValue.bigEndian, ack: ack, at: out)
         }
+    }
+
+    /// Writes a 17-octet PING frame at `out` with three stores; `payloadOctets` are the payload's
+    /// 8 octets as they lie in memory (a `HeartbeatPayload`'s `rawValue.bigEndian`).
+    @inline(__always)
+    static func storePing(payloadOctets: UInt64, ack: Bool, at out: UnsafeMutableRawPointer) {
+        storeHeader(length: HeartbeatPayload.byteCount, type: FrameType.ping, flags: ack ? Flags.ack : 0, streamID: 0, at: out)
+        out.storeBytes(of: payloadOctets, toByteOffset: headerLength, as: UInt64.self)
     }
 
     /// Appends a whole frame of any type: DATA, SETTINGS, an extension type, ...
