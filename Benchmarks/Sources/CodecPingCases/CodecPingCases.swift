@@ -39,6 +39,7 @@ struct ArrayAnswers<Encoder: StreamFrameEncoder>: AnswerBuffer {
 
     init(_ encoder: Encoder) { output.reserveCapacity(16_384 + encoder.maxHeartbeatLength) }
 
+    @inline(__always)
     mutating func answer(_ encoder: inout Encoder, echoing payload: RawSpan) -> Int {
         var handedOff = 0
         if output.count >= 16_384 {
@@ -65,6 +66,7 @@ struct RawAnswers<Encoder: PongWriting>: AnswerBuffer {
 
     init(_ encoder: Encoder) { memory = RawMemory(byteCount: 16_384 + encoder.maxHeartbeatLength) }
 
+    @inline(__always)
     mutating func answer(_ encoder: inout Encoder, echoing payload: RawSpan) -> Int {
         var handedOff = 0
         if used >= 16_384 {

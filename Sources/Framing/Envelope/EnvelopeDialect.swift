@@ -40,6 +40,7 @@ public struct EnvelopeFrameEncoder: PongWriting {
         CloseCodes(noError: .envelope(.noError), protocolError: .envelope(.protocolError),
                    enhanceYourCalm: .envelope(.enhanceYourCalm), livenessTimeout: .envelope(.livenessTimeout))
     }
+    @inlinable
     public var maxHeartbeatLength: Int { EnvelopeFrame.heartbeatLength }
     /// Every receiver accepts 16,384-octet payloads; the spec negotiates nothing larger.
     public var maxDataPayload: Int { EnvelopeFrame.defaultMaxFrameSize }
@@ -57,6 +58,7 @@ public struct EnvelopeFrameEncoder: PongWriting {
     }
     /// The PONG echoing the PING's 8 octets (spec/envelope.md §5.3): 10 octets in two stores.
     /// - Precondition: `payload` is 8 octets (as every PING's is) and `destination` holds 10.
+    @inlinable
     public mutating func writePong(echoing payload: RawSpan, into destination: UnsafeMutableRawBufferPointer) -> Int {
         precondition(payload.byteCount == HeartbeatPayload.byteCount && destination.count >= maxHeartbeatLength,
                      "an envelope PONG echoes 8 octets into 10")

@@ -61,11 +61,12 @@ public enum EnvelopeFrame {
     }
 
     /// Octets of a PING or PONG frame: type, length, 8-octet payload.
+    @usableFromInline
     static var heartbeatLength: Int { 2 + HeartbeatPayload.byteCount }
 
     /// Writes a PING or PONG frame at `out` with two stores; `payloadOctets` are the payload's 8
     /// octets as they lie in memory (a `HeartbeatPayload`'s `rawValue.bigEndian`).
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func storeHeartbeat(type: UInt64, payloadOctets: UInt64, at out: UnsafeMutableRawPointer) {
         let head = UInt16(truncatingIfNeeded: type) << 8 | UInt16(HeartbeatPayload.byteCount)
         out.storeBytes(of: head.bigEndian, as: UInt16.self)

@@ -64,6 +64,7 @@ public struct HTTP2FrameEncoder: PongWriting {
         CloseCodes(noError: .http2(.noError), protocolError: .http2(.protocolError),
                    enhanceYourCalm: .http2(.enhanceYourCalm), livenessTimeout: .http2(.noError))
     }
+    @inlinable
     public var maxHeartbeatLength: Int { HTTP2Frame.headerLength + HeartbeatPayload.byteCount }
     /// The application writes whole HTTP/2 frames: they pass as they are.
     public var maxDataPayload: Int { Int.max }
@@ -85,6 +86,7 @@ public struct HTTP2FrameEncoder: PongWriting {
     }
     /// The PING ACK (RFC 9113 §6.7) echoing the PING's 8 octets: 17 octets in three stores.
     /// - Precondition: `payload` is 8 octets (as every PING's is) and `destination` holds 17.
+    @inlinable
     public mutating func writePong(echoing payload: RawSpan, into destination: UnsafeMutableRawBufferPointer) -> Int {
         precondition(payload.byteCount == HeartbeatPayload.byteCount && destination.count >= maxHeartbeatLength,
                      "an HTTP/2 PING ACK echoes 8 octets into 17")
