@@ -87,8 +87,9 @@ public struct LinesFrameEncoder: PongWriting {
     /// `PONG\n`, copied in.
     public mutating func writePong(echoing payload: RawSpan, into destination: UnsafeMutableRawBufferPointer) -> Int {
         precondition(destination.count >= maxHeartbeatLength, "a PONG line takes 5 octets")
-        LinesFrameDecoder.pongLine.withUnsafeBytes { destination.copyMemory(from: $0) }
-        return LinesFrameDecoder.pongLine.count
+        let line = LinesFrameDecoder.pongLine
+        for index in line.indices { destination[index] = line[index] }
+        return line.count
     }
 
     /// Nothing: text lines have no close frame; the connection just ends.
