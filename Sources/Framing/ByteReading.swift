@@ -78,11 +78,24 @@ extension Array where Element == UInt8 {
     /// capacity and uniqueness check for the lot, with geometric growth, no per-octet append.
     @inlinable @inline(__always)
     mutating func appendOctets(count: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
-        let room = Swift.max(count, 8)
+        appendOctets(atMost: count) { out in
+            body(out.baseAddress.unsafelyUnwrapped)
+            return count
+        }
+    }
+
+    /// Appends the octets that `body` writes at the start of the raw memory it gets, which has
+    /// room for `max(limit, 8)` octets; `body` returns how many it wrote (at most `limit`). One
+    /// capacity and uniqueness check, with geometric growth: how the `[UInt8]` encoders reuse the
+    /// raw-memory ones (`PongWriting`).
+    @inlinable @inline(__always)
+    mutating func appendOctets(atMost limit: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+        let room = Swift.max(limit, 8)
         append(addingCapacity: room) { span in
             span.withUnsafeMutableBufferPointer { buffer, initialized in
-                body(UnsafeMutableRawPointer(buffer.baseAddress.unsafelyUnwrapped))
-                initialized = count
+                let written = body(UnsafeMutableRawBufferPointer(buffer))
+                precondition(written >= 0 && written <= limit, "wrote \(written) octets, past the \(limit) reserved")
+                initialized = written
             }
         }
     }

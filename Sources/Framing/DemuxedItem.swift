@@ -82,7 +82,8 @@ public struct DecodedFrame: Hashable, Sendable {
 }
 
 /// A stream dialect's frame decoder, in single steps as SwiftNIO's decoders are: one call finds
-/// where the frame at the front of the input ends, another decodes that whole frame.
+/// where the frame at the front of the input ends, another decodes that whole frame; for a frame
+/// that lies whole in a chunk, `decodeFront(of:_:)` does both in one step.
 /// `StreamDemuxer` drives it over chunks of any size; a stream dialect (`StreamDialect`) brings one.
 public protocol StreamFrameDecoder: Sendable {
     /// The dialect whose error codes this decoder's failures map to.
@@ -125,6 +126,16 @@ public protocol StreamFrameDecoder: Sendable {
     /// application sees them.
     mutating func withItemBytes<R, E: Error>(of frame: RawSpan, _ decoded: DecodedFrame,
                                              _ body: (RawSpan) throws(E) -> R) throws(E) -> R
+
+    /// Decodes the frame at the front of `input` in one step if all of it is there: hands its item
+    /// (if it has one) and octets to `body`, advances the state, and returns `.frame(length:)` with
+    /// its length, at most `input.byteCount`. Otherwise hands nothing over, changes nothing, and
+    /// returns `boundary(of: input)`'s answer (`.needMore`, or `.frame(length:)` past the end).
+    /// `StreamDemuxer` calls it for every frame that starts in a chunk. Same items, octets and
+    /// errors as `boundary(of:)`, `decode(frame:)` and `withItemBytes(of:_:_:)` in turn, which the
+    /// default (`decodeFrontInSteps(of:_:)`) calls; a decoder implements it to read a frame's
+    /// header once (HTTP/2 and envelope heartbeats). Throws before anything is handed over.
+    mutating func decodeFront(of input: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError.Reason) -> FrameBoundary
 }
 
 extension StreamFrameDecoder {
@@ -145,5 +156,24 @@ extension StreamFrameDecoder {
     public mutating func withItemBytes<R, E: Error>(of frame: RawSpan, _ decoded: DecodedFrame,
                                                     _ body: (RawSpan) throws(E) -> R) throws(E) -> R {
         try body(frame.extracting(decoded.bytes))
+    }
+
+    /// `decodeFrontInSteps(of:_:)`.
+    @inlinable
+    public mutating func decodeFront(of input: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError.Reason) -> FrameBoundary {
+        try decodeFrontInSteps(of: input, body)
+    }
+
+    /// `decodeFront(of:_:)` as `boundary(of:)`, then `decode(frame:)` and `withItemBytes(of:_:_:)`
+    /// on the frame if it is whole: the default, and the general path of a decoder whose own
+    /// `decodeFront` takes a shortcut for some frames only.
+    @inlinable
+    public mutating func decodeFrontInSteps(of input: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError.Reason) -> FrameBoundary {
+        let boundary = try self.boundary(of: input)
+        guard case .frame(let length) = boundary, length <= input.byteCount else { return boundary }
+        let frame = input.extracting(0..<length)
+        let decoded = try decode(frame: frame)
+        if let item = decoded.item { withItemBytes(of: frame, decoded) { body(item, $0) } }
+        return boundary
     }
 }

@@ -67,9 +67,7 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
     @inlinable
     public mutating func feed(_ chunk: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
         precondition(streamedRemaining == 0, "feed(_:_:) on a demuxer streaming a frame; keep to feedStreaming(_:_:)")
-        try demux(chunk, streams: false, streamHeader: { _, _, _ in nil }) { item, bytes in
-            if case .whole(let whole) = item { body(whole, bytes) }
-        }
+        try demux(chunk, streams: false, streamHeader: { _, _, _ in nil }, whole: body, pieces: { _, _ in })
     }
 
     /// Feeds the next chunk from an array; see `feed(_:_:)`.
@@ -91,30 +89,32 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
     @usableFromInline
     typealias StreamHeaderDecoder = (inout Decoder, RawSpan, Int) throws(FramingError.Reason) -> StreamedFrameHeader?
 
-    /// The one demultiplexing loop of both modes: `streams` false gathers every split frame.
+    /// The one demultiplexing loop of both modes: `streams` false gathers every split frame. Whole
+    /// items go to `whole`, the pieces of a streamed frame to `pieces`.
     @inlinable @inline(__always)
     mutating func demux(_ chunk: RawSpan, streams: Bool, streamHeader: StreamHeaderDecoder,
-                        _ body: (StreamedItem, RawSpan) -> Void) throws(FramingError) {
+                        whole: (DemuxedItem, RawSpan) -> Void, pieces: (StreamedItem, RawSpan) -> Void) throws(FramingError) {
         if let failure = _failure { throw failure }
         var index = 0
         while index < chunk.byteCount {
             if streamedRemaining > 0 {
-                guard continueStreamed(chunk, &index, body) else { return }
+                guard continueStreamed(chunk, &index, pieces) else { return }
                 continue
             }
             if pendingTarget > 0 {
-                guard try completePending(chunk, &index, streams, streamHeader, body) else { return }
+                guard try completePending(chunk, &index, streams, streamHeader, whole, pieces) else { return }
                 continue
             }
-            let rest = chunk.extracting(index...)
+            // A frame that lies whole in the chunk is decoded in one step, in place.
+            let rest = chunk.extracting(unchecked: index..<chunk.byteCount)
             let boundary: FrameBoundary
-            do { boundary = try _decoder.boundary(of: rest) } catch { throw fail(error) }
+            do { boundary = try _decoder.decodeFront(of: rest, whole) } catch { throw fail(error) }
             switch boundary {
             case .frame(let length) where length <= rest.byteCount:
-                try emit(rest.extracting(0..<length), body)
+                _offset += length
                 index += length
             case .frame(let length):
-                if streams, try startStreamed(rest, frameLength: length, streamHeader, body) {
+                if streams, try startStreamed(rest, frameLength: length, streamHeader, pieces) {
                     return
                 }
                 try startPending(rest, target: length)
@@ -161,7 +161,7 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
     /// has started streaming; false when `chunk` ran out first.
     @inlinable
     mutating func completePending(_ chunk: RawSpan, _ index: inout Int, _ streams: Bool, _ streamHeader: StreamHeaderDecoder,
-                                  _ body: (StreamedItem, RawSpan) -> Void) throws(FramingError) -> Bool {
+                                  _ whole: (DemuxedItem, RawSpan) -> Void, _ pieces: (StreamedItem, RawSpan) -> Void) throws(FramingError) -> Bool {
         while true {
             let take = min(pendingTarget - gatheredCount, chunk.byteCount - index)
             appendGathered(chunk.extracting(index..<(index + take)))
@@ -180,11 +180,11 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
                 if frameLength == gatheredCount {
                     pendingTarget = 0
                     gatheredCount = 0
-                    try emit(gathered, body)
+                    try emit(gathered, whole)
                     releaseIfLarge()
                     return true
                 }
-                if streams, try startStreamed(gathered, frameLength: frameLength, streamHeader, body) {
+                if streams, try startStreamed(gathered, frameLength: frameLength, streamHeader, pieces) {
                     pendingTarget = 0
                     gatheredCount = 0
                     releaseIfLarge()
@@ -258,7 +258,7 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
     }
 
     @inlinable
-    mutating func emit(_ frame: RawSpan, _ body: (StreamedItem, RawSpan) -> Void) throws(FramingError) {
+    mutating func emit(_ frame: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) {
         let decoded: DecodedFrame
         do {
             decoded = try _decoder.decode(frame: frame)
@@ -266,7 +266,7 @@ public struct StreamDemuxer<Decoder: StreamFrameDecoder>: Sendable {
             throw fail(error)
         }
         _offset += frame.byteCount
-        if let item = decoded.item { _decoder.withItemBytes(of: frame, decoded) { body(.whole(item), $0) } }
+        if let item = decoded.item { _decoder.withItemBytes(of: frame, decoded) { body(item, $0) } }
     }
 
     @inlinable
@@ -295,7 +295,7 @@ extension StreamDemuxer where Decoder: StreamingFrameDecoder {
     public mutating func feedStreaming(_ chunk: RawSpan, _ body: (StreamedItem, RawSpan) -> Void) throws(FramingError) {
         try demux(chunk, streams: true, streamHeader: { (decoder: inout Decoder, prefix: RawSpan, length: Int) throws(FramingError.Reason) in
             try decoder.decodeStreamedHeader(of: prefix, frameLength: length)
-        }, body)
+        }, whole: { body(.whole($0), $1) }, pieces: body)
     }
 
     /// Feeds the next chunk from an array in streaming mode; see `feedStreaming(_:_:)`.

@@ -173,6 +173,49 @@ import Testing
         }
     }
 
+    /// The PADDING skip reads 8 octets at a time and the last ones with one overlapping load:
+    /// every packet of up to 9 octets of PADDING, PING and HANDSHAKE_DONE (each one octet), and
+    /// PINGs at every offset of longer PADDING runs, report exactly their nonzero octets, in order.
+    @Test func quicPaddingRunsEndAtTheNextFrame() throws {
+        func items(_ packet: [UInt8]) throws -> [UInt8] {
+            var demuxer = QUICPacketDemuxer()
+            var reported: [UInt8] = []
+            try demuxer.feed(packet: packet) { item, bytes in
+                #expect(bytes.byteCount == 1)
+                switch item {
+                case .quicPing: reported.append(bytes.unsafeLoad(as: UInt8.self) == 0x01 ? 0x01 : 0xff)
+                case .business(let frame): reported.append(UInt8(truncatingIfNeeded: frame.type))
+                default: reported.append(0xff)
+                }
+            }
+            return reported
+        }
+        let octets: [UInt8] = [0x00, 0x01, 0x1e]
+        for length in 1...9 {
+            var count = 1
+            for _ in 0..<length { count *= octets.count }
+            for index in 0..<count {
+                var packet: [UInt8] = []
+                var rest = index
+                for _ in 0..<length {
+                    packet.append(octets[rest % octets.count])
+                    rest /= octets.count
+                }
+                #expect(try items(packet) == packet.filter { $0 != 0 }, "\(packet)")
+            }
+        }
+        for length in 10...40 {
+            for first in 0..<length {
+                for second in first..<length {
+                    var packet = [UInt8](repeating: 0, count: length)
+                    packet[first] = 0x01
+                    packet[second] = 0x1e
+                    #expect(try items(packet) == packet.filter { $0 != 0 }, "\(packet)")
+                }
+            }
+        }
+    }
+
     @Test func quicAckRangesAndMembership() throws {
         var packet: [UInt8] = []
         QUICFrame.ack(largestAcknowledged: 100, ackDelay: 25, firstAckRange: 2,

@@ -23,25 +23,83 @@ public func pingInput(_ dialect: Dialect, _ count: Int) -> [UInt8] {
     return input
 }
 
+/// Where a pass writes its answers: a writer's output buffer, whose answers are handed to the
+/// socket when 16 KiB are pending (as after each read), its memory kept.
+protocol AnswerBuffer {
+    associatedtype Encoder: StreamFrameEncoder
+    /// Writes the answer to the ping whose octets are `payload`; returns the octets handed off
+    /// first to make room (0 while the buffer has room).
+    mutating func answer(_ encoder: inout Encoder, echoing payload: RawSpan) -> Int
+}
+
+/// Answers appended to a `[UInt8]` with `appendPong(echoing:to:)`: for dialects whose encoder
+/// does not write into raw memory (WebSocket, TLS, RESP).
+struct ArrayAnswers<Encoder: StreamFrameEncoder>: AnswerBuffer {
+    var output: [UInt8] = []
+
+    init(_ encoder: Encoder) { output.reserveCapacity(16_384 + encoder.maxHeartbeatLength) }
+
+    @inline(__always)
+    mutating func answer(_ encoder: inout Encoder, echoing payload: RawSpan) -> Int {
+        var handedOff = 0
+        if output.count >= 16_384 {
+            handedOff = output.count
+            output.removeAll(keepingCapacity: true)
+        }
+        encoder.appendPong(echoing: payload, to: &output)
+        return handedOff
+    }
+}
+
+/// Raw memory, freed with its last user.
+final class RawMemory {
+    let bytes: UnsafeMutableRawBufferPointer
+    init(byteCount: Int) { bytes = .allocate(byteCount: byteCount, alignment: 64) }
+    deinit { bytes.deallocate() }
+}
+
+/// Answers written into raw memory with `writePong(echoing:into:)` (`PongWriting`): the fastest
+/// answer API, no array's capacity and uniqueness checks.
+struct RawAnswers<Encoder: PongWriting>: AnswerBuffer {
+    let memory: RawMemory
+    var used = 0
+
+    init(_ encoder: Encoder) { memory = RawMemory(byteCount: 16_384 + encoder.maxHeartbeatLength) }
+
+    @inline(__always)
+    mutating func answer(_ encoder: inout Encoder, echoing payload: RawSpan) -> Int {
+        var handedOff = 0
+        if used >= 16_384 {
+            handedOff = used
+            used = 0
+        }
+        let bytes = memory.bytes
+        used &+= encoder.writePong(echoing: payload, into: UnsafeMutableRawBufferPointer(start: bytes.baseAddress.unsafelyUnwrapped + used,
+                                                                                          count: bytes.count &- used))
+        return handedOff
+    }
+}
+
 /// What a stream dialect's passes keep between them: one demuxer (a stream that goes on), the
 /// server's encoder and the reused output buffer. A pass moves them out and back, so it
 /// allocates nothing once warm.
-final class StreamState<Encoder: StreamFrameEncoder> {
+final class StreamState<Answers: AnswerBuffer> {
     var demuxer: Demuxer?
-    var encoder: Encoder
-    var output: [UInt8] = []
+    var encoder: Answers.Encoder
+    var answers: Answers?
 
-    init(_ demuxer: Demuxer, _ encoder: Encoder) {
+    init(_ demuxer: Demuxer, _ encoder: Answers.Encoder, _ answers: Answers) {
         self.demuxer = demuxer
         self.encoder = encoder
-        output.reserveCapacity(16_384 + 256)
+        self.answers = answers
     }
 }
 
 /// A stream dialect's pass, specialised for `D`: the run-time `Demuxer` (as `hb` and the
 /// transports use it) fed the whole input at once, and `D`'s server encoder answering every
-/// `.ping`. The envelope's preface is fed once, before the first pass.
-func streamCase<D: StreamDialect>(_ stream: D, _ dialect: Dialect, _ count: Int) -> PingPathCase {
+/// `.ping` into `answers`. The envelope's preface is fed once, before the first pass.
+func streamCase<D: StreamDialect, Answers: AnswerBuffer>(_ stream: D, _ dialect: Dialect, _ count: Int,
+                                                         _ answers: (D.Encoder) -> Answers) -> PingPathCase where Answers.Encoder == D.Encoder {
     let input = pingInput(dialect, count)
     var demuxer = Demuxer(dialect: dialect)
     if dialect == .envelope {
@@ -49,32 +107,24 @@ func streamCase<D: StreamDialect>(_ stream: D, _ dialect: Dialect, _ count: Int)
         EnvelopeFrame.appendPreface(to: &preface)
         do { try demuxer.feed(preface) { _, _ in } } catch { fatalError("tcp preface: \(error)") }
     }
-    let state = StreamState(demuxer, stream.makeEncoder(role: .server, randomSeed: 1))
+    let encoder = stream.makeEncoder(role: .server, randomSeed: 1)
+    let state = StreamState(demuxer, encoder, answers(encoder))
     return PingPathCase(name: dialect.name, count: count) {
         // Locals, so that the closure below borrows them without dynamic exclusivity checks.
         var demuxer = state.demuxer.take()!
         var encoder = state.encoder
-        var output: [UInt8] = []
-        swap(&output, &state.output)
+        var output = state.answers.take()!
         defer {
             state.demuxer = demuxer
             state.encoder = encoder
-            swap(&output, &state.output)
+            state.answers = output
         }
         var answered = 0
         do {
             try demuxer.feed(input) { item, bytes in
                 switch item {
-                case .ping:
-                    // A writer's buffer: answers accumulate and are handed to the socket when
-                    // 16 KiB are pending (as after each read); the capacity is kept.
-                    if output.count >= 16_384 {
-                        answered &+= output.count
-                        output.removeAll(keepingCapacity: true)
-                    }
-                    encoder.appendPong(echoing: bytes, to: &output)
-                case .pong, .business, .quicPing, .quicAck:
-                    answered &+= 1
+                case .ping: answered &+= output.answer(&encoder, echoing: bytes)
+                case .pong, .business, .quicPing, .quicAck: answered &+= 1
                 }
             }
         } catch {
@@ -82,6 +132,16 @@ func streamCase<D: StreamDialect>(_ stream: D, _ dialect: Dialect, _ count: Int)
         }
         return answered
     }
+}
+
+/// A stream dialect's pass with the fastest answer its encoder offers: raw memory.
+func streamCase<D: StreamDialect>(_ stream: D, _ dialect: Dialect, _ count: Int) -> PingPathCase where D.Encoder: PongWriting {
+    streamCase(stream, dialect, count) { RawAnswers($0) }
+}
+
+/// A stream dialect's pass whose encoder answers into a `[UInt8]` only.
+func streamCase<D: StreamDialect>(_ stream: D, _ dialect: Dialect, _ count: Int) -> PingPathCase {
+    streamCase(stream, dialect, count) { ArrayAnswers($0) }
 }
 
 /// Feeds `bytes` as packets of `size` octets, one feed each.
@@ -93,12 +153,20 @@ func feedPackets(_ demuxer: inout Demuxer, _ bytes: RawSpan, size: Int, _ body: 
     }
 }
 
+/// What QUIC's passes keep between them: one demuxer.
+final class QUICState {
+    var demuxer: Demuxer?
+    init(demuxer: Demuxer) { self.demuxer = demuxer }
+}
+
 /// QUIC: `count` packets of PING + 16 PADDING, one feed each.
 func quicCase(_ count: Int) -> PingPathCase {
     let packet: [UInt8] = [0x01] + [UInt8](repeating: 0, count: 16)
     var input: [UInt8] = []
     for _ in 0..<count { input += packet }
-    let state = StreamState<HTTP2FrameEncoder>(Demuxer(dialect: .quic), HTTP2Dialect().makeEncoder(role: .server, randomSeed: 1))
+    // In a box of its own, moved out and back by each pass: a copy would share the demuxer's
+    // storage and make the next feed copy it.
+    let state = QUICState(demuxer: Demuxer(dialect: .quic))
     return PingPathCase(name: "quic", count: count) {
         var demuxer = state.demuxer.take()!
         defer { state.demuxer = demuxer }

@@ -92,7 +92,7 @@ extension Dialect {
 /// holds business writes and beats until then. Heartbeat frames themselves are written whenever
 /// asked, even after a Close (AMQP 0-9-1 §4.2.7: heartbeating continues until the socket closes),
 /// without allocating once 8 octets are reserved.
-public struct AMQPFrameEncoder: StreamFrameEncoder {
+public struct AMQPFrameEncoder: PongWriting {
     /// Where the connection handshake stands.
     public enum Phase: Hashable, Sendable {
         /// Client: the protocol header is sent, Connection.Start awaited. Server: the protocol header awaited.
@@ -178,6 +178,9 @@ public struct AMQPFrameEncoder: StreamFrameEncoder {
 
     /// Nothing: no frame answers an AMQP heartbeat (the unilateral model never asks for one).
     public mutating func appendPong(echoing payload: RawSpan, to buffer: inout [UInt8]) {}
+
+    /// Nothing (see `appendPong(echoing:to:)`): 0 octets.
+    public mutating func writePong(echoing payload: RawSpan, into destination: UnsafeMutableRawBufferPointer) -> Int { 0 }
 
     /// Connection.Close with `code` (a reply code; 541 INTERNAL_ERROR if it is none) and `reason`
     /// (cut to 255 octets), class and method ids 0. Nothing for `amqpHeartbeatTimeout` (§4.2.7) or

@@ -32,7 +32,7 @@ extension Dialect {
 }
 
 /// What one envelope endpoint sends: its preface, PING/PONG, DATA split at 16,384 octets, GOAWAY.
-public struct EnvelopeFrameEncoder: StreamFrameEncoder {
+public struct EnvelopeFrameEncoder: PongWriting {
     /// An encoder.
     public init() {}
 
@@ -40,7 +40,8 @@ public struct EnvelopeFrameEncoder: StreamFrameEncoder {
         CloseCodes(noError: .envelope(.noError), protocolError: .envelope(.protocolError),
                    enhanceYourCalm: .envelope(.enhanceYourCalm), livenessTimeout: .envelope(.livenessTimeout))
     }
-    public var maxHeartbeatLength: Int { 2 + HeartbeatPayload.byteCount }
+    @inlinable
+    public var maxHeartbeatLength: Int { EnvelopeFrame.heartbeatLength }
     /// Every receiver accepts 16,384-octet payloads; the spec negotiates nothing larger.
     public var maxDataPayload: Int { EnvelopeFrame.defaultMaxFrameSize }
 
@@ -51,9 +52,19 @@ public struct EnvelopeFrameEncoder: StreamFrameEncoder {
     public mutating func appendPong(echoing payload: RawSpan, to buffer: inout [UInt8]) {
         // A PING's payload is always 8 octets (the decoder enforces it): one 10-octet write.
         if payload.byteCount == HeartbeatPayload.byteCount {
-            return EnvelopeFrame.appendPong(HeartbeatPayload(prefixOf: payload), to: &buffer)
+            return buffer.appendOctets(atMost: maxHeartbeatLength) { writePong(echoing: payload, into: $0) }
         }
         EnvelopeFrame.appendFrame(type: EnvelopeFrame.FrameType.pong, payload: payload, to: &buffer)
+    }
+    /// The PONG echoing the PING's 8 octets (spec/envelope.md §5.3): 10 octets in two stores.
+    /// - Precondition: `payload` is 8 octets (as every PING's is) and `destination` holds 10.
+    @inlinable
+    public mutating func writePong(echoing payload: RawSpan, into destination: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(payload.byteCount == HeartbeatPayload.byteCount && destination.count >= maxHeartbeatLength,
+                     "an envelope PONG echoes 8 octets into 10")
+        EnvelopeFrame.storeHeartbeat(type: EnvelopeFrame.FrameType.pong, payloadOctets: payload.unsafeLoadUnaligned(as: UInt64.self),
+                                     at: destination.baseAddress.unsafelyUnwrapped)
+        return maxHeartbeatLength
     }
     public mutating func appendClose(code: WireErrorCode, reason: String, to buffer: inout [UInt8]) {
         EnvelopeFrame.appendGoAway(code: code.value, reason: reason, to: &buffer)

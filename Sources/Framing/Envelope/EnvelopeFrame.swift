@@ -55,11 +55,22 @@ public enum EnvelopeFrame {
 
     /// PING and PONG: a one-octet type, a one-octet length (8) and the payload, in one write.
     static func appendHeartbeat(type: UInt64, _ payload: HeartbeatPayload, to buffer: inout [UInt8]) {
-        buffer.appendOctets(count: 2 + HeartbeatPayload.byteCount) { out in
-            out.storeBytes(of: UInt8(truncatingIfNeeded: type), as: UInt8.self)
-            out.storeBytes(of: UInt8(HeartbeatPayload.byteCount), toByteOffset: 1, as: UInt8.self)
-            out.storeBytes(of: payload.rawValue.bigEndian, toByteOffset: 2, as: UInt64.self)
+        buffer.appendOctets(count: heartbeatLength) { out in
+            storeHeartbeat(type: type, payloadOctets: payload.rawValue.bigEndian, at: out)
         }
+    }
+
+    /// Octets of a PING or PONG frame: type, length, 8-octet payload.
+    @usableFromInline
+    static var heartbeatLength: Int { 2 + HeartbeatPayload.byteCount }
+
+    /// Writes a PING or PONG frame at `out` with two stores; `payloadOctets` are the payload's 8
+    /// octets as they lie in memory (a `HeartbeatPayload`'s `rawValue.bigEndian`).
+    @usableFromInline @inline(__always)
+    static func storeHeartbeat(type: UInt64, payloadOctets: UInt64, at out: UnsafeMutableRawPointer) {
+        let head = UInt16(truncatingIfNeeded: type) << 8 | UInt16(HeartbeatPayload.byteCount)
+        out.storeBytes(of: head.bigEndian, as: UInt16.self)
+        out.storeBytes(of: payloadOctets, toByteOffset: 2, as: UInt64.self)
     }
 
     /// Appends a frame of `type` with `payload`: DATA for business bytes, or any extension type.

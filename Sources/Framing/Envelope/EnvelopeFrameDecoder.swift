@@ -57,6 +57,22 @@ public struct EnvelopeFrameDecoder: StreamFrameDecoder {
         return .frame(length: EnvelopeFrame.prefaceLength)
     }
 
+    /// PING and PONG (one-octet type and length, §5.2) in one step, each octet read once; every
+    /// other frame, and the preface, in steps.
+    public mutating func decodeFront(of input: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError.Reason) -> FrameBoundary {
+        let heartbeatLength = 2 + HeartbeatPayload.byteCount
+        if input.byteCount >= heartbeatLength, !awaitingPreface,
+           input.unsafeLoad(fromByteOffset: 1, as: UInt8.self) == UInt8(HeartbeatPayload.byteCount) {
+            let type = UInt64(input.unsafeLoad(as: UInt8.self))
+            if type == EnvelopeFrame.FrameType.ping || type == EnvelopeFrame.FrameType.pong {
+                let payload = HeartbeatPayload(rawValue: UInt64(bigEndian: input.unsafeLoadUnaligned(fromByteOffset: 2, as: UInt64.self)))
+                body(type == EnvelopeFrame.FrameType.ping ? .ping(payload) : .pong(payload), input.extracting(unchecked: 2..<heartbeatLength))
+                return .frame(length: heartbeatLength)
+            }
+        }
+        return try decodeFrontInSteps(of: input, body)
+    }
+
     public mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame {
         if awaitingPreface {
             awaitingPreface = false

@@ -47,7 +47,7 @@ extension Dialect {
 
 /// What one HTTP/2 endpoint sends for liveness: PING, PING ACK, GOAWAY; with `managesSettings`,
 /// the preface, an empty SETTINGS and SETTINGS acknowledgements.
-public struct HTTP2FrameEncoder: StreamFrameEncoder {
+public struct HTTP2FrameEncoder: PongWriting {
     /// Which end this is: only a client sends the connection preface.
     public let role: ConnectionRole
     /// See `HTTP2Dialect.managesSettings`.
@@ -64,6 +64,7 @@ public struct HTTP2FrameEncoder: StreamFrameEncoder {
         CloseCodes(noError: .http2(.noError), protocolError: .http2(.protocolError),
                    enhanceYourCalm: .http2(.enhanceYourCalm), livenessTimeout: .http2(.noError))
     }
+    @inlinable
     public var maxHeartbeatLength: Int { HTTP2Frame.headerLength + HeartbeatPayload.byteCount }
     /// The application writes whole HTTP/2 frames: they pass as they are.
     public var maxDataPayload: Int { Int.max }
@@ -79,9 +80,18 @@ public struct HTTP2FrameEncoder: StreamFrameEncoder {
     public mutating func appendPong(echoing payload: RawSpan, to buffer: inout [UInt8]) {
         // A PING's payload is always 8 octets (the decoder enforces it): one 17-octet write.
         if payload.byteCount == HeartbeatPayload.byteCount {
-            return HTTP2Frame.appendPing(HeartbeatPayload(prefixOf: payload), ack: true, to: &buffer)
+            return buffer.appendOctets(atMost: maxHeartbeatLength) { writePong(echoing: payload, into: $0) }
         }
         HTTP2Frame.appendFrame(type: HTTP2Frame.FrameType.ping, flags: HTTP2Frame.Flags.ack, streamID: 0, payload: payload, to: &buffer)
+    }
+    /// The PING ACK (RFC 9113 §6.7) echoing the PING's 8 octets: 17 octets in three stores.
+    /// - Precondition: `payload` is 8 octets (as every PING's is) and `destination` holds 17.
+    @inlinable
+    public mutating func writePong(echoing payload: RawSpan, into destination: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(payload.byteCount == HeartbeatPayload.byteCount && destination.count >= maxHeartbeatLength,
+                     "an HTTP/2 PING ACK echoes 8 octets into 17")
+        HTTP2Frame.storePing(payloadOctets: payload.unsafeLoadUnaligned(as: UInt64.self), ack: true, at: destination.baseAddress.unsafelyUnwrapped)
+        return maxHeartbeatLength
     }
     public mutating func appendClose(code: WireErrorCode, reason: String, to buffer: inout [UInt8]) {
         HTTP2Frame.appendGoAway(lastStreamID: 0, code: HTTP2ErrorCode(rawValue: UInt32(truncatingIfNeeded: code.value)) ?? .internalError,

@@ -64,7 +64,7 @@ public enum HTTP2Frame {
     }
 
     /// Writes a 9-octet frame header at `out` with two stores.
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func storeHeader(length: Int, type: UInt8, flags: UInt8, streamID: UInt32, at out: UnsafeMutableRawPointer) {
         let stream = streamID & 0x7fff_ffff
         let first = UInt64(truncatingIfNeeded: length) << 40 | UInt64(type) << 32 | UInt64(flags) << 24 | UInt64(stream >> 8)
@@ -76,9 +76,16 @@ public enum HTTP2Frame {
     /// The 17 octets are written with three stores after one capacity check.
     public static func appendPing(_ payload: HeartbeatPayload, ack: Bool, to buffer: inout [UInt8]) {
         buffer.appendOctets(count: headerLength + HeartbeatPayload.byteCount) { out in
-            storeHeader(length: HeartbeatPayload.byteCount, type: FrameType.ping, flags: ack ? Flags.ack : 0, streamID: 0, at: out)
-            out.storeBytes(of: payload.rawValue.bigEndian, toByteOffset: headerLength, as: UInt64.self)
+            storePing(payloadOctets: payload.rawValue.bigEndian, ack: ack, at: out)
         }
+    }
+
+    /// Writes a 17-octet PING frame at `out` with three stores; `payloadOctets` are the payload's
+    /// 8 octets as they lie in memory (a `HeartbeatPayload`'s `rawValue.bigEndian`).
+    @usableFromInline @inline(__always)
+    static func storePing(payloadOctets: UInt64, ack: Bool, at out: UnsafeMutableRawPointer) {
+        storeHeader(length: HeartbeatPayload.byteCount, type: FrameType.ping, flags: ack ? Flags.ack : 0, streamID: 0, at: out)
+        out.storeBytes(of: payloadOctets, toByteOffset: headerLength, as: UInt64.self)
     }
 
     /// Appends a whole frame of any type: DATA, SETTINGS, an extension type, ...

@@ -80,6 +80,24 @@ public struct HTTP2FrameDecoder: StreamFrameDecoder {
         return .needMore(seen + 1)
     }
 
+    /// A PING (the heartbeat) in one step: its 9-octet header read once, with two loads; every
+    /// other frame, and a PING before the preface or inside a header block, in steps.
+    public mutating func decodeFront(of input: RawSpan, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError.Reason) -> FrameBoundary {
+        let pingLength = HTTP2Frame.headerLength + HeartbeatPayload.byteCount
+        if input.byteCount >= pingLength, !awaitingPreface, openHeaderBlock == nil {
+            // Length 8, type PING and stream 0 (the reserved bit ignored, §4.1), any flags.
+            let header = UInt64(bigEndian: input.unsafeLoadUnaligned(as: UInt64.self))
+            if header & 0xFFFF_FFFF_007F_FFFF == UInt64(HeartbeatPayload.byteCount) << 40 | UInt64(HTTP2Frame.FrameType.ping) << 32,
+               input.unsafeLoad(fromByteOffset: 8, as: UInt8.self) == 0 {
+                let payload = HeartbeatPayload(rawValue: UInt64(bigEndian: input.unsafeLoadUnaligned(fromByteOffset: HTTP2Frame.headerLength, as: UInt64.self)))
+                let acknowledges = UInt8(truncatingIfNeeded: header >> 24) & HTTP2Frame.Flags.ack != 0
+                body(acknowledges ? .pong(payload) : .ping(payload), input.extracting(unchecked: HTTP2Frame.headerLength..<pingLength))
+                return .frame(length: pingLength)
+            }
+        }
+        return try decodeFrontInSteps(of: input, body)
+    }
+
     public mutating func decode(frame: RawSpan) throws(FramingError.Reason) -> DecodedFrame {
         if awaitingPreface {
             awaitingPreface = false

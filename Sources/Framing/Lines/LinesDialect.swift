@@ -56,7 +56,7 @@ extension WireErrorCode {
 
 /// What one text-lines endpoint sends: `PING\n`, `PONG\n`, and the application's lines. Nothing
 /// here allocates once the buffer has room.
-public struct LinesFrameEncoder: StreamFrameEncoder {
+public struct LinesFrameEncoder: PongWriting {
     /// An encoder; both ends write alike.
     public init() {}
 
@@ -81,7 +81,15 @@ public struct LinesFrameEncoder: StreamFrameEncoder {
 
     /// `PONG\n`; a text-lines ping carries nothing to echo.
     public mutating func appendPong(echoing payload: RawSpan, to buffer: inout [UInt8]) {
-        buffer.append(contentsOf: LinesFrameDecoder.pongLine)
+        buffer.appendOctets(atMost: maxHeartbeatLength) { writePong(echoing: payload, into: $0) }
+    }
+
+    /// `PONG\n`, copied in.
+    public mutating func writePong(echoing payload: RawSpan, into destination: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(destination.count >= maxHeartbeatLength, "a PONG line takes 5 octets")
+        let line = LinesFrameDecoder.pongLine
+        for index in line.indices { destination[index] = line[index] }
+        return line.count
     }
 
     /// Nothing: text lines have no close frame; the connection just ends.

@@ -15,7 +15,7 @@ public struct LinesFrameDecoder: StreamFrameDecoder {
     /// `PING\n`.
     static let pingLine: [UInt8] = Array("PING\n".utf8)
     /// `PONG\n`.
-    static let pongLine: [UInt8] = Array("PONG\n".utf8)
+    static let pongLine: InlineArray<5, UInt8> = [0x50, 0x4F, 0x4E, 0x47, 0x0A]
 
     /// A decoder for lines of at most `maxLineLength` octets (clamped to 4...2^40, so `PING` fits).
     public init(maxLineLength: Int = LinesFrameDecoder.defaultMaxLineLength) {

@@ -80,7 +80,7 @@ extension Dialect {
 /// CONNECT) pings, pongs and data append nothing. The encoder writes PINGREQ and PINGRESP whatever
 /// its role when asked; a server is kept from pinging by its `negotiatedHeartbeat`. Nothing here
 /// allocates once open: a ping or a pong is two octets appended.
-public struct MQTTPacketEncoder: StreamFrameEncoder {
+public struct MQTTPacketEncoder: PongWriting {
     /// Which end this is.
     public let role: ConnectionRole
     /// A client's version; a server's, once it has read CONNECT, is the client's.
@@ -165,9 +165,16 @@ public struct MQTTPacketEncoder: StreamFrameEncoder {
 
     /// PINGRESP `D0 00`: it echoes nothing.
     public mutating func appendPong(echoing payload: RawSpan, to buffer: inout [UInt8]) {
-        guard isOpen, !sentClose else { return }
-        buffer.append(MQTTPacket.pingResponse[0])
-        buffer.append(MQTTPacket.pingResponse[1])
+        buffer.appendOctets(atMost: maxHeartbeatLength) { writePong(echoing: payload, into: $0) }
+    }
+
+    /// PINGRESP `D0 00` in one store; nothing before the connection is open or after DISCONNECT.
+    public mutating func writePong(echoing payload: RawSpan, into destination: UnsafeMutableRawBufferPointer) -> Int {
+        guard isOpen, !sentClose else { return 0 }
+        precondition(destination.count >= maxHeartbeatLength, "a PINGRESP takes 2 octets")
+        let packet = UInt16(MQTTPacket.pingResponse[0]) << 8 | UInt16(MQTTPacket.pingResponse[1])
+        destination.baseAddress.unsafelyUnwrapped.storeBytes(of: packet.bigEndian, as: UInt16.self)
+        return maxHeartbeatLength
     }
 
     /// DISCONNECT: a client's `E0 00` (3.1.1) or `E0 01 RC` (5, `code.value` as the reason code

@@ -22,33 +22,54 @@ public struct QUICPacketDemuxer: Sendable {
             // the general frame parser; what they report is exactly what it would.
             switch UInt64(packet.unsafeLoad(fromByteOffset: cursor, as: UInt8.self)) {
             case QUICFrameParser.FrameType.padding:
-                cursor += 1
-                while cursor &+ 8 <= packet.byteCount, packet.unsafeLoadUnaligned(fromByteOffset: cursor, as: UInt64.self) == 0 {
-                    cursor &+= 8
-                }
-                while cursor < packet.byteCount, packet.unsafeLoad(fromByteOffset: cursor, as: UInt8.self) == 0 {
-                    cursor &+= 1
-                }
-                continue
+                cursor = Self.endOfPadding(packet, from: cursor &+ 1)
             case QUICFrameParser.FrameType.ping:
-                body(.quicPing, packet.extracting(cursor..<(cursor &+ 1)))
+                body(.quicPing, packet.extracting(unchecked: cursor..<(cursor &+ 1)))
                 cursor &+= 1
-                continue
             default:
-                break
-            }
-            do {
-                let (end, item) = try QUICFrameParser.decodeFrame(in: packet, at: cursor)
-                if let item { body(item, packet.extracting(cursor..<end)) }
-                cursor = end
-            } catch {
-                let failure = FramingError(error, dialect: .quic, code: error.ruleCode ?? Self.wireCode(for: error),
-                                           offset: offset + cursor)
-                self.failure = failure
-                throw failure
+                cursor = try feedFrame(packet, at: cursor, body)
             }
         }
         offset += packet.byteCount
+    }
+
+    /// Reports the frame at `cursor` through the general parser and returns where it ends. Out of
+    /// line, so that the PING and PADDING path keeps a small stack frame.
+    @inline(never)
+    mutating func feedFrame(_ packet: RawSpan, at cursor: Int, _ body: (DemuxedItem, RawSpan) -> Void) throws(FramingError) -> Int {
+        do {
+            let (end, item) = try QUICFrameParser.decodeFrame(in: packet, at: cursor)
+            if let item { body(item, packet.extracting(cursor..<end)) }
+            return end
+        } catch {
+            let failure = FramingError(error, dialect: .quic, code: error.ruleCode ?? Self.wireCode(for: error),
+                                       offset: offset + cursor)
+            self.failure = failure
+            throw failure
+        }
+    }
+
+    /// The offset of the first nonzero octet of `packet` at or after `start`, or its end: where a
+    /// run of PADDING frames (0x00 octets) ends, read 8 octets at a time, the last ones with one
+    /// load that overlaps octets already seen (shifted out).
+    @inline(__always)
+    static func endOfPadding(_ packet: RawSpan, from start: Int) -> Int {
+        var cursor = start
+        let end = packet.byteCount
+        while cursor &+ 8 <= end {
+            let word = UInt64(littleEndian: packet.unsafeLoadUnaligned(fromByteOffset: cursor, as: UInt64.self))
+            if word != 0 { return cursor &+ word.trailingZeroBitCount >> 3 }
+            cursor &+= 8
+        }
+        if cursor < end, end >= 8 {
+            // The last 8 octets, less the 1 to 7 before `cursor` (seen, or before `start`).
+            let word = UInt64(littleEndian: packet.unsafeLoadUnaligned(fromByteOffset: end &- 8, as: UInt64.self)) >> UInt64(8 &* (cursor &- (end &- 8)))
+            return word == 0 ? end : cursor &+ word.trailingZeroBitCount >> 3
+        }
+        while cursor < end, packet.unsafeLoad(fromByteOffset: cursor, as: UInt8.self) == 0 {
+            cursor &+= 1
+        }
+        return cursor
     }
 
     /// Reports the frames of one packet payload held in an array; see `feed(packet:_:)`.

@@ -97,6 +97,24 @@ extension StreamFrameEncoder {
     public var negotiatedHeartbeat: NegotiatedHeartbeat? { nil }
 }
 
+/// An encoder that writes its answer to a ping straight into raw memory the caller owns (a
+/// writer's own output buffer): no array, so no capacity or uniqueness check, and a fixed-size
+/// answer (an HTTP/2 PING ACK, an envelope PONG) is a few stores. The fastest way to answer a
+/// ping; the encoder's `appendPong(echoing:to:)` is built on the same code.
+///
+/// ```swift
+/// // `out` has room for at least `encoder.maxHeartbeatLength` octets at `used`.
+/// case .ping:
+///     used += encoder.writePong(echoing: bytes, into: UnsafeMutableRawBufferPointer(rebasing: out[used...]))
+/// ```
+public protocol PongWriting: StreamFrameEncoder {
+    /// Writes the answer to the peer's ping at the start of `destination` and returns how many
+    /// octets it wrote (0 where the dialect sends none). `payload` is the octets the demuxer handed
+    /// over with the `.ping` item (what the answer echoes); `destination` must have room for at
+    /// least `maxHeartbeatLength` octets.
+    mutating func writePong(echoing payload: RawSpan, into destination: UnsafeMutableRawBufferPointer) -> Int
+}
+
 /// What a session does with a business frame from the peer (see `StreamFrameEncoder.inbound`).
 public enum InboundDisposition: Hashable, Sendable {
     /// Application data: handed to the application, and proof of traffic.
