@@ -44,6 +44,8 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     private let transport: any Transport
     private var session: HeartbeatSession<D>
     private var timerSlot = -1
+    /// `transport.start` has been called (reading can be paused from then on).
+    private var transportStarted = false
 
     /// Business frames encoded and waiting, back to back (one write takes as many as fit), from
     /// `outboundStart`; `frameEnds[frameEndsHead...]` are where the frames not yet fully written
@@ -117,7 +119,13 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         timerSlot = eventLoop.makeTimer(self)
         handler = shared.value.handler?()
         handler?.connectionStarted(context: ConnectionContext(core: self))
+        // A handler that closed the connection in `connectionStarted` may have ended it already:
+        // then the transport is not started (it would keep this core as its sink, and register a
+        // closed descriptor).
+        guard closedError == nil else { return }
         transport.start(self)
+        transportStarted = true
+        limitHandlerWrites()
         afterInput()
     }
 
@@ -327,7 +335,8 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
     /// `writeBufferLimit` octets wait, the connection stops reading — so a peer that sends but
     /// does not read backs up in the kernel, not here — and reads again once half have gone.
     private func limitHandlerWrites() {
-        guard handler != nil, closedError == nil else { return }
+        // Before the transport has started (writes in `connectionStarted`) there is nothing to pause.
+        guard handler != nil, closedError == nil, transportStarted else { return }
         if outboundBytes > shared.value.writeBufferLimit {
             handlerWritesBlocked = true
             if !readingPaused {

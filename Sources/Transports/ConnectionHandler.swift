@@ -74,11 +74,17 @@ public struct ConnectionContext {
     /// The liveness engine's counters now (their final values once the connection has ended).
     /// Loop thread only, and not inside `frameReceived` (the engine is busy with the read then:
     /// a precondition failure).
-    public var counters: HeartbeatCounters { core.counters }
+    public var counters: HeartbeatCounters {
+        precondition(eventLoop.inEventLoop, "ConnectionContext.counters read off its loop's thread")
+        return core.counters
+    }
 
     /// The connection's number: for a listener's connections, from 1 in order of acceptance; for
     /// one made with `connect`, the `connectionID` given. Not inside `frameReceived`, as `counters`.
-    public var connectionID: UInt64 { core.connectionID }
+    public var connectionID: UInt64 {
+        precondition(eventLoop.inEventLoop, "ConnectionContext.connectionID read off its loop's thread")
+        return core.connectionID
+    }
 
     /// Closes gracefully, as `HeartbeatConnection.close()` does, without waiting. Loop thread only.
     public func close() {

@@ -145,7 +145,13 @@ public final class EventLoop: @unchecked Sendable {
     public func register(_ descriptor: CInt, handler: any EventLoopHandler, writable: Bool = false) throws(TransportError) {
         assertInEventLoop()
         handlers[descriptor] = handler
-        try control(EPOLL_CTL_ADD, descriptor, reading: true, writable: writable)
+        do {
+            try control(EPOLL_CTL_ADD, descriptor, reading: true, writable: writable)
+        } catch {
+            // Not watched: keep no entry (it would hold the handler, and a reused descriptor number).
+            handlers.removeValue(forKey: descriptor)
+            throw error
+        }
     }
 
     /// Changes what `descriptor` is watched for; `reading: false` stops reading (back-pressure).

@@ -23,6 +23,8 @@ public final class SocketTransport: Transport, EventLoopHandler, @unchecked Send
     }
 
     public func start(_ sink: any TransportSink) {
+        // Closed before it started: keep no sink (it holds this transport: a cycle).
+        guard socket != nil else { return }
         self.sink = sink
         do {
             try eventLoop.register(descriptor, handler: self)
@@ -55,11 +57,11 @@ public final class SocketTransport: Transport, EventLoopHandler, @unchecked Send
     public var bytesWaiting: Int? { try? socket?.bytesAvailable() }
 
     public func close(reset: Bool) {
+        sink = nil
         guard let socket = socket.take() else { return }
         eventLoop.deregister(descriptor)
         if reset { try? socket.setLingerZero(true) }
         try? socket.close()
-        sink = nil
     }
 
     // MARK: EventLoopHandler
