@@ -93,6 +93,7 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         self.transport = transport
         self.eventLoop = transport.eventLoop
         self.shared = shared
+        self.connectionID = connectionID
         var heartbeat = configuration.heartbeat
         if heartbeat.localHealth == nil { heartbeat.localHealth = configuration.localHealth }
         session = HeartbeatSession(dialect: dialect, role: role, configuration: heartbeat,
@@ -159,10 +160,8 @@ final class ConnectionCore<D: StreamDialect>: ConnectionCoreProtocol, LoopConnec
         return inSession { $0.engine.counters }
     }
 
-    var connectionID: UInt64 {
-        precondition(!delivering, "ConnectionContext.connectionID read inside frameReceived (the session is busy)")
-        return inSession { $0.engine.connectionID }
-    }
+    /// The connection's number (the engine's `connectionID`), kept here so that it can be read at any time.
+    let connectionID: UInt64
 
     func closeOnLoop() {
         if closedError != nil { return }

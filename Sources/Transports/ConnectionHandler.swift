@@ -43,10 +43,13 @@ extension ConnectionHandler {
 /// What a `ConnectionHandler` may do with its connection, on the loop's thread only. A context
 /// kept past `connectionClosed` is harmless: its writes return false and its close does nothing.
 public struct ConnectionContext {
-    /// Strong: a context kept after its connection ended keeps the ended machinery (which
-    /// refuses writes) rather than pointing at freed memory. The connection lets go of its
-    /// handler when it ends, so a handler that keeps its context makes no lasting cycle.
-    private let core: any LoopConnectionCore
+    /// Weak: a handler may keep the context after its connection has ended and gone. (A strong
+    /// reference made a cycle — connection, its shared configuration, the handler factory's
+    /// captures, a handler that keeps its context — that LeakSanitizer caught in
+    /// `keptContextOutlivesItsConnection`.)
+    private weak var core: (any LoopConnectionCore)?
+    /// The connection's number, kept for after it has gone.
+    private let number: UInt64
 
     /// The loop the connection runs on (the current thread's).
     public let eventLoop: EventLoop
@@ -54,6 +57,7 @@ public struct ConnectionContext {
     init(core: any LoopConnectionCore) {
         self.core = core
         eventLoop = core.eventLoop
+        number = core.connectionID
     }
 
     /// Writes business data framed by the dialect (as `HeartbeatConnection.write` does), without
@@ -65,31 +69,31 @@ public struct ConnectionContext {
     @discardableResult
     public func write(_ bytes: RawSpan, type: UInt64? = nil) -> Bool {
         precondition(eventLoop.inEventLoop, "ConnectionContext.write called off its loop's thread")
-        return core.writeOnLoop(bytes, type: type)
+        return core?.writeOnLoop(bytes, type: type) ?? false
     }
 
     /// Business octets queued and not yet taken by the kernel (0 once the connection has ended).
-    public var queuedBytes: Int { core.queuedOutboundBytes }
+    public var queuedBytes: Int { core?.queuedOutboundBytes ?? 0 }
 
     /// The liveness engine's counters now (their final values once the connection has ended).
     /// Loop thread only, and not inside `frameReceived` (the engine is busy with the read then:
     /// a precondition failure).
     public var counters: HeartbeatCounters {
         precondition(eventLoop.inEventLoop, "ConnectionContext.counters read off its loop's thread")
-        return core.counters
+        return core?.counters ?? HeartbeatCounters()
     }
 
     /// The connection's number: for a listener's connections, from 1 in order of acceptance; for
-    /// one made with `connect`, the `connectionID` given. Not inside `frameReceived`, as `counters`.
+    /// one made with `connect`, the `connectionID` given. Loop thread only.
     public var connectionID: UInt64 {
         precondition(eventLoop.inEventLoop, "ConnectionContext.connectionID read off its loop's thread")
-        return core.connectionID
+        return number
     }
 
     /// Closes gracefully, as `HeartbeatConnection.close()` does, without waiting. Loop thread only.
     public func close() {
         precondition(eventLoop.inEventLoop, "ConnectionContext.close called off its loop's thread")
-        core.closeOnLoop()
+        core?.closeOnLoop()
     }
 }
 
